@@ -1,0 +1,206 @@
+import CLibPQ
+import Foundation
+
+/// A connection to PostgreSQL with an async API. Its blocking libpq calls run on a thread of
+/// its own, never on the Swift concurrency pool. One statement runs at a time; calls from
+/// several tasks queue up in order.
+public final class PostgresConnection: @unchecked Sendable {
+    private let raw: RawConnection
+    private let executor: BlockingExecutor
+    /// The server process serving this connection (`pg_backend_pid()`).
+    public let backendPID: Int32
+
+    private init(raw: RawConnection, executor: BlockingExecutor) {
+        self.raw = raw
+        self.executor = executor
+        backendPID = raw.backendPID
+    }
+
+    deinit { executor.shutdown() }
+
+    /// Opens a connection.
+    public static func connect(_ config: ConnectionConfig) async throws(PostgresError) -> PostgresConnection {
+        let executor = BlockingExecutor(name: "postgres-connection")
+        do {
+            let raw = try await executor.run { () throws(PostgresError) in try RawConnection.connect(config) }
+            return PostgresConnection(raw: raw, executor: executor)
+        } catch {
+            executor.shutdown()
+            throw error
+        }
+    }
+
+    /// Closes the connection; later calls fail with `.connectionLost`.
+    public func close() async {
+        let raw = self.raw
+        _ = try? await executor.run { raw.close() }
+    }
+
+    /// Runs one statement; every interpolated value is a bind parameter.
+    @discardableResult
+    public func query(_ query: PostgresQuery) async throws(PostgresError) -> PostgresResult {
+        let raw = self.raw
+        return try await executor.run { () throws(PostgresError) in try raw.query(query) }
+    }
+
+    /// Runs SQL text with no parameters, possibly several statements (migration files, DDL
+    /// whose identifiers the program chose). Never pass it text that holds user input.
+    @discardableResult
+    public func execute(unsafeSQL sql: String) async throws(PostgresError) -> PostgresResult? {
+        let raw = self.raw
+        return try await executor.run { () throws(PostgresError) in try raw.simpleQuery(sql) }
+    }
+
+    /// Sends all statements at once and reads every result in order (one round trip per
+    /// batch of about 32 KiB of statements). See `RawConnection.pipeline`.
+    public func pipeline(_ queries: [PostgresQuery]) async throws(PostgresError) -> [Result<PostgresResult, PostgresError>] {
+        let raw = self.raw
+        return try await executor.run { () throws(PostgresError) in try raw.pipeline(queries) }
+    }
+
+    /// True when the connection can be handed to another user (see `RawConnection.isReusable`).
+    public func isReusable() async -> Bool {
+        let raw = self.raw
+        return (try? await executor.run { raw.isReusable() }) ?? false
+    }
+
+    /// True while inside a transaction block (including a failed one).
+    public func inTransaction() async -> Bool {
+        let raw = self.raw
+        return (try? await executor.run { raw.transactionStatus != PQTRANS_IDLE }) ?? true
+    }
+
+    /// A SCRAM-SHA-256 verifier for `password`, to set a login's password without sending it.
+    public func encryptPassword(_ password: String, user: String) async throws(PostgresError) -> String {
+        let raw = self.raw
+        return try await executor.run { () throws(PostgresError) in try raw.encryptPassword(password, user: user) }
+    }
+
+    // MARK: COPY
+
+    /// `COPY … FROM STDIN` fed by an async sequence of byte chunks; each chunk is sent as it
+    /// comes, so a file of any size streams through. Returns the number of rows copied.
+    @discardableResult
+    public func copyIn<Chunks: AsyncSequence & Sendable>(_ statement: PostgresQuery, chunks: Chunks) async throws -> Int
+    where Chunks.Element: Collection & Sendable, Chunks.Element.Element == UInt8 {
+        try Self.refuseBinds(statement)
+        let raw = self.raw
+        let writer = try await executor.run { () throws(PostgresError) in try raw.beginCopyIn(statement.sql) }
+        do {
+            for try await chunk in chunks {
+                try await executor.run { () throws(PostgresError) in try writer.write(bytes: chunk) }
+            }
+        } catch {
+            let reason = "\(error)"
+            _ = try? await executor.run { () throws(PostgresError) in try raw.endCopyIn(writer, abandoning: reason) }
+            throw error
+        }
+        return try await executor.run { () throws(PostgresError) in try raw.endCopyIn(writer, abandoning: nil) }
+    }
+
+    /// `COPY … FROM STDIN` from a file, read 64 KiB at a time.
+    @discardableResult
+    public func copyIn(_ statement: PostgresQuery, fromFile path: String) async throws -> Int {
+        try Self.refuseBinds(statement)
+        let raw = self.raw
+        return try await runCopy {
+            guard let file = FileHandle(forReadingAtPath: path) else {
+                throw PostgresError(kind: .clientMisuse, message: "cannot read \(path): no such file or no permission")
+            }
+            defer { try? file.close() }
+            return try raw.copyIn(statement.sql) { writer in
+                while let data = try file.read(upToCount: 64 * 1024), !data.isEmpty {
+                    try writer.write(bytes: data)
+                }
+            }
+        }
+    }
+
+    /// `COPY … TO STDOUT`: `consume` receives each chunk (normally one row) on the
+    /// connection's thread as it arrives. Returns the number of rows copied.
+    @discardableResult
+    public func copyOut(_ statement: PostgresQuery, consume: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws -> Int {
+        try Self.refuseBinds(statement)
+        let raw = self.raw
+        return try await runCopy { try raw.copyOut(statement.sql, consume: consume) }
+    }
+
+    /// `COPY … TO STDOUT` into a file, written as the rows arrive.
+    @discardableResult
+    public func copyOut(_ statement: PostgresQuery, toFile path: String) async throws -> Int {
+        try Self.refuseBinds(statement)
+        let raw = self.raw
+        return try await runCopy {
+            guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else {
+                throw PostgresError(kind: .clientMisuse, message: "cannot write \(path): check the folder exists and is writable")
+            }
+            defer { try? file.close() }
+            return try raw.copyOut(statement.sql) { chunk in try file.write(contentsOf: Data(chunk)) }
+        }
+    }
+
+    private func runCopy(_ body: @escaping @Sendable () throws -> Int) async throws -> Int {
+        let outcome: Result<Int, PostgresError> = await {
+            do {
+                return .success(try await executor.run { () throws(PostgresError) -> Result<Int, WrappedError> in
+                    do { return .success(try body()) } catch { return .failure(WrappedError(error)) }
+                }.get())
+            } catch let error as PostgresError {
+                return .failure(error)
+            } catch let wrapped as WrappedError {
+                return .failure(PostgresError(kind: .clientMisuse, message: "\(wrapped.error)"))
+            } catch {
+                return .failure(PostgresError(kind: .clientMisuse, message: "\(error)"))
+            }
+        }()
+        return try outcome.get()
+    }
+
+    private static func refuseBinds(_ statement: PostgresQuery) throws(PostgresError) {
+        guard statement.binds.isEmpty else {
+            throw PostgresError(kind: .clientMisuse, message: "COPY statements take no bind parameters; filter with a view or a query inside COPY (…) instead")
+        }
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws (the
+    /// error is rethrown). A failed COMMIT is thrown as the server reported it.
+    public func withTransaction<T: Sendable>(
+        isolation: IsolationLevel = .readCommitted,
+        readOnly: Bool = false,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await execute(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.sql)\(readOnly ? " READ ONLY" : "")")
+        let value: T
+        do {
+            value = try await body(self)
+        } catch {
+            // A broken connection cannot roll back; the pool discards it and the server
+            // rolls back when it notices.
+            _ = try? await execute(unsafeSQL: "ROLLBACK")
+            throw error
+        }
+        try await execute(unsafeSQL: "COMMIT")
+        return value
+    }
+}
+
+/// Transaction isolation levels.
+public enum IsolationLevel: String, Sendable, CaseIterable {
+    case readCommitted, repeatableRead, serializable
+
+    var sql: String {
+        switch self {
+        case .readCommitted: "READ COMMITTED"
+        case .repeatableRead: "REPEATABLE READ"
+        case .serializable: "SERIALIZABLE"
+        }
+    }
+}
+
+/// Carries a non-Sendable-typed error across the executor boundary as text-free payload.
+struct WrappedError: Error, @unchecked Sendable {
+    let error: any Error
+    init(_ error: any Error) { self.error = error }
+}

@@ -1,0 +1,168 @@
+import Foundation
+
+/// A bounded pool of connections.
+///
+/// - At most `maxConnections` are open at once; a caller that finds none free waits up to
+///   `acquireTimeout`, then gets `.poolTimeout` with a sentence saying what to do.
+/// - A connection is checked before it is handed out: one whose server process has gone
+///   (a restart, `pg_terminate_backend`) is closed and replaced by a new one.
+/// - A connection given back inside a transaction or broken is closed, not reused.
+public final class PostgresPool: Sendable {
+    public let config: ConnectionConfig
+    public let maxConnections: Int
+    public let acquireTimeout: Duration
+    private let state: PoolState
+
+    public init(config: ConnectionConfig, maxConnections: Int = 10, acquireTimeout: Duration = .seconds(10)) {
+        precondition(maxConnections > 0, "a pool needs at least one connection")
+        self.config = config
+        self.maxConnections = maxConnections
+        self.acquireTimeout = acquireTimeout
+        state = PoolState(config: config, maxConnections: maxConnections, acquireTimeout: acquireTimeout)
+    }
+
+    /// Lends a connection to `body` and takes it back afterwards, whatever happens.
+    public func withConnection<T: Sendable>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let connection = try await state.acquire()
+        do {
+            let value = try await body(connection)
+            await state.release(connection)
+            return value
+        } catch {
+            await state.release(connection)
+            throw error
+        }
+    }
+
+    /// Runs `body` in a transaction on a pooled connection (see `PostgresConnection.withTransaction`).
+    public func withTransaction<T: Sendable>(
+        isolation actor: isolated (any Actor)? = #isolation,
+        level: IsolationLevel = .readCommitted,
+        readOnly: Bool = false,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await withConnection { connection in
+            try await connection.withTransaction(isolation: level, readOnly: readOnly, body)
+        }
+    }
+
+    /// Runs one statement on a pooled connection.
+    @discardableResult
+    public func query(_ query: PostgresQuery) async throws -> PostgresResult {
+        try await withConnection { try await $0.query(query) }
+    }
+
+    /// Connections open now (lent out or idle).
+    public var openConnections: Int { get async { await state.openCount } }
+
+    /// Closes idle connections and refuses new work; waiting callers get `.poolClosed`.
+    public func shutdown() async { await state.shutdown() }
+}
+
+actor PoolState {
+    let config: ConnectionConfig
+    let maxConnections: Int
+    let acquireTimeout: Duration
+
+    private var idle: [PostgresConnection] = []
+    private(set) var openCount = 0
+    private var waiters: [(id: UInt64, continuation: CheckedContinuation<PostgresConnection, any Error>)] = []
+    private var nextWaiterID: UInt64 = 0
+    private var closed = false
+
+    init(config: ConnectionConfig, maxConnections: Int, acquireTimeout: Duration) {
+        self.config = config
+        self.maxConnections = maxConnections
+        self.acquireTimeout = acquireTimeout
+    }
+
+    func shutdown() async {
+        closed = true
+        let waiting = waiters
+        waiters.removeAll()
+        for waiter in waiting {
+            waiter.continuation.resume(throwing: PostgresError(kind: .poolClosed, message: "the connection pool was shut down"))
+        }
+        let connections = idle
+        idle.removeAll()
+        openCount -= connections.count
+        for connection in connections { await connection.close() }
+    }
+
+    // MARK: Lending
+
+    func acquire() async throws -> PostgresConnection {
+        while true {
+            guard !closed else { throw PostgresError(kind: .poolClosed, message: "the connection pool was shut down") }
+            if let connection = idle.popLast() {
+                if await connection.isReusable() { return connection }
+                openCount -= 1
+                await connection.close()
+                continue
+            }
+            if openCount < maxConnections {
+                return try await open()
+            }
+            return try await wait()
+        }
+    }
+
+    private func open() async throws -> PostgresConnection {
+        openCount += 1
+        do {
+            return try await PostgresConnection.connect(config)
+        } catch {
+            openCount -= 1
+            throw error
+        }
+    }
+
+    private func wait() async throws -> PostgresConnection {
+        nextWaiterID += 1
+        let id = nextWaiterID
+        let timeout = acquireTimeout
+        let timer = Task { [weak self] in
+            try await Task.sleep(for: timeout)
+            await self?.expire(id)
+        }
+        defer { timer.cancel() }
+        return try await withCheckedThrowingContinuation { continuation in
+            waiters.append((id, continuation))
+        }
+    }
+
+    private func expire(_ id: UInt64) {
+        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
+        let waiter = waiters.remove(at: index)
+        waiter.continuation.resume(throwing: PostgresError(
+            kind: .poolTimeout,
+            message: "no database connection became free within \(acquireTimeout) (all \(maxConnections) are in use)",
+            hint: "Raise the pool size or the wait time, or look for work that holds connections for long (psql: SELECT * FROM pg_stat_activity)."))
+    }
+
+    func release(_ connection: PostgresConnection) async {
+        let reusable = closed ? false : await connection.isReusable()
+        guard reusable else {
+            openCount -= 1
+            await connection.close()
+            // A waiter may now open a connection in the freed place.
+            if !waiters.isEmpty, !closed {
+                let waiter = waiters.removeFirst()
+                do {
+                    waiter.continuation.resume(returning: try await open())
+                } catch {
+                    waiter.continuation.resume(throwing: error)
+                }
+            }
+            return
+        }
+        if !waiters.isEmpty {
+            waiters.removeFirst().continuation.resume(returning: connection)
+        } else {
+            idle.append(connection)
+        }
+    }
+}

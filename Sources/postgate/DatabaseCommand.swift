@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Postgate
+import Postgres
+
+struct DatabaseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db",
+        abstract: "Start, stop and locate the embedded PostgreSQL server.",
+        subcommands: [Start.self, Stop.self, Status.self, URLCommand.self]
+    )
+
+    struct DataFolder: ParsableArguments {
+        @Option(name: .customLong("data"), help: ArgumentHelp("The embedded server's folder (default ./.postgate).", valueName: "DIR"))
+        var path: String?
+
+        var cluster: LocalCluster {
+            LocalCluster(root: path ?? FileManager.default.currentDirectoryPath + "/" + DatabaseTarget.defaultDataFolder)
+        }
+    }
+
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create (if needed) and start the embedded server.")
+        @OptionGroup var data: DataFolder
+        @Option(help: "Also listen on TCP on localhost at this port (password logins only).")
+        var port: Int?
+
+        func validate() throws {
+            if let port, !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535, not \(port)") }
+        }
+
+        func run() async throws {
+            let cluster = data.cluster
+            let created = try cluster.initialize()
+            if created { print("Created a PostgreSQL cluster in \(cluster.dataDirectory)") }
+            if case .running(let pid, _) = try cluster.status() {
+                print("The embedded server is already running (pid \(pid)).")
+            } else {
+                try cluster.start(port: port)
+                print("Started the embedded server; its socket is in \(cluster.socketDirectory).")
+            }
+            if try await cluster.createDatabase(DatabaseTarget.embeddedDatabase) {
+                print("Created database \(DatabaseTarget.embeddedDatabase).")
+            }
+            print("Connect:   psql \"\(cluster.url(database: DatabaseTarget.embeddedDatabase))\"")
+            print("Next:      postgate migrate\(data.path.map { " --data \($0)" } ?? "")")
+        }
+    }
+
+    struct Stop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop the embedded server.")
+        @OptionGroup var data: DataFolder
+
+        func run() async throws {
+            let cluster = data.cluster
+            guard case .running = try cluster.status() else {
+                print("The embedded server in \(cluster.root) is not running.")
+                return
+            }
+            try cluster.stop()
+            print("Stopped the embedded server in \(cluster.root).")
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Say whether the embedded server runs, where, and how far it is migrated.")
+        @OptionGroup var data: DataFolder
+        @Option(help: ArgumentHelp("The folder holding migrations/ and routines/.", valueName: "DIR"))
+        var sql: String?
+
+        func run() async throws {
+            let cluster = data.cluster
+            switch try cluster.status() {
+            case .notInitialized:
+                print("No embedded server in \(cluster.root) yet. Start one: postgate db start")
+            case .stopped:
+                print("The embedded server in \(cluster.root) is stopped. Start it: postgate db start")
+            case .running(let pid, let port):
+                print("Server:    running (pid \(pid), port \(port)), data in \(cluster.dataDirectory)")
+                print("Socket:    \(cluster.socketDirectory)")
+                print("Connect:   psql \"\(cluster.url(database: DatabaseTarget.embeddedDatabase))\"")
+                try await printSchemaState(cluster: cluster, sql: sql)
+            }
+        }
+
+        private func printSchemaState(cluster: LocalCluster, sql: String?) async throws {
+            let connection = try await PostgresConnection.connect(cluster.connectionConfig(database: "postgres"))
+            let exists = try await connection.query("SELECT 1 FROM pg_database WHERE datname = \(DatabaseTarget.embeddedDatabase)")
+            await connection.close()
+            guard !exists.isEmpty else {
+                print("Database:  \(DatabaseTarget.embeddedDatabase) does not exist yet. Create and migrate it: postgate migrate")
+                return
+            }
+            let database = try await PostgresConnection.connect(cluster.connectionConfig(database: DatabaseTarget.embeddedDatabase))
+            let migrator = Migrator(directory: SQLFiles.locate(explicit: sql))
+            let pending = try await migrator.pending(database)
+            let version = try await database.query("SELECT max(version) AS v FROM migrations.history")[0].decode("v", as: Int?.self)
+            let schemas = try await database.query("SELECT string_agg(nspname, ', ' ORDER BY nspname) AS s FROM pg_namespace WHERE nspname IN ('ar', 'api', 'report')")[0].decode("s", as: String?.self)
+            await database.close()
+            print("Database:  \(DatabaseTarget.embeddedDatabase), schema version \(version.map(String.init) ?? "none"), schemas \(schemas ?? "none")")
+            if pending.isEmpty {
+                print("Migrations: up to date")
+            } else {
+                print("Migrations: \(pending.count) pending (\(pending.map(\.file).joined(separator: ", "))). Apply them: postgate migrate")
+            }
+        }
+    }
+
+    struct URLCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "url", abstract: "Print a URL for psql and other libpq clients.")
+        @OptionGroup var data: DataFolder
+
+        func run() async throws {
+            print(data.cluster.url(database: DatabaseTarget.embeddedDatabase))
+        }
+    }
+}
