@@ -30,8 +30,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
-        .testTarget(name: "PostgateTests", dependencies: ["Postgate", "Postgres"]),
+        .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/Support"),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "PostgateTests", dependencies: ["Postgate", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

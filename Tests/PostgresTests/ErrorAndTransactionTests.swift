@@ -1,0 +1,116 @@
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+@Suite("Errors and transactions")
+struct ErrorAndTransactionTests {
+    @Test("a constraint violation carries SQLSTATE, constraint, table, column and detail")
+    func constraintViolationCarriesEveryField() async throws {
+        try await withTestConnection(migrated: false) { connection in
+            try await connection.execute(unsafeSQL: """
+                CREATE TABLE item (code text CONSTRAINT item_code_key UNIQUE, qty int NOT NULL CONSTRAINT item_qty_positive CHECK (qty > 0))
+                """)
+            try await connection.query("INSERT INTO item VALUES (\("A"), \(1))")
+            let duplicate = await #expect(throws: PostgresError.self) {
+                try await connection.query("INSERT INTO item VALUES (\("A"), \(2))")
+            }
+            #expect(duplicate?.kind == .server)
+            #expect(duplicate?.sqlState == "23505")
+            #expect(duplicate?.constraint == "item_code_key")
+            #expect(duplicate?.table == "item")
+            #expect(duplicate?.detail == "Key (code)=(A) already exists.")
+            #expect(duplicate?.isConstraintViolation == true)
+
+            let check = await #expect(throws: PostgresError.self) {
+                try await connection.query("INSERT INTO item VALUES (\("B"), \(0))")
+            }
+            #expect(check?.sqlState == "23514")
+            #expect(check?.constraint == "item_qty_positive")
+
+            let notNull = await #expect(throws: PostgresError.self) {
+                try await connection.query("INSERT INTO item (code) VALUES (\("C"))")
+            }
+            #expect(notNull?.sqlState == "23502")
+            #expect(notNull?.column == "qty")
+            #expect(String(reflecting: notNull!).contains("column: \"qty\""))
+        }
+    }
+
+    @Test("a raised error keeps its own SQLSTATE, detail and hint")
+    func raisedErrorKeepsDetailAndHint() async throws {
+        try await withTestConnection(migrated: false) { connection in
+            let error = await #expect(throws: PostgresError.self) {
+                try await connection.execute(unsafeSQL: """
+                    DO $$ BEGIN RAISE EXCEPTION 'credit limit exceeded' USING ERRCODE = 'PG001', DETAIL = 'over by 10.00', HINT = 'take a payment first'; END $$
+                    """)
+            }
+            #expect(error?.sqlState == "PG001")
+            #expect(error?.message == "credit limit exceeded")
+            #expect(error?.detail == "over by 10.00")
+            #expect(error?.hint == "take a payment first")
+            #expect(error?.description == "credit limit exceeded (SQLSTATE PG001) Hint: take a payment first")
+            // The connection is still usable after an error.
+            let one = try await connection.query("SELECT 1 AS one")[0].decode("one", as: Int.self)
+            #expect(one == 1)
+        }
+    }
+
+    @Test("a syntax error reports its position")
+    func syntaxErrorHasPosition() async throws {
+        try await withTestConnection(migrated: false) { connection in
+            let error = await #expect(throws: PostgresError.self) { try await connection.query("SELEC 1") }
+            #expect(error?.sqlState == "42601")
+            #expect(error?.position == "1")
+        }
+    }
+
+    struct Abandon: Error {}
+
+    @Test("a transaction rolls back when its body throws, and commits when it returns")
+    func transactionRollsBackOnThrow() async throws {
+        try await withTestConnection(migrated: false) { connection in
+            try await connection.execute(unsafeSQL: "CREATE TABLE entry (amount numeric NOT NULL)")
+            await #expect(throws: Abandon.self) {
+                try await connection.withTransaction { transaction in
+                    try await transaction.query("INSERT INTO entry VALUES (\(Decimal(10)))")
+                    throw Abandon()
+                }
+            }
+            #expect(await connection.inTransaction() == false)
+            await #expect(throws: PostgresError.self) {
+                try await connection.withTransaction(isolation: .serializable) { transaction in
+                    try await transaction.query("INSERT INTO entry VALUES (\(Decimal(20)))")
+                    try await transaction.query("INSERT INTO entry VALUES (\(nil as Decimal?))")
+                }
+            }
+            let committed = try await connection.withTransaction(isolation: .repeatableRead) { transaction in
+                try await transaction.query("INSERT INTO entry VALUES (\(Decimal(string: "30.05")!)) RETURNING amount")[0].decode("amount", as: Decimal.self)
+            }
+            #expect(committed == Decimal(string: "30.05"))
+            let rows = try await connection.query("SELECT coalesce(sum(amount), 0) AS total, count(*) AS n FROM entry")[0]
+            #expect(try rows.decode("total", as: Decimal.self) == Decimal(string: "30.05"))
+            #expect(try rows.decode("n", as: Int.self) == 1)
+        }
+    }
+
+    @Test("a read-only transaction refuses writes")
+    func readOnlyTransactionRefusesWrites() async throws {
+        try await withTestConnection(migrated: false) { connection in
+            try await connection.execute(unsafeSQL: "CREATE TABLE note (body text)")
+            let error = await #expect(throws: PostgresError.self) {
+                try await connection.withTransaction(readOnly: true) { try await $0.query("INSERT INTO note VALUES (\("x"))") }
+            }
+            #expect(error?.sqlState == "25006")
+        }
+    }
+
+    @Test("connecting to a server that is not there says so")
+    func connectionFailureIsClear() async throws {
+        let error = await #expect(throws: PostgresError.self) {
+            _ = try await PostgresConnection.connect(ConnectionConfig(parameters: [("host", "/nonexistent-socket-folder"), ("dbname", "x")]))
+        }
+        #expect(error?.kind == .connectionFailed)
+        #expect(error?.message.contains("could not connect") == true)
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Postgres
+
+/// The PostgreSQL server of one test run: the one `DATABASE_URL` or the `PG*` variables name,
+/// else an embedded cluster started once in a temporary folder and stopped when the run ends.
+/// A template database is migrated once; each test gets a fresh database cloned from it.
+public actor TestServer {
+    public static let shared = TestServer()
+
+    struct Prepared: Sendable {
+        var admin: ConnectionConfig
+        var template: String
+    }
+
+    private var preparing: Task<Prepared, any Error>?
+    private var counter = 0
+
+    /// The repository's `sql/` folder.
+    public static let sqlDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("sql").path
+
+    func prepared() async throws -> Prepared {
+        if let preparing { return try await preparing.value }
+        let task = Task { try await Self.prepare() }
+        preparing = task
+        return try await task.value
+    }
+
+    func nextName() -> String {
+        counter += 1
+        return "test_\(getpid())_\(counter)"
+    }
+
+    private static func prepare() async throws -> Prepared {
+        let admin: ConnectionConfig
+        if ConnectionConfig.environmentNamesServer() {
+            admin = ConnectionConfig.environment()
+        } else {
+            let folder = NSTemporaryDirectory() + "postgate-test-\(getpid())"
+            let cluster = LocalCluster(root: folder)
+            try cluster.start(settings: [
+                "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "200",
+            ])
+            clusterToStop = cluster
+            atexit {
+                if let cluster = clusterToStop {
+                    try? cluster.stop()
+                    try? FileManager.default.removeItem(atPath: cluster.root)
+                }
+            }
+            admin = cluster.connectionConfig(database: "postgres")
+        }
+        let template = "postgate_template_\(getpid())"
+        let connection = try await PostgresConnection.connect(admin)
+        try await connection.execute(unsafeSQL: "DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(template)) WITH (FORCE)")
+        try await connection.execute(unsafeSQL: "CREATE DATABASE \(PostgresQuery.quoteIdentifier(template)) TEMPLATE template0")
+        await connection.close()
+        let templateConnection = try await PostgresConnection.connect(admin.with("dbname", template))
+        try await Migrator(directory: sqlDirectory).migrate(templateConnection)
+        await templateConnection.close()
+        return Prepared(admin: admin, template: template)
+    }
+}
+
+nonisolated(unsafe) private var clusterToStop: LocalCluster?
+
+/// A database of its own for one test.
+public struct TestDatabase: Sendable {
+    public let name: String
+    public let config: ConnectionConfig
+    /// How to reach the server's maintenance database as an administrator.
+    public let admin: ConnectionConfig
+
+    public func connect() async throws -> PostgresConnection {
+        try await PostgresConnection.connect(config)
+    }
+}
+
+/// Runs `body` with a fresh database: a copy of the migrated template, or an empty one when
+/// `migrated` is false. The database is dropped afterwards.
+public func withTestDatabase<T: Sendable>(
+    migrated: Bool = true,
+    _ body: (TestDatabase) async throws -> T
+) async throws -> T {
+    let server = try await TestServer.shared.prepared()
+    let name = await TestServer.shared.nextName()
+    let admin = try await PostgresConnection.connect(server.admin)
+    let source = migrated ? server.template : "template0"
+    try await admin.execute(unsafeSQL: "CREATE DATABASE \(PostgresQuery.quoteIdentifier(name)) TEMPLATE \(PostgresQuery.quoteIdentifier(source))")
+    let database = TestDatabase(name: name, config: server.admin.with("dbname", name), admin: server.admin)
+    do {
+        let value = try await body(database)
+        try await admin.execute(unsafeSQL: "DROP DATABASE \(PostgresQuery.quoteIdentifier(name)) WITH (FORCE)")
+        await admin.close()
+        return value
+    } catch {
+        _ = try? await admin.execute(unsafeSQL: "DROP DATABASE \(PostgresQuery.quoteIdentifier(name)) WITH (FORCE)")
+        await admin.close()
+        throw error
+    }
+}
+
+/// Runs `body` with one connection to a fresh database.
+public func withTestConnection<T: Sendable>(
+    migrated: Bool = true,
+    _ body: (PostgresConnection) async throws -> T
+) async throws -> T {
+    try await withTestDatabase(migrated: migrated) { database in
+        let connection = try await database.connect()
+        do {
+            let value = try await body(connection)
+            await connection.close()
+            return value
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+}
