@@ -76,11 +76,6 @@ public struct LocalCluster: Sendable {
     /// connections. `port` turns TCP on for localhost; `settings` are extra server settings
     /// (for example `fsync=off` for tests).
     public func start(port: Int? = nil, settings: [String: String] = [:]) throws(LocalClusterError) {
-        try initialize()
-        if case .running = try status() { return }
-        let binaries = try Self.serverBinaries()
-        let account = try Self.serverAccount()
-        try prepareFolders(for: account)
         var options: [String] = []
         if let port {
             guard (1...65535).contains(port) else { throw .invalidSetting("port \(port) is not between 1 and 65535") }
@@ -93,6 +88,11 @@ public struct LocalCluster: Sendable {
             }
             options += ["-c", "\(name)=\(value)"]
         }
+        try initialize()
+        if case .running = try status() { return }
+        let binaries = try Self.serverBinaries()
+        let account = try Self.serverAccount()
+        try prepareFolders(for: account)
         var arguments = ["start", "--pgdata=" + dataDirectory, "--log=" + logFile, "--wait", "--timeout=60", "--silent"]
         if !options.isEmpty { arguments.append("--options=" + options.joined(separator: " ")) }
         let result = try Self.run(binaries + "/pg_ctl", arguments, as: account, in: root)
@@ -232,42 +232,18 @@ public struct LocalCluster: Sendable {
 
     struct CommandResult { var status: Int32; var output: String }
 
-    /// Runs a program, as the server account when that is another user, collecting its output
-    /// in a file (a pipe could be held open by the server that `pg_ctl` leaves running).
+    /// Runs a program, as the server account when that is another user.
     static func run(_ program: String, _ arguments: [String], as account: Account, in folder: String?) throws(LocalClusterError) -> CommandResult {
         // `env -C` changes folder as the server account (the server complains when it starts in
         // a folder it cannot read, such as root's home).
         let inFolder = folder.map { ["/usr/bin/env", "-C", $0, program] } ?? [program]
-        let command: [String] = (account.name.map { ["/usr/sbin/runuser", "-u", $0, "--"] + inFolder } ?? inFolder) + arguments
-        let outputPath = NSTemporaryDirectory() + "postgate-cmd-\(UUID().uuidString).log"
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        let status = try spawnAndWait(command, outputPath: outputPath)
-        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        return CommandResult(status: status, output: text)
-    }
-
-    /// posix_spawn and waitpid, rather than Foundation's Process, whose wait depends on a run
-    /// loop that an async command line tool does not turn.
-    private static func spawnAndWait(_ command: [String], outputPath: String) throws(LocalClusterError) -> Int32 {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid = pid_t()
-        let spawned = posix_spawnp(&pid, command[0], &actions, nil, argv, environ)
-        guard spawned == 0 else {
-            throw .commandFailed((command[0] as NSString).lastPathComponent, String(cString: strerror(spawned)))
+        let command = (account.name.map { ["/usr/sbin/runuser", "-u", $0, "--"] + inFolder } ?? inFolder) + arguments
+        do {
+            let result = try Subprocess.run(command, mergeOutput: true)
+            return CommandResult(status: result.status, output: result.output)
+        } catch {
+            throw .commandFailed((program as NSString).lastPathComponent, error.description)
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 {
-            guard errno == EINTR else { throw .commandFailed((command[0] as NSString).lastPathComponent, String(cString: strerror(errno))) }
-        }
-        // WIFEXITED / WEXITSTATUS, which Swift does not import.
-        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 }
 

@@ -7,7 +7,7 @@ struct DatabaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
         abstract: "Start, stop and locate the embedded PostgreSQL server.",
-        subcommands: [Start.self, Stop.self, Status.self, URLCommand.self]
+        subcommands: [Start.self, Stop.self, Status.self, URLCommand.self, Environment.self]
     )
 
     struct DataFolder: ParsableArguments {
@@ -112,6 +112,24 @@ struct DatabaseCommand: AsyncParsableCommand {
 
         func run() async throws {
             print(data.cluster.url(database: DatabaseTarget.embeddedDatabase))
+        }
+    }
+
+    struct Environment: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "env",
+            abstract: "Print PG* variables for the embedded server, for eval in a shell.",
+            discussion: "eval \"$(postgate db env)\" lets psql, pg_dump and pg_prove connect with no arguments."
+        )
+        @OptionGroup var data: DataFolder
+
+        func run() async throws {
+            let config = data.cluster.connectionConfig(database: DatabaseTarget.embeddedDatabase)
+            let names = ["host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "dbname": "PGDATABASE"]
+            for (key, value) in config.parameters {
+                guard let name = names[key] else { continue }
+                print("export \(name)='\(value.replacingOccurrences(of: "'", with: "'\\''"))'")
+            }
         }
     }
 }

@@ -1,0 +1,18 @@
+# Builds the postgate executable and installs it with its SQL files.
+ARG SWIFT_IMAGE=swift:6.3-bookworm
+FROM ${SWIFT_IMAGE} AS build
+RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev pkg-config && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Package.swift ./
+COPY Sources ./Sources
+COPY Tests ./Tests
+RUN swift build -c release --product postgate --static-swift-stdlib
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 ca-certificates && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --create-home postgate
+COPY --from=build /src/.build/release/postgate /usr/local/bin/postgate
+COPY sql /usr/local/share/postgate/sql
+USER postgate
+ENTRYPOINT ["postgate"]
+CMD ["--help"]

@@ -1,0 +1,131 @@
+import Foundation
+import Postgate
+import Postgres
+import Testing
+
+/// Drives the built `postgate` executable the way a person would, against its own embedded
+/// server in a fresh root-owned temporary folder.
+@Suite("postgate command line", .serialized)
+struct CommandLineTests {
+    static let executable: String = {
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var folder = testBinary.deletingLastPathComponent()
+        // On Linux the test runner is .build/<config>/<Package>PackageTests.xctest, beside the executable.
+        while !FileManager.default.isExecutableFile(atPath: folder.appendingPathComponent("postgate").path), folder.path != "/" {
+            folder = folder.deletingLastPathComponent()
+        }
+        return ProcessInfo.processInfo.environment["POSTGATE_BIN"] ?? folder.appendingPathComponent("postgate").path
+    }()
+
+    /// Runs postgate with the environment cleared of any server settings, so the embedded
+    /// server is what it finds.
+    func postgate(_ arguments: String..., input: String? = nil) throws -> Subprocess.Result {
+        guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
+            throw NotBuilt(path: Self.executable)
+        }
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"] { environment[name] = nil }
+        return try Subprocess.run([Self.executable] + arguments, input: input, environment: environment)
+    }
+
+    struct NotBuilt: Error, CustomStringConvertible {
+        let path: String
+        var description: String { "the postgate executable is not built (\(path)): run 'swift build' first" }
+    }
+
+    @Test("start, url, migrate, logins and stop work from a clean folder, and a reporting login can read but not write")
+    func fullLifecycle() async throws {
+        let parent = NSTemporaryDirectory() + "postgate-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let data = parent + "/pg"
+        defer {
+            _ = try? postgate("db", "stop", "--data", data)
+            try? FileManager.default.removeItem(atPath: parent)
+        }
+
+        let start = try postgate("db", "start", "--data", data)
+        #expect(start.status == 0, "\(start.error)")
+        #expect(start.output.contains("Started the embedded server"))
+        #expect(start.output.contains("postgate migrate"))
+
+        let url = try postgate("db", "url", "--data", data)
+        #expect(url.status == 0)
+        let lines = url.output.split(separator: "\n")
+        #expect(lines.count == 1)
+        let conninfo = String(lines.first ?? "")
+
+        let migrate = try postgate("migrate", "--data", data)
+        #expect(migrate.status == 0, "\(migrate.error)")
+        #expect(migrate.output.contains("Applied V0001__schemas_and_roles.sql"))
+        let again = try postgate("migrate", "--data", data)
+        #expect(again.output.contains("up to date"))
+
+        let admin = try await PostgresConnection.connect(ConnectionConfig(conninfo: conninfo))
+        let schemas = try await admin.query("SELECT string_agg(nspname, ',' ORDER BY nspname) AS s FROM pg_namespace WHERE nspname IN ('ar', 'api', 'report')")[0].decode("s", as: String.self)
+        #expect(schemas == "api,ar,report")
+        await admin.close()
+
+        let add = try postgate("logins", "add", "alice", "--role", "reporting", "--data", data)
+        #expect(add.status == 0, "\(add.error)")
+        let duplicate = try postgate("logins", "add", "alice", "--role", "client", "--data", data)
+        #expect(duplicate.status != 0)
+        #expect(duplicate.error.contains("already exists"))
+        let withPassword = try postgate("logins", "add", "app", "--role", "client", "--password-stdin", "--data", data, input: "correct horse\n")
+        #expect(withPassword.status == 0, "\(withPassword.error)")
+        let list = try postgate("logins", "list", "--data", data)
+        #expect(list.output.contains("alice  reporting   no"))
+        #expect(list.output.contains("app    client      yes"))
+
+        let alice = try await PostgresConnection.connect(ConnectionConfig(conninfo: conninfo).with("user", "alice"))
+        let versions = try await alice.query("SELECT count(*) AS n FROM report.schema_history")[0].decode("n", as: Int.self)
+        #expect(versions >= 1)
+        let readOnly = await #expect(throws: PostgresError.self) { try await alice.query("CREATE TABLE public.x (id int)") }
+        #expect(readOnly?.sqlState == "25006")
+        try await alice.execute(unsafeSQL: "SET default_transaction_read_only = off")
+        let denied = await #expect(throws: PostgresError.self) { try await alice.query("CREATE TABLE public.x (id int)") }
+        #expect(denied?.sqlState == "42501")
+        let noTables = await #expect(throws: PostgresError.self) { try await alice.query("SELECT * FROM migrations.history") }
+        #expect(noTables?.sqlState == "42501")
+        await alice.close()
+
+        let remove = try postgate("logins", "remove", "alice", "--data", data)
+        #expect(remove.status == 0)
+        let refuse = try postgate("logins", "remove", "postgres", "--data", data)
+        #expect(refuse.status != 0)
+        #expect(refuse.error.contains("not a Postgate login"))
+
+        let status = try postgate("db", "status", "--data", data)
+        #expect(status.output.contains("schema version 1"))
+        #expect(status.output.contains("up to date"))
+
+        let stop = try postgate("db", "stop", "--data", data)
+        #expect(stop.status == 0)
+        let stopped = try postgate("db", "status", "--data", data)
+        #expect(stopped.output.contains("is stopped"))
+    }
+
+    @Test("bad arguments are refused with a sentence that names the problem", arguments: [
+        (["logins", "add", "Bad-Name", "--role", "reporting"], "not valid"),
+        (["logins", "add", "bob", "--role", "admin"], "role"),
+        (["logins", "add", "pg_bob", "--role", "client"], "reserved"),
+        (["db", "start", "--port", "70000"], "--port"),
+        (["no-such-command"], "no-such-command"),
+    ])
+    func badArguments(_ arguments: [String], _ mention: String) throws {
+        let folder = NSTemporaryDirectory() + "postgate-unused-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let result = try Subprocess.run([Self.executable] + arguments + (arguments.count > 1 ? ["--data", folder] : []))
+        #expect(result.status != 0)
+        #expect(result.error.contains(mention), "stderr was: \(result.error)")
+        // Nothing was created for a refused command.
+        #expect(!FileManager.default.fileExists(atPath: folder + "/cluster"))
+    }
+
+    @Test("--help lists every command")
+    func helpListsCommands() throws {
+        let help = try Subprocess.run([Self.executable, "--help"])
+        for command in ["db", "migrate", "logins"] {
+            #expect(help.output.contains("  \(command) "), "missing \(command)")
+        }
+    }
+}
