@@ -32,6 +32,7 @@ let package = Package(
         ),
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/Support"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "PostingPolicyTests", dependencies: ["PostingPolicy"]),
         .testTarget(name: "PostgateTests", dependencies: ["Postgate", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

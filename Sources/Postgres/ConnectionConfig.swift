@@ -42,6 +42,16 @@ public struct ConnectionConfig: Sendable, Hashable, CustomStringConvertible {
         return copy
     }
 
+    /// The parameters as one conninfo string (`host='/tmp/x' dbname='postgate'`), quoted as libpq
+    /// reads it, for handing to another program. A parameter that is itself a URL or conninfo
+    /// string is passed as `dbname`, which libpq expands.
+    public var conninfo: String {
+        storage.map { parameter in
+            let escaped = parameter.value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+            return "\(parameter.key)='\(escaped)'"
+        }.joined(separator: " ")
+    }
+
     public var description: String {
         storage.map { $0.key == "password" ? "\($0.key)=***" : "\($0.key)=\($0.value)" }.joined(separator: " ")
     }

@@ -166,6 +166,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws (the
     /// error is rethrown). A failed COMMIT is thrown as the server reported it.
+    @discardableResult
     public func withTransaction<T: Sendable>(
         isolation: IsolationLevel = .readCommitted,
         readOnly: Bool = false,

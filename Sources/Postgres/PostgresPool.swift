@@ -22,6 +22,7 @@ public final class PostgresPool: Sendable {
     }
 
     /// Lends a connection to `body` and takes it back afterwards, whatever happens.
+    @discardableResult
     public func withConnection<T: Sendable>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> T
@@ -38,6 +39,7 @@ public final class PostgresPool: Sendable {
     }
 
     /// Runs `body` in a transaction on a pooled connection (see `PostgresConnection.withTransaction`).
+    @discardableResult
     public func withTransaction<T: Sendable>(
         isolation actor: isolated (any Actor)? = #isolation,
         level: IsolationLevel = .readCommitted,

@@ -14,7 +14,7 @@ struct PostgateCommand: AsyncParsableCommand {
             ./.postgate (or --data DIR), which is started when needed.
             """,
         version: "0.1.0",
-        subcommands: [DatabaseCommand.self, MigrateCommand.self, LoginsCommand.self]
+        subcommands: [DatabaseCommand.self, MigrateCommand.self, LoginsCommand.self, BenchCommand.self]
     )
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import Postgate
 import Postgres
 import Testing
+import TestSupport
 
 /// Drives the built `postgate` executable the way a person would, against its own embedded
 /// server in a fresh root-owned temporary folder.
@@ -126,6 +127,31 @@ struct CommandLineTests {
         let help = try Subprocess.run([Self.executable, "--help"])
         for command in ["db", "migrate", "logins"] {
             #expect(help.output.contains("  \(command) "), "missing \(command)")
+        }
+    }
+}
+
+@Suite("postgate bench")
+struct BenchCommandTests {
+    @Test("bench reports every case with its median and its ratio to the baseline")
+    func benchReportsEveryCase() async throws {
+        try await withTestDatabase(migrated: false) { database in
+            let result = try Subprocess.run([
+                CommandLineTests.executable, "bench", "--database", database.config.conninfo,
+                "--statements", "50", "--copy-rows", "500", "--runs", "1",
+            ])
+            #expect(result.status == 0, "\(result.error)")
+            let lines = result.output.split(separator: "\n")
+            #expect(lines.count == 4)
+            #expect(lines[1].hasPrefix("insert, one round trip each"))
+            #expect(lines[1].hasSuffix("1.0x"))
+            #expect(lines[2].hasPrefix("insert, pipeline mode"))
+            #expect(lines[3].hasPrefix("COPY FROM STDIN"))
+            // Nothing is left behind: the benchmark works in temporary tables.
+            let connection = try await database.connect()
+            let tables = try await connection.query("SELECT count(*) AS n FROM pg_tables WHERE tablename = 'bench_line'")[0].decode("n", as: Int.self)
+            #expect(tables == 0)
+            await connection.close()
         }
     }
 }
