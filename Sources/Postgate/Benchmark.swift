@@ -63,7 +63,7 @@ public struct ClientBenchmark: Sendable {
                 for result in try await connection.pipeline(inserts) { _ = try result.get() }
             })
             copied.seconds.append(try await timed(connection) {
-                try await connection.copyIn("COPY bench_line FROM STDIN", chunks: CopyRows(count: copyRows))
+                try await connection.copyIn("COPY bench_line FROM STDIN", chunks: CopyChunks(count: copyRows) { "\($0)\tcustomer \($0)\t\($0).25\n" })
             })
         }
         try await connection.execute(unsafeSQL: "DROP TABLE bench_line")
@@ -77,25 +77,5 @@ public struct ClientBenchmark: Sendable {
         try await body()
         let elapsed = ContinuousClock.now - start
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
-
-    /// Generated COPY text in 64 KiB chunks.
-    struct CopyRows: AsyncSequence, Sendable {
-        let count: Int
-        struct AsyncIterator: AsyncIteratorProtocol {
-            let count: Int
-            var next = 1
-            mutating func next() async -> [UInt8]? {
-                guard next <= count else { return nil }
-                var chunk: [UInt8] = []
-                chunk.reserveCapacity(64 * 1024)
-                while next <= count && chunk.count < 64 * 1024 - 64 {
-                    chunk += Array("\(next)\tcustomer \(next)\t\(next).25\n".utf8)
-                    next += 1
-                }
-                return chunk
-            }
-        }
-        func makeAsyncIterator() -> AsyncIterator { AsyncIterator(count: count) }
     }
 }

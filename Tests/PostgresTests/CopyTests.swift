@@ -6,31 +6,12 @@ import TestSupport
 
 @Suite("COPY")
 struct CopyTests {
-    /// 100,000 rows in 64 KiB chunks, produced lazily: the whole file never exists at once.
-    struct GeneratedRows: AsyncSequence, Sendable {
-        let count: Int
-        struct AsyncIterator: AsyncIteratorProtocol {
-            let count: Int
-            var next = 1
-            mutating func next() async -> [UInt8]? {
-                guard next <= count else { return nil }
-                var chunk: [UInt8] = []
-                chunk.reserveCapacity(64 * 1024)
-                while next <= count && chunk.count < 64 * 1024 - 64 {
-                    chunk += Array("\(next)\tcustomer \(next) ✓\t\(next).25\n".utf8)
-                    next += 1
-                }
-                return chunk
-            }
-        }
-        func makeAsyncIterator() -> AsyncIterator { AsyncIterator(count: count) }
-    }
-
+    /// 100,000 rows made on demand in 64 KiB chunks: the whole file never exists at once.
     @Test("100,000 rows stream in and back out with every value intact")
     func copyBothWaysWith100kRows() async throws {
         try await withTestConnection(migrated: false) { connection in
             try await connection.execute(unsafeSQL: "CREATE TABLE line (id bigint PRIMARY KEY, name text NOT NULL, amount numeric(12,2) NOT NULL)")
-            let copiedIn = try await connection.copyIn("COPY line (id, name, amount) FROM STDIN", chunks: GeneratedRows(count: 100_000))
+            let copiedIn = try await connection.copyIn("COPY line (id, name, amount) FROM STDIN", chunks: CopyChunks(count: 100_000) { "\($0)\tcustomer \($0) ✓\t\($0).25\n" })
             #expect(copiedIn == 100_000)
             let totals = try await connection.query("SELECT count(*) AS n, sum(amount) AS total, min(name) AS first FROM line")[0]
             #expect(try totals.decode("n", as: Int.self) == 100_000)
