@@ -1,0 +1,38 @@
+-- Reports on customers for psql users.
+SET LOCAL ROLE postgate_owner;
+
+CREATE OR REPLACE VIEW report.customers AS
+SELECT code, name, currency, price_list, payment_terms, cash_sales_only, net_days, payment_method, financial_account,
+       invoice_terms, invoice_schedule, credit_limit, tax_exempt, tax_category, sales_rep,
+       on_hold, hold_sales_order, hold_goods_shipment, hold_sales_invoice, hold_payment_in,
+       create_customer_items, active, version, created_at, updated_at
+FROM api.customer_details;
+COMMENT ON VIEW report.customers IS 'The customer master, with references as codes.';
+
+CREATE OR REPLACE VIEW report.customer_balances AS
+SELECT c.code, c.name, c.currency,
+       b.balance,
+       c.credit_limit,
+       c.credit_limit - b.balance AS headroom,
+       CASE WHEN c.credit_limit IS NULL THEN 'no limit'
+            WHEN b.balance > c.credit_limit THEN 'over limit'
+            ELSE 'ok' END AS credit_status,
+       c.on_hold, c.hold_sales_order, c.hold_goods_shipment, c.hold_sales_invoice, c.hold_payment_in,
+       c.active
+FROM ar.customers c
+CROSS JOIN LATERAL (
+    SELECT coalesce(sum(e.amount_customer), 0)::numeric(16, 2) AS balance
+    FROM ar.ledger_entries e WHERE e.customer_id = c.id AND e.currency_epoch = c.currency_epoch
+) b;
+COMMENT ON VIEW report.customer_balances IS 'Each customer''s open balance in its own currency, credit limit, headroom, credit status (no limit / ok / over limit) and hold switches.';
+
+CREATE OR REPLACE VIEW report.customer_events AS
+SELECT c.code AS customer, e.kind, e.details, e.actor, e.at
+FROM ar.customer_events e JOIN ar.customers c ON c.id = e.customer_id;
+COMMENT ON VIEW report.customer_events IS 'What happened to each customer record (created, updated, held, released, currency changed), who did it and when.';
+
+CREATE OR REPLACE VIEW report.conversion_rates AS
+SELECT from_currency, to_currency, valid_from, rate,
+       lead(valid_from) OVER (PARTITION BY from_currency, to_currency ORDER BY valid_from) - 1 AS valid_to
+FROM ar.conversion_rates;
+COMMENT ON VIEW report.conversion_rates IS 'Conversion rates with the last day each applies (NULL: still current).';
