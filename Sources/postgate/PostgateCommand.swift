@@ -14,7 +14,7 @@ struct PostgateCommand: AsyncParsableCommand {
             ./.postgate (or --data DIR), which is started when needed.
             """,
         version: "0.1.0",
-        subcommands: [DatabaseCommand.self, MigrateCommand.self, LoginsCommand.self, BenchCommand.self]
+        subcommands: [DatabaseCommand.self, MigrateCommand.self, CustomersCommand.self, ReferenceCommand.self, LoginsCommand.self, BenchCommand.self]
     )
 }
 
@@ -32,6 +32,11 @@ struct ConnectionOptions: ParsableArguments {
     func connect() async throws -> PostgresConnection {
         let config = try await target.prepare(log: note)
         return try await PostgresConnection.connect(config)
+    }
+
+    /// A small pool for the domain stores, starting the embedded server if that is the target.
+    func pool() async throws -> PostgresPool {
+        PostgresPool(config: try await target.prepare(log: note), maxConnections: 2)
     }
 }
 

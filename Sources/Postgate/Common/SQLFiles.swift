@@ -15,10 +15,12 @@ public enum SQLFiles {
         return candidates.first { FileManager.default.fileExists(atPath: $0 + "/migrations") } ?? sourceTreeSQL
     }
 
-    /// `sql/` of the checkout this file was compiled from.
+    /// `sql/` of the checkout this file was compiled from: beside the `Sources` folder above it.
     public static var sourceTreeSQL: String {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("sql").path
+        var folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while folder.lastPathComponent != "Sources" && folder.path != "/" {
+            folder = folder.deletingLastPathComponent()
+        }
+        return folder.deletingLastPathComponent().appendingPathComponent("sql").path
     }
 }

@@ -1,0 +1,31 @@
+import Foundation
+
+/// Prints rows as aligned columns for people.
+func printTable(_ headers: [String], _ rows: [[String]]) {
+    var widths = headers.map(\.count)
+    for row in rows {
+        for (index, cell) in row.enumerated() where index < widths.count {
+            widths[index] = max(widths[index], cell.count)
+        }
+    }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { index, cell in
+            index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+    }
+    print(line(headers))
+    for row in rows { print(line(row)) }
+}
+
+/// Prints a value as JSON for scripts: sorted keys, snake_case.
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+extension Optional where Wrapped: CustomStringConvertible {
+    /// The value, or a dash for none.
+    var orDash: String { map(\.description) ?? "-" }
+}

@@ -1,0 +1,241 @@
+import ArgumentParser
+import Foundation
+import Postgate
+import Postgres
+
+extension ReferenceKind: ExpressibleByArgument {}
+
+/// Comma-separated codes: `--methods TRANSFER,CARD`.
+struct CodeList: ExpressibleByArgument {
+    var codes: [String]
+    init?(argument: String) {
+        codes = argument.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+}
+
+struct ReferenceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ref",
+        abstract: "Reference data: currencies, rates, price lists, payment methods, accounts, terms, schedules, taxes, employees.",
+        discussion: "Each 'add' creates the row when its code is new; with --version N (the version 'ref list' shows) it changes the existing row.",
+        subcommands: [
+            ListKind.self, Currencies.self, Rates.self, PriceLists.self, PaymentMethods.self, Accounts.self, Terms.self,
+            Schedules.self, Taxes.self, TaxCategories.self, Employees.self,
+        ]
+    )
+
+    /// Runs `body` with a reference store, then reports what it saved.
+    static func save(_ connection: ConnectionOptions, _ what: String, _ body: (ReferenceStore) async throws -> Int) async throws {
+        let pool = try await connection.pool()
+        defer { Task { await pool.shutdown() } }
+        let version = try await body(ReferenceStore(pool: pool))
+        print(version == 1 ? "Added \(what)." : "Changed \(what): now version \(version).")
+    }
+
+    struct ListKind: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List one kind of reference data.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "currencies, rates, price-lists, payment-methods, accounts, terms, schedules, taxes, tax-categories or employees.")
+        var kind: ReferenceKind
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let pool = try await connection.pool()
+            let items = try await ReferenceStore(pool: pool).list(kind)
+            await pool.shutdown()
+            if json { return try printJSON(items) }
+            guard !items.isEmpty else { print("No \(kind.rawValue) yet."); return }
+            printTable(["CODE", "NAME", "DETAILS", "VERSION"], items.map { item in
+                [item.code, item.name, item.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "), String(item.version)]
+            })
+        }
+    }
+
+    struct Currencies: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Currencies.", subcommands: [Add.self])
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add or change a currency.")
+            @OptionGroup var connection: ConnectionOptions
+            @Argument(help: "ISO 4217 code, such as EUR.") var code: String
+            @Option var name: String
+            @Option(help: "Decimals of the currency (2; 0 for JPY).") var minorUnits = 2
+            @Option(name: .customLong("version")) var rowVersion: Int?
+            func run() async throws {
+                try await ReferenceCommand.save(connection, "currency \(code.uppercased())") {
+                    try await $0.saveCurrency(code, name: name, minorUnits: minorUnits, version: rowVersion)
+                }
+            }
+        }
+    }
+
+    struct Rates: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Conversion rates.", subcommands: [Add.self, Show.self])
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Record that one FROM is worth RATE TO from a date on.")
+            @OptionGroup var connection: ConnectionOptions
+            @Argument var from: String
+            @Argument var to: String
+            @Argument var rate: Decimal
+            @Option(help: "First date the rate applies, YYYY-MM-DD.") var validFrom: LocalDate
+            func run() async throws {
+                let pool = try await connection.pool()
+                try await ReferenceStore(pool: pool).addRate(from: from, to: to, rate: rate, validFrom: validFrom)
+                await pool.shutdown()
+                print("Added rate: 1 \(from.uppercased()) = \(rate) \(to.uppercased()) from \(validFrom).")
+            }
+        }
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "The rate that applies on a date.")
+            @OptionGroup var connection: ConnectionOptions
+            @Argument var from: String
+            @Argument var to: String
+            @Option(help: "YYYY-MM-DD (default: today).") var on: LocalDate?
+            func run() async throws {
+                let pool = try await connection.pool()
+                let today = LocalDate(daysSinceUnixEpoch: Int(Date().timeIntervalSince1970 / 86_400))
+                let date = on ?? today
+                let rate = try await ReferenceStore(pool: pool).rate(from: from, to: to, on: date)
+                await pool.shutdown()
+                print("1 \(from.uppercased()) = \(rate) \(to.uppercased()) on \(date)")
+            }
+        }
+    }
+
+    struct PriceLists: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "price-lists", abstract: "Price lists.", subcommands: [Add.self])
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add or change a price list.")
+            @OptionGroup var connection: ConnectionOptions
+            @Argument var code: String
+            @Option var name: String
+            @Option var currency: String
+            @Option(name: .customLong("version")) var rowVersion: Int?
+            func run() async throws {
+                try await ReferenceCommand.save(connection, "price list \(code)") {
+                    try await $0.savePriceList(code, name: name, currency: currency, version: rowVersion)
+                }
+            }
+        }
+    }
+
+    struct PaymentMethods: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "payment-methods", abstract: "Payment methods.", subcommands: [Add.self])
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add or rename a payment method.")
+            @OptionGroup var connection: ConnectionOptions
+            @Argument var code: String
+            @Option var name: String
+            @Option(name: .customLong("version")) var rowVersion: Int?
+            func run() async throws {
+                try await ReferenceCommand.save(connection, "payment method \(code)") {
+                    try await $0.savePaymentMethod(code, name: name, version: rowVersion)
+                }
+            }
+        }
+    }
+
+    struct Accounts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Financial accounts.", subcommands: [Add.self])
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add or change a financial account and the payment methods it accepts.")
+            @OptionGroup var connection: ConnectionOptions
+            @Argument var code: String
+            @Option var name: String
+            @Option var currency: String
+            @Option(help: "Accepted payment methods, comma-separated.") var methods: CodeList = CodeList(argument: "")!
+            @Option(name: .customLong("version")) var rowVersion: Int?
+            func run() async throws {
+                try await ReferenceCommand.save(connection, "financial account \(code)") {
+                    try await $0.saveFinancialAccount(code, name: name, currency: currency, paymentMethods: methods.codes, version: rowVersion)
+                }
+            }
+        }
+    }
+
+    struct Terms: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Payment terms.", subcommands: [Add.self])
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add or change payment terms.")
+            @OptionGroup var connection: ConnectionOptions
+            @Argument var code: String
+            @Option var name: String
+            @Option(help: "Days from invoice to due date.") var netDays = 0
+            @Flag(help: "Every invoice must be paid in full when it is posted.") var cashSalesOnly = false
+            @Option(name: .customLong("version")) var rowVersion: Int?
+            func run() async throws {
+                try await ReferenceCommand.save(connection, "payment terms \(code)") {
+                    try await $0.savePaymentTerms(code, name: name, netDays: netDays, cashSalesOnly: cashSalesOnly, version: rowVersion)
+                }
+            }
+        }
+    }
+
+    struct Schedules: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Invoice schedules.", subcommands: [Add.self])
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add or change an invoice schedule.")
+            @OptionGroup var connection: ConnectionOptions
+            @Argument var code: String
+            @Option var name: String
+            @Option var description = ""
+            @Option(name: .customLong("version")) var rowVersion: Int?
+            func run() async throws {
+                try await ReferenceCommand.save(connection, "invoice schedule \(code)") {
+                    try await $0.saveInvoiceSchedule(code, name: name, description: description, version: rowVersion)
+                }
+            }
+        }
+    }
+
+    struct Taxes: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Tax rates.", subcommands: [Add.self])
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add or change a tax rate.")
+            @OptionGroup var connection: ConnectionOptions
+            @Argument var code: String
+            @Option var name: String
+            @Option(help: "Percent, such as 21 or 5.5.") var rate: Decimal
+            @Flag(help: "May be used for tax-exempt customers.") var exempt = false
+            @Option(name: .customLong("version")) var rowVersion: Int?
+            func run() async throws {
+                try await ReferenceCommand.save(connection, "tax rate \(code)") {
+                    try await $0.saveTaxRate(code, name: name, rate: rate, exempt: exempt, version: rowVersion)
+                }
+            }
+        }
+    }
+
+    struct TaxCategories: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "tax-categories", abstract: "Business-partner tax categories.", subcommands: [Add.self])
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add or change a tax category and the tax rates it allows.")
+            @OptionGroup var connection: ConnectionOptions
+            @Argument var code: String
+            @Option var name: String
+            @Option(help: "Allowed tax rates, comma-separated.") var rates: CodeList = CodeList(argument: "")!
+            @Option(name: .customLong("version")) var rowVersion: Int?
+            func run() async throws {
+                try await ReferenceCommand.save(connection, "tax category \(code)") {
+                    try await $0.saveTaxCategory(code, name: name, taxRates: rates.codes, version: rowVersion)
+                }
+            }
+        }
+    }
+
+    struct Employees: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Employees and sales representatives.", subcommands: [Add.self])
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add or change an employee.")
+            @OptionGroup var connection: ConnectionOptions
+            @Argument var code: String
+            @Option var name: String
+            @Flag(help: "A sales representative, who may be assigned to customers.") var salesRep = false
+            @Option(name: .customLong("version")) var rowVersion: Int?
+            func run() async throws {
+                try await ReferenceCommand.save(connection, "employee \(code)") {
+                    try await $0.saveEmployee(code, name: name, isSalesRep: salesRep, version: rowVersion)
+                }
+            }
+        }
+    }
+}
