@@ -49,6 +49,7 @@ DECLARE
     v_key text;
     v_known text[] := ARRAY['code', 'name', 'currency', 'price_list', 'payment_method', 'financial_account', 'payment_terms',
         'invoice_terms', 'invoice_schedule', 'credit_limit', 'tax_exempt', 'tax_category', 'sales_rep', 'create_customer_items', 'active'];
+    v_limit numeric;
 BEGIN
     IF p IS NULL OR jsonb_typeof(p) <> 'object' THEN
         PERFORM ar.fail('PG400', NULL, 'a customer is written as a JSON object of fields', format('Use the fields %s.', array_to_string(v_known, ', ')));
@@ -89,7 +90,13 @@ BEGIN
             'invoice_schedule', 'invoice schedule', 'postgate ref schedules add CODE --name NAME');
     END IF;
     IF p ? 'credit_limit' THEN
-        c.credit_limit := (ar.json_value(p, 'credit_limit', 'number') #>> '{}')::numeric;
+        -- Checked before it lands in numeric(14, 2), which would round it silently.
+        v_limit := (ar.json_value(p, 'credit_limit', 'number') #>> '{}')::numeric;
+        IF v_limit IS NOT NULL AND (v_limit < 0 OR scale(v_limit) > 2 OR v_limit >= 1e12) THEN
+            PERFORM ar.fail('PG400', 'credit_limit', format('credit_limit must be zero or more with at most 2 decimals, not %s', v_limit),
+                            'Give an amount such as 5000 or 5000.50; leave it empty (null) for no limit.');
+        END IF;
+        c.credit_limit := v_limit;
     END IF;
     IF p ? 'tax_exempt' THEN c.tax_exempt := coalesce((ar.json_value(p, 'tax_exempt', 'boolean'))::boolean, false); END IF;
     IF p ? 'tax_category' THEN
