@@ -96,7 +96,7 @@ struct CommandLineTests {
         #expect(refuse.error.contains("not a Postgate login"))
 
         let status = try postgate("db", "status", "--data", data)
-        let latest = try Migrator(directory: SQLFiles.sourceTreeSQL).scripts().versioned.last?.version
+        let latest = try Migrator(directory: SQLFiles.locate()).scripts().versioned.last?.version
         #expect(status.output.contains("schema version \(latest ?? 0),"))
         #expect(status.output.contains("up to date"))
 

@@ -15,10 +15,11 @@ public actor TestServer {
     private var preparing: Task<Prepared, any Error>?
     private var counter = 0
 
-    /// The repository's `sql/` folder.
-    public static let sqlDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("sql").path
+    /// The SQL the template is migrated with: `POSTGATE_SQL_DIR`, else the repository's `sql/`.
+    public static let sqlDirectory = ProcessInfo.processInfo.environment["POSTGATE_SQL_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        ?? URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("sql").path
 
     func prepared() async throws -> Prepared {
         if let preparing { return try await preparing.value }
