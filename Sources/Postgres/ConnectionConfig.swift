@@ -52,7 +52,16 @@ public struct ConnectionConfig: Sendable, Hashable, CustomStringConvertible {
         }.joined(separator: " ")
     }
 
+    /// The parameters for people, passwords hidden; a whole conninfo string or URL is shown as given.
     public var description: String {
-        storage.map { $0.key == "password" ? "\($0.key)=***" : "\($0.key)=\($0.value)" }.joined(separator: " ")
+        storage.map { parameter in
+            if parameter.key == "password" { return "password=***" }
+            if parameter.key == "dbname", parameter.value.contains("=") || parameter.value.contains("://") {
+                return parameter.value
+                    .replacingOccurrences(of: #"password\s*=\s*('[^']*'|\S+)"#, with: "password=***", options: .regularExpression)
+                    .replacingOccurrences(of: #"(://[^:/@]*):[^@/]*@"#, with: "$1:***@", options: .regularExpression)
+            }
+            return "\(parameter.key)=\(parameter.value)"
+        }.joined(separator: " ")
     }
 }

@@ -12,11 +12,7 @@ extension SalesDocument: ExpressibleByArgument {
 }
 
 extension Decimal: @retroactive ExpressibleByArgument {
-    public init?(argument: String) {
-        guard argument.range(of: #"^-?[0-9]+(\.[0-9]+)?$"#, options: .regularExpression) != nil,
-              let value = Decimal(string: argument, locale: Locale(identifier: "en_US_POSIX")) else { return nil }
-        self = value
-    }
+    public init?(argument: String) { self.init(exactly: argument) }
 }
 
 extension LocalDate: ExpressibleByArgument {
@@ -29,19 +25,6 @@ struct CustomersCommand: AsyncParsableCommand {
         abstract: "Add, change, find, hold and release customers.",
         subcommands: [Add.self, Update.self, Show.self, List.self, Hold.self, Release.self, SetCurrency.self, Alerts.self]
     )
-
-    /// Runs `body` with a customer store on the chosen database.
-    static func withStore<T>(_ connection: ConnectionOptions, _ body: (CustomerStore) async throws -> T) async throws -> T {
-        let pool = try await connection.pool()
-        do {
-            let value = try await body(CustomerStore(pool: pool))
-            await pool.shutdown()
-            return value
-        } catch {
-            await pool.shutdown()
-            throw error
-        }
-    }
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a customer.")
@@ -73,7 +56,8 @@ struct CustomersCommand: AsyncParsableCommand {
             customer.taxCategory = taxCategory
             customer.salesRep = salesRep
             customer.createCustomerItems = noCustomerItems ? false : nil
-            let created = try await CustomersCommand.withStore(connection) { store in
+            let created = try await withPool(connection) { pool in
+                let store = CustomerStore(pool: pool)
                 try await store.create(customer)
                 return try await store.get(code)
             }
@@ -139,7 +123,7 @@ struct CustomersCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let version = try await CustomersCommand.withStore(connection) { try await $0.update(code, version: rowVersion, changes: try changes()) }
+            let version = try await withPool(connection) { try await CustomerStore(pool: $0).update(code, version: rowVersion, changes: try changes()) }
             print("Updated customer \(newCode ?? code): now version \(version).")
         }
     }
@@ -157,8 +141,9 @@ struct CustomersCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let shown = try await CustomersCommand.withStore(connection) { store in
-                Shown(customer: try await store.get(code), balance: try await store.balance(code),
+            let shown = try await withPool(connection) { pool in
+                let store = CustomerStore(pool: pool)
+                return Shown(customer: try await store.get(code), balance: try await store.balance(code),
                       alerts: try await store.alerts(code, for: .salesInvoice))
             }
             if json { return try printJSON(shown) }
@@ -192,8 +177,8 @@ struct CustomersCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let customers = try await CustomersCommand.withStore(connection) {
-                try await $0.list(search: search, onHold: onHold ? true : nil, active: all ? nil : true, limit: limit, offset: offset)
+            let customers = try await withPool(connection) {
+                try await CustomerStore(pool: $0).list(search: search, onHold: onHold ? true : nil, active: all ? nil : true, limit: limit, offset: offset)
             }
             if json { return try printJSON(customers) }
             guard !customers.isEmpty else {
@@ -217,7 +202,7 @@ struct CustomersCommand: AsyncParsableCommand {
 
         func run() async throws {
             let switches = HoldSwitches(blocking: Set(documents))
-            try await CustomersCommand.withStore(connection) { try await $0.hold(code, switches) }
+            try await withPool(connection) { try await CustomerStore(pool: $0).hold(code, switches) }
             print("Customer \(code) is on hold: \(switches.blocked.map(\.rawValue).joined(separator: ", ")) blocked.")
         }
     }
@@ -228,7 +213,7 @@ struct CustomersCommand: AsyncParsableCommand {
         @Argument var code: String
 
         func run() async throws {
-            try await CustomersCommand.withStore(connection) { try await $0.release(code) }
+            try await withPool(connection) { try await CustomerStore(pool: $0).release(code) }
             print("Customer \(code) is no longer on hold.")
         }
     }
@@ -244,7 +229,7 @@ struct CustomersCommand: AsyncParsableCommand {
         @Option(help: "Date of the change (default: today), YYYY-MM-DD.") var on: LocalDate?
 
         func run() async throws {
-            let balance = try await CustomersCommand.withStore(connection) { try await $0.setCurrency(code, to: currency, rate: rate, on: on) }
+            let balance = try await withPool(connection) { try await CustomerStore(pool: $0).setCurrency(code, to: currency, rate: rate, on: on) }
             print("Customer \(code) now keeps its balance in \(currency.uppercased()): \(balance).")
         }
     }
@@ -257,7 +242,7 @@ struct CustomersCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let alerts = try await CustomersCommand.withStore(connection) { try await $0.alerts(code, for: document) }
+            let alerts = try await withPool(connection) { try await CustomerStore(pool: $0).alerts(code, for: document) }
             if json { return try printJSON(alerts) }
             if alerts.isEmpty { print("No alerts for \(code) on a \(document.rawValue.replacingOccurrences(of: "_", with: " ")).") }
             for alert in alerts { print("\(alert.severity.uppercased())  \(alert.message)") }

@@ -14,7 +14,10 @@ struct PostgateCommand: AsyncParsableCommand {
             ./.postgate (or --data DIR), which is started when needed.
             """,
         version: "0.1.0",
-        subcommands: [DatabaseCommand.self, MigrateCommand.self, CustomersCommand.self, ReferenceCommand.self, LoginsCommand.self, BenchCommand.self]
+        subcommands: [
+            DatabaseCommand.self, MigrateCommand.self, CustomersCommand.self, ReferenceCommand.self, ProductsCommand.self,
+            StockCommand.self, SerialsCommand.self, LoginsCommand.self, BenchCommand.self,
+        ]
     )
 }
 
@@ -37,6 +40,20 @@ struct ConnectionOptions: ParsableArguments {
     /// A small pool for the domain stores, starting the embedded server if that is the target.
     func pool() async throws -> PostgresPool {
         PostgresPool(config: try await target.prepare(log: note), maxConnections: 2)
+    }
+}
+
+/// Runs `body` with a pool on the chosen database, closing it afterwards.
+@discardableResult
+func withPool<T>(_ connection: ConnectionOptions, _ body: (PostgresPool) async throws -> T) async throws -> T {
+    let pool = try await connection.pool()
+    do {
+        let value = try await body(pool)
+        await pool.shutdown()
+        return value
+    } catch {
+        await pool.shutdown()
+        throw error
     }
 }
 

@@ -26,9 +26,7 @@ struct ReferenceCommand: AsyncParsableCommand {
 
     /// Runs `body` with a reference store, then reports what it saved.
     static func save(_ connection: ConnectionOptions, _ what: String, _ body: (ReferenceStore) async throws -> Int) async throws {
-        let pool = try await connection.pool()
-        defer { Task { await pool.shutdown() } }
-        let version = try await body(ReferenceStore(pool: pool))
+        let version = try await withPool(connection) { try await body(ReferenceStore(pool: $0)) }
         print(version == 1 ? "Added \(what)." : "Changed \(what): now version \(version).")
     }
 
@@ -40,9 +38,7 @@ struct ReferenceCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let pool = try await connection.pool()
-            let items = try await ReferenceStore(pool: pool).list(kind)
-            await pool.shutdown()
+            let items = try await withPool(connection) { try await ReferenceStore(pool: $0).list(kind) }
             if json { return try printJSON(items) }
             guard !items.isEmpty else { print("No \(kind.rawValue) yet."); return }
             printTable(["CODE", "NAME", "DETAILS", "VERSION"], items.map { item in
@@ -78,9 +74,7 @@ struct ReferenceCommand: AsyncParsableCommand {
             @Argument var rate: Decimal
             @Option(help: "First date the rate applies, YYYY-MM-DD.") var validFrom: LocalDate
             func run() async throws {
-                let pool = try await connection.pool()
-                try await ReferenceStore(pool: pool).addRate(from: from, to: to, rate: rate, validFrom: validFrom)
-                await pool.shutdown()
+                try await withPool(connection) { try await ReferenceStore(pool: $0).addRate(from: from, to: to, rate: rate, validFrom: validFrom) }
                 print("Added rate: 1 \(from.uppercased()) = \(rate) \(to.uppercased()) from \(validFrom).")
             }
         }
@@ -91,11 +85,8 @@ struct ReferenceCommand: AsyncParsableCommand {
             @Argument var to: String
             @Option(help: "YYYY-MM-DD (default: today).") var on: LocalDate?
             func run() async throws {
-                let pool = try await connection.pool()
-                let today = LocalDate(daysSinceUnixEpoch: Int(Date().timeIntervalSince1970 / 86_400))
-                let date = on ?? today
-                let rate = try await ReferenceStore(pool: pool).rate(from: from, to: to, on: date)
-                await pool.shutdown()
+                let date = on ?? LocalDate(daysSinceUnixEpoch: Int(Date().timeIntervalSince1970 / 86_400))
+                let rate = try await withPool(connection) { try await ReferenceStore(pool: $0).rate(from: from, to: to, on: date) }
                 print("1 \(from.uppercased()) = \(rate) \(to.uppercased()) on \(date)")
             }
         }

@@ -148,3 +148,18 @@ struct ValueTests {
         #expect(LocalDate("2024-12-31")!.adding(days: 1) == LocalDate("2025-01-01"))
     }
 }
+
+@Suite("Connection settings")
+struct ConnectionConfigTests {
+    @Test("descriptions never show a password")
+    func passwordsAreHidden() {
+        #expect(ConnectionConfig(conninfo: "postgresql://app:s3cret@db:5432/postgate").description == "postgresql://app:***@db:5432/postgate")
+        #expect(ConnectionConfig(conninfo: "host=db password='s3 cret' dbname=x").description == "host=db password=*** dbname=x")
+        #expect(ConnectionConfig(parameters: [("host", "/tmp"), ("password", "pw")]).description == "host=/tmp password=***")
+    }
+
+    @Test("conninfo quotes values as libpq reads them")
+    func conninfoQuoting() {
+        #expect(ConnectionConfig(parameters: [("host", "/tmp/a b"), ("application_name", "it's")]).conninfo == #"host='/tmp/a b' application_name='it\'s'"#)
+    }
+}

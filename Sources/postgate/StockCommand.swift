@@ -1,0 +1,164 @@
+import ArgumentParser
+import Foundation
+import Postgate
+import Postgres
+
+/// `PRODUCT:QUANTITY[:SERIAL[=QUANTITY][@EXPIRY],...]`.
+extension StockLine: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let line = try? StockLine(parsing: argument) else { return nil }
+        self = line
+    }
+}
+
+/// What every stock document takes besides where it moves stock.
+struct DocumentOptions: ParsableArguments {
+    @Option(name: .customLong("line"), help: ArgumentHelp(
+        "PRODUCT:QUANTITY[:SERIALS], repeated. SERIALS: comma-separated SERIAL[=QUANTITY][@YYYY-MM-DD], e.g. TV55:2:SN1,SN2 or CARPET:60:ROLL7=60@2027-01-31.",
+        valueName: "line"))
+    var lines: [StockLine] = []
+    @Option(help: "Document date, YYYY-MM-DD (default: today).") var date: LocalDate?
+    @Option(help: "Your reference (delivery note, reason).") var reference: String?
+    @Option var notes: String?
+
+    func validate() throws {
+        if lines.isEmpty { throw ValidationError("give at least one --line PRODUCT:QUANTITY[:SERIALS]") }
+    }
+
+    func document(_ movement: StockMovement) -> StockDocument {
+        StockDocument(movement, lines: lines, date: date, reference: reference, notes: notes)
+    }
+}
+
+func post(_ connection: ConnectionOptions, _ document: StockDocument, _ verb: String) async throws {
+    let id = try await withPool(connection) { try await StockStore(pool: $0).post(document) }
+    let units = document.lines.reduce(Decimal(0)) { $0 + $1.quantity }
+    print("\(verb) document \(id): \(document.lines.count) line\(document.lines.count == 1 ? "" : "s"), \(units) in all.")
+}
+
+struct StockCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stock",
+        abstract: "Receive, transfer and write off stock; see what is on hand.",
+        discussion: "Each document is posted whole or not at all: a bad line refuses it and changes nothing.",
+        subcommands: [Receive.self, Transfer.self, WriteOff.self, OnHandCommand.self, Locations.self]
+    )
+
+    struct Receive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Receive stock into a location (the preferred place to record serials).")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var location: String
+        @OptionGroup var document: DocumentOptions
+        func run() async throws { try await post(connection, document.document(.receipt(location: location)), "Received") }
+    }
+
+    struct Transfer: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Move stock between locations.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var from: String
+        @Option var to: String
+        @OptionGroup var document: DocumentOptions
+        func run() async throws { try await post(connection, document.document(.transfer(from: from, to: to)), "Transferred") }
+    }
+
+    struct WriteOff: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "write-off",
+            abstract: "Take stock out for good (damage, loss); also how a wrong serial is removed before the right one is received.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var location: String
+        @OptionGroup var document: DocumentOptions
+        func run() async throws { try await post(connection, document.document(.writeOff(location: location)), "Wrote off") }
+    }
+
+    struct OnHandCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "on-hand", abstract: "Stock on hand per product and location.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var product: String?
+        @Option var location: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let rows = try await withPool(connection) { try await StockStore(pool: $0).onHand(product: product, location: location) }
+            if json { return try printJSON(rows) }
+            guard !rows.isEmpty else { print("Nothing on hand."); return }
+            printTable(["PRODUCT", "NAME", "LOCATION", "QUANTITY", "UNIT", "SERIALS"], rows.map {
+                [$0.product, $0.productName, $0.location, $0.quantity.description, $0.unit, $0.serials == 0 ? "" : String($0.serials)]
+            })
+        }
+    }
+
+    struct Locations: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stock locations.", subcommands: [Add.self])
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add or change a location (with --version).")
+            @OptionGroup var connection: ConnectionOptions
+            @Argument var code: String
+            @Option var name: String
+            @Option(help: "true or false.") var active = true
+            @Option(name: .customLong("version")) var rowVersion: Int?
+            func run() async throws {
+                let version = try await withPool(connection) { try await CatalogStore(pool: $0).saveLocation(code, name: name, active: active, version: rowVersion) }
+                print(version == 1 ? "Added location \(code)." : "Changed location \(code): now version \(version).")
+            }
+        }
+    }
+}
+
+struct SerialsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serials",
+        abstract: "Serial number enquiry: find serials and their history; pick serials in stock.",
+        subcommands: [Find.self, History.self, Pick.self]
+    )
+
+    struct Find: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Serials whose serial, product, customer or location contains TEXT.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var text: String?
+        @Option(help: "in-stock, sold, written-off or not-in-stock.") var status: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let wanted = status?.replacingOccurrences(of: "-", with: " ")
+            let serials = try await withPool(connection) { try await StockStore(pool: $0).findSerials(text, status: wanted) }
+            if json { return try printJSON(serials) }
+            guard !serials.isEmpty else { print("No serial matches."); return }
+            printTable(["SERIAL", "PRODUCT", "STATUS", "LOCATION", "ON HAND", "EXPIRY", "CUSTOMER"], serials.map {
+                [$0.serial + ($0.addedAtSale ? " (added at sale)" : ""), $0.product, $0.status, $0.location.orDash, $0.onHand.description,
+                 $0.expiry.orDash, $0.customer.orDash]
+            })
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Everything that happened to a serial.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var serial: String
+        @Option var product: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let events = try await withPool(connection) { try await StockStore(pool: $0).history(serial: serial, product: product) }
+            if json { return try printJSON(events) }
+            guard !events.isEmpty else { print("No history for serial \(serial): postgate serials find \(serial)"); return }
+            printTable(["DATE", "PRODUCT", "DOCUMENT", "REFERENCE", "LOCATION", "QUANTITY", "CUSTOMER"], events.map {
+                [$0.date.description, $0.product, "\($0.documentKind.replacingOccurrences(of: "_", with: "-")) \($0.documentID)", $0.reference,
+                 $0.location, $0.quantity.description, $0.customer.orDash]
+            })
+        }
+    }
+
+    struct Pick: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Serials of a product in stock at a location, oldest expiry first.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var product: String
+        @Option var location: String
+
+        func run() async throws {
+            let serials = try await withPool(connection) { try await StockStore(pool: $0).pickSerials(product: product, location: location) }
+            guard !serials.isEmpty else { print("No serials of \(product) in stock at \(location)."); return }
+            printTable(["SERIAL", "QUANTITY", "EXPIRY"], serials.map { [$0.serial, $0.quantity.description, $0.expiry.orDash] })
+        }
+    }
+}
