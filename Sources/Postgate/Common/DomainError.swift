@@ -94,6 +94,7 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Runs database work, turning the database's refusals into `DomainError`s.
+@discardableResult
 func domainErrors<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
