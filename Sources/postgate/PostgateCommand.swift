@@ -16,7 +16,8 @@ struct PostgateCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             DatabaseCommand.self, MigrateCommand.self, CustomersCommand.self, ReferenceCommand.self, ProductsCommand.self,
-            StockCommand.self, SerialsCommand.self, LoginsCommand.self, BenchCommand.self,
+            StockCommand.self, SerialsCommand.self, InvoicesCommand.self, PostCommand.self, PostAndPayCommand.self, PaymentsCommand.self,
+            POSCommand.self, ItemsCommand.self, LoginsCommand.self, BenchCommand.self,
         ]
     )
 }

@@ -7,6 +7,7 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
     case number(Decimal)
     case bool(Bool)
     case array([JSONValue])
+    case object([String: JSONValue])
     case null
 
     public init(from decoder: Decoder) throws {
@@ -15,7 +16,8 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         else if let value = try? container.decode(Bool.self) { self = .bool(value) }
         else if let value = try? container.decode(Decimal.self) { self = .number(value) }
         else if let value = try? container.decode(String.self) { self = .string(value) }
-        else { self = .array(try container.decode([JSONValue].self)) }
+        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -25,6 +27,7 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         case .number(let value): try container.encode(value)
         case .bool(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
         case .null: try container.encodeNil()
         }
     }
@@ -35,6 +38,7 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         case .number(let value): value.description
         case .bool(let value): value ? "yes" : "no"
         case .array(let values): values.map(\.description).joined(separator: ",")
+        case .object(let fields): fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         case .null: ""
         }
     }

@@ -1,0 +1,107 @@
+import Foundation
+
+/// A serial-tracked line that does not carry all its serials.
+public struct MissingSerials: Sendable, Hashable, Codable {
+    /// 1-based line number.
+    public var line: Int
+    public var product: String
+    public var missing: Decimal
+
+    public init(line: Int, product: String, missing: Decimal) {
+        self.line = line
+        self.product = product
+        self.missing = missing
+    }
+}
+
+/// A line whose tax rate the customer may not use.
+public struct DisallowedTax: Sendable, Hashable, Codable {
+    public var line: Int
+    public var taxRate: String
+    public var reason: String
+
+    public init(line: Int, taxRate: String, reason: String) {
+        self.line = line
+        self.taxRate = taxRate
+        self.reason = reason
+    }
+}
+
+/// A line that needs more stock (or a serial) than its location has.
+public struct StockShortage: Sendable, Hashable, Codable {
+    public var line: Int
+    public var product: String
+    public var location: String
+    public var serial: String?
+    public var needed: Decimal
+    public var onHand: Decimal
+
+    public init(line: Int, product: String, location: String, serial: String? = nil, needed: Decimal, onHand: Decimal) {
+        self.line = line
+        self.product = product
+        self.location = location
+        self.serial = serial
+        self.needed = needed
+        self.onHand = onHand
+    }
+}
+
+/// Everything the posting rules know about one invoice. Read from the database under lock;
+/// the rules themselves read nothing else.
+public struct InvoiceFacts: Sendable, Hashable, Codable {
+    public var invoiceID: Int64
+    /// How a person names the invoice ("draft 42", or its reference).
+    public var reference: String
+    /// The customer's code.
+    public var customer: String
+    public var customerCurrency: String
+    /// The customer is on hold and its hold blocks sales invoices.
+    public var onHoldForInvoices: Bool
+    /// The customer's payment terms are Cash Sales Only.
+    public var cashSalesOnly: Bool
+    /// This posting records a full payment at the same time (post and pay, point of sale).
+    public var paidInFull: Bool
+    /// Evaluated as part of a mass posting.
+    public var massPosting: Bool
+    /// `nil`: no limit.
+    public var creditLimit: Decimal?
+    /// The customer's open balance, in its currency.
+    public var openBalance: Decimal
+    /// This invoice's total in the customer's currency, at the invoice date's rate.
+    public var invoiceTotal: Decimal
+    /// Totals of the same customer's invoices earlier in the same batch that will post.
+    public var earlierInBatch: Decimal
+    public var linesMissingSerials: [MissingSerials]
+    public var disallowedTaxes: [DisallowedTax]
+    public var linesShortOfStock: [StockShortage]
+    /// Customer items the posting will create that are not yet reviewed.
+    public var unreviewedItems: Int
+    /// Customer items the posting will create.
+    public var itemsToCreate: Int
+
+    public init(
+        invoiceID: Int64, reference: String, customer: String, customerCurrency: String,
+        onHoldForInvoices: Bool = false, cashSalesOnly: Bool = false, paidInFull: Bool = false, massPosting: Bool = false,
+        creditLimit: Decimal? = nil, openBalance: Decimal = 0, invoiceTotal: Decimal = 0, earlierInBatch: Decimal = 0,
+        linesMissingSerials: [MissingSerials] = [], disallowedTaxes: [DisallowedTax] = [], linesShortOfStock: [StockShortage] = [],
+        unreviewedItems: Int = 0, itemsToCreate: Int = 0
+    ) {
+        self.invoiceID = invoiceID
+        self.reference = reference
+        self.customer = customer
+        self.customerCurrency = customerCurrency
+        self.onHoldForInvoices = onHoldForInvoices
+        self.cashSalesOnly = cashSalesOnly
+        self.paidInFull = paidInFull
+        self.massPosting = massPosting
+        self.creditLimit = creditLimit
+        self.openBalance = openBalance
+        self.invoiceTotal = invoiceTotal
+        self.earlierInBatch = earlierInBatch
+        self.linesMissingSerials = linesMissingSerials
+        self.disallowedTaxes = disallowedTaxes
+        self.linesShortOfStock = linesShortOfStock
+        self.unreviewedItems = unreviewedItems
+        self.itemsToCreate = itemsToCreate
+    }
+}

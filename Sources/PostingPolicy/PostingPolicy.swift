@@ -1,0 +1,57 @@
+import Foundation
+
+/// The posting rules in force, built from the settings, and their evaluation.
+public enum PostingPolicy {
+    /// Every rule, in the order findings are reported.
+    static func allRules(_ settings: PolicySettings) -> [any Rule<InvoiceFacts>] {
+        [
+            OnHoldRule(), CashSalesOnlyRule(), ReviewRequiredRule(required: settings.reviewRequired), SerialsCompleteRule(),
+            StockAvailableRule(), TaxAllowedRule(), CreditLimitRule(mode: settings.creditMode, watchRatio: settings.creditWatchRatio),
+        ]
+    }
+
+    public static func ruleSet(_ settings: PolicySettings) -> RuleSet<InvoiceFacts> {
+        let enabled = allRules(settings).filter { !settings.disabledRules.contains($0.id) }
+        return RuleSet(enabled.map { rule in
+            settings.severityOverrides[rule.id].map { SeverityOverride(base: rule, severity: $0) } ?? rule
+        })
+    }
+
+    public static func evaluate(_ facts: InvoiceFacts, settings: PolicySettings) -> Decision {
+        ruleSet(settings).evaluate(facts)
+    }
+
+    /// Evaluates invoices in order, each seeing as `earlierInBatch` the totals of the same
+    /// customer's earlier invoices in the batch that will post (blocked ones do not count).
+    public static func evaluateBatch(_ batch: [InvoiceFacts], settings: PolicySettings) -> [Decision] {
+        let rules = ruleSet(settings)
+        var earlier: [String: Decimal] = [:]
+        return batch.map { facts in
+            var facts = facts
+            facts.earlierInBatch = earlier[facts.customer, default: 0]
+            let decision = rules.evaluate(facts)
+            if decision.canPost { earlier[facts.customer, default: 0] += facts.invoiceTotal }
+            return decision
+        }
+    }
+}
+
+/// A rule whose warn and block findings take another severity.
+struct SeverityOverride: Rule {
+    let base: any Rule<InvoiceFacts>
+    let severity: Severity
+    var id: String { base.id }
+
+    func evaluate(_ facts: InvoiceFacts) -> [Finding] {
+        base.evaluate(facts).map { finding in
+            var finding = finding
+            if finding.severity != .info { finding.severity = severity }
+            return finding
+        }
+    }
+}
+
+extension Decimal {
+    /// Plain text for a finding's figures.
+    var figure: String { description }
+}

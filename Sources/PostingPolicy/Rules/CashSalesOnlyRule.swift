@@ -1,0 +1,16 @@
+/// Cash Sales Only terms: every invoice is paid in full when it is posted, so such invoices post
+/// one at a time with their payment, never in a mass posting.
+struct CashSalesOnlyRule: Rule {
+    let id = "cash-sales-only"
+
+    func evaluate(_ facts: InvoiceFacts) -> [Finding] {
+        guard facts.cashSalesOnly else { return [] }
+        if facts.massPosting {
+            return [Finding(rule: id, severity: .block, code: "post-and-pay-individually",
+                            message: "Customer \(facts.customer) has Cash Sales Only terms: post and pay this invoice individually.")]
+        }
+        guard !facts.paidInFull else { return [] }
+        return [Finding(rule: id, severity: .block, code: "cash-sales-only-unpaid",
+                        message: "Customer \(facts.customer) has Cash Sales Only terms: the invoice must be paid in full when posted; use post and pay.")]
+    }
+}

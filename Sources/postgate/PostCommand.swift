@@ -1,0 +1,224 @@
+import ArgumentParser
+import Foundation
+import Postgate
+import Postgres
+import PostingPolicy
+
+/// The login name the audit records for postings from the command line.
+func postingActor() -> String {
+    ProcessInfo.processInfo.environment["POSTGATE_ACTOR"] ?? ProcessInfo.processInfo.environment["USER"] ?? "postgate"
+}
+
+struct PostCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "post",
+        abstract: "Post draft invoices: by id, or all unposted ones (mass posting with a preview).",
+        discussion: """
+            postgate post 12 13 posts those drafts together (refused whole if any is blocked).
+            postgate post --unposted [filters] previews every matching draft, asks for confirmation (unless --yes),
+            and posts exactly what was previewed, in transactions of --chunk invoices.
+            """
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "Draft invoice ids.") var invoices: [Int64] = []
+    @Flag(help: "Mass posting: every unposted invoice matching the filters.") var unposted = false
+    @OptionGroup var filter: UnpostedOptions
+    @Flag(help: "Post without asking, when nothing is blocked.") var yes = false
+    @Flag(help: "Only preview; post nothing.") var previewOnly = false
+    @Option(help: "Invoices per transaction in a mass posting.") var chunk = 1000
+
+    func validate() throws {
+        if unposted == invoices.isEmpty { throw ValidationError("give draft invoice ids, or --unposted for a mass posting (not both)") }
+        if chunk < 1 { throw ValidationError("--chunk must be at least 1") }
+    }
+
+    func run() async throws {
+        try await withPool(connection) { pool in
+            let service = PostingService(pool: pool, actor: postingActor())
+            if !unposted {
+                let result = try await service.post(invoices)
+                for id in invoices {
+                    print("Posted draft \(id) as invoice \(result.numbers[id].map(String.init) ?? "?").")
+                    if let decision = result.decisions[id] { printFindings(decision) }
+                }
+                return
+            }
+            let ids = try await InvoiceStore(pool: pool).unposted(filter.filter).map(\.invoiceID)
+            guard !ids.isEmpty else { print("No unposted invoices match."); return }
+            let started = ContinuousClock.now
+            let preview = try await service.preview(ids)
+            let previewTime = ContinuousClock.now - started
+            printPreview(preview, took: previewTime)
+            guard preview.canPost else {
+                throw ValidationError("\(preview.blocked.count) of the selected invoices are blocked, so the selection cannot be posted: fix them or narrow the selection (see the reasons above)")
+            }
+            if previewOnly { return }
+            if !yes {
+                print("Post these \(preview.items.count) invoices? Type yes to confirm: ", terminator: "")
+                guard readLine()?.lowercased() == "yes" else { print("Nothing was posted."); return }
+            }
+            let postingStarted = ContinuousClock.now
+            let bar = ProgressBar()
+            let result = try await service.confirm(preview.token, chunkSize: chunk) { done, total in bar.show(done, total) }
+            bar.finish()
+            let postingTime = ContinuousClock.now - postingStarted
+            print("Posted \(result.posted.count) invoices in \(postingTime.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))\(result.alreadyPosted.isEmpty ? "" : "; \(result.alreadyPosted.count) were posted by an earlier run").")
+            if let reason = result.stoppedBecause {
+                throw ValidationError("stopped after \(result.posted.count) invoices: \(reason). Not posted: \(result.notPosted.count) invoices.")
+            }
+        }
+    }
+
+    func printPreview(_ preview: Preview, took: Duration) {
+        let blocked = preview.blocked
+        let warned = preview.items.filter { $0.decision.canPost && $0.decision.findings.contains { $0.severity == .warn } }
+        print("Preview of \(preview.items.count) invoices (\(took.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))): \(preview.items.count - blocked.count) can be posted, \(blocked.count) blocked, \(warned.count) with warnings; \(preview.itemsToCreate) customer items will be created.")
+        for (currency, total) in preview.totals.sorted(by: { $0.key < $1.key }) { print("  total \(total) \(currency)") }
+        for item in (blocked + warned).prefix(50) {
+            print("\(item.reference) (\(item.customer), \(item.total) \(item.currency)): \(item.decision.canPost ? "can be posted" : "BLOCKED")")
+            printFindings(item.decision, indent: "    ")
+        }
+        if blocked.count + warned.count > 50 { print("… and \(blocked.count + warned.count - 50) more with findings (postgate post --unposted --preview-only on a narrower selection).") }
+    }
+}
+
+/// A progress bar on standard error, drawn only on a terminal.
+final class ProgressBar: @unchecked Sendable {
+    private let terminal = isatty(STDERR_FILENO) == 1
+    private let lock = NSLock()
+
+    func show(_ done: Int, _ total: Int) {
+        guard terminal, total > 0 else { return }
+        lock.lock(); defer { lock.unlock() }
+        let width = 30
+        let filled = done * width / total
+        FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(done)/\(total)".utf8))
+    }
+
+    func finish() {
+        if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
+
+struct PostAndPayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "post-and-pay",
+        abstract: "Post one draft and record its full payment in the same transaction (the way to post for Cash Sales Only customers).")
+    @OptionGroup var connection: ConnectionOptions
+    @Argument var invoice: Int64
+    @Option(help: "Payment method (default: the customer's).") var paymentMethod: String?
+    @Option(name: .customLong("account"), help: "Financial account (default: the customer's).") var financialAccount: String?
+    @Option var reference: String?
+
+    func run() async throws {
+        let result = try await withPool(connection) {
+            try await PostingService(pool: $0, actor: postingActor()).postAndPay(invoice, paymentMethod: paymentMethod, financialAccount: financialAccount, reference: reference)
+        }
+        print("Posted draft \(invoice) as invoice \(result.numbers[invoice].map(String.init) ?? "?") and recorded its payment in full.")
+    }
+}
+
+struct PaymentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "payments", abstract: "Payments in.", subcommands: [Receive.self])
+
+    struct Receive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record a payment in; optionally allocate it to invoices (--invoice NUMBER[=AMOUNT]).")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var customer: String
+        @Argument var amount: Decimal
+        @Option(help: "Payment date, YYYY-MM-DD (default: today).") var date: LocalDate?
+        @Option(help: "Currency (default: the customer's).") var currency: String?
+        @Option var paymentMethod: String?
+        @Option(name: .customLong("account")) var financialAccount: String?
+        @Option var reference: String?
+        @Option(name: .customLong("invoice"), help: "Allocate to invoice NUMBER, or NUMBER=AMOUNT; repeated.") var allocations: [String] = []
+
+        func run() async throws {
+            var payment: [String: JSONValue] = ["customer": .string(customer), "amount": .number(amount)]
+            payment["date"] = date.map { .string($0.description) }
+            payment["currency"] = currency.map(JSONValue.string)
+            payment["payment_method"] = paymentMethod.map(JSONValue.string)
+            payment["financial_account"] = financialAccount.map(JSONValue.string)
+            payment["reference"] = reference.map(JSONValue.string)
+            if !allocations.isEmpty {
+                payment["allocations"] = .array(try allocations.map { text in
+                    let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard let number = Decimal(exactly: parts[0]) else { throw ValidationError("--invoice \(text): give an invoice number, or NUMBER=AMOUNT") }
+                    var allocation: [String: JSONValue] = ["invoice_number": .number(number)]
+                    if parts.count == 2 {
+                        guard let share = Decimal(exactly: parts[1]) else { throw ValidationError("--invoice \(text): '\(parts[1])' is not an amount") }
+                        allocation["amount"] = .number(share)
+                    }
+                    return .object(allocation)
+                })
+            }
+            let id = try await withPool(connection) { try await PaymentStore(pool: $0).receive(payment) }
+            print("Recorded payment \(id): \(amount) from \(customer).")
+        }
+    }
+}
+
+struct POSCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pos", abstract: "Point of sale.", subcommands: [Sale.self])
+
+    struct Sale: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Sell, post and take payment in one step.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var customer: String
+        @Option var location: String
+        @Option(name: .customLong("line"), help: "PRODUCT:QUANTITY[@PRICE][:SERIALS], repeated.") var lines: [InvoiceLineArgument] = []
+        @Option var paymentMethod: String?
+        @Option(name: .customLong("account")) var financialAccount: String?
+        @Option var reference: String?
+
+        func validate() throws {
+            if lines.isEmpty { throw ValidationError("give at least one --line PRODUCT:QUANTITY") }
+        }
+
+        func run() async throws {
+            let result = try await withPool(connection) {
+                try await PostingService(pool: $0, actor: postingActor()).posSale(
+                    customer: customer, location: location, lines: lines.map(\.line), paymentMethod: paymentMethod, financialAccount: financialAccount, reference: reference)
+            }
+            print("Sold, posted as invoice \(result.numbers.values.first.map(String.init) ?? "?") and paid.")
+        }
+    }
+}
+
+struct ItemsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "items", abstract: "Customer items (the installed base).", subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record a customer item by hand.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var customer: String
+        @Argument var product: String
+        @Option var serial: String?
+        @Option(help: "Customer item type (default: the product's).") var itemType: String?
+        @Option(help: "Warranty start, YYYY-MM-DD (default: today).") var warrantyStart: LocalDate?
+        @Option var notes: String?
+
+        func run() async throws {
+            var item: [String: JSONValue] = ["customer": .string(customer), "product": .string(product)]
+            item["serial"] = serial.map(JSONValue.string)
+            item["item_type"] = itemType.map(JSONValue.string)
+            item["warranty_start"] = warrantyStart.map { .string($0.description) }
+            item["notes"] = notes.map(JSONValue.string)
+            let id = try await withPool(connection) { try await PaymentStore(pool: $0).addCustomerItem(item) }
+            print("Recorded customer item \(id) for \(customer).")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A customer's items with warranty status.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var customer: String
+
+        func run() async throws {
+            let rows = try await withPool(connection) { try await PaymentStore(pool: $0).customerItems(customer) }
+            guard !rows.isEmpty else { print("\(customer) has no customer items."); return }
+            printTable(["ITEM", "PRODUCT", "SERIAL", "SOURCE", "WARRANTY", "ENDS", "NEXT SERVICE"], rows)
+        }
+    }
+}

@@ -1,0 +1,380 @@
+-- Posting: the facts the rules need, and the posting itself. Only postgate_service may call
+-- these, so nothing posts without the policy. The data rules (serials complete and in stock,
+-- stock available, tax allowed, still a draft) are computed here once: the same function feeds
+-- the preview and guards the posting.
+SET LOCAL ROLE postgate_owner;
+
+-- Per invoice: every fact of the data, set-based for any number of invoices.
+CREATE OR REPLACE FUNCTION ar.invoice_facts(p_ids bigint[])
+RETURNS TABLE (invoice_id bigint, version integer, status text, reference text, customer_id bigint, customer text, customer_currency text,
+               on_hold_invoices boolean, cash_sales_only boolean, credit_limit numeric, open_balance numeric, total numeric,
+               total_customer numeric, line_count integer, missing_serials jsonb, disallowed_taxes jsonb, short_stock jsonb,
+               unreviewed integer, items_to_create integer)
+LANGUAGE sql STABLE AS $$
+    WITH inv AS (
+        SELECT i.*, c.code AS customer_code, c.currency AS customer_currency, c.on_hold AND c.hold_sales_invoice AS held,
+               pt.cash_sales_only, c.credit_limit
+        FROM ar.invoices i JOIN ar.customers c ON c.id = i.customer_id JOIN ar.payment_terms pt ON pt.id = c.payment_terms_id
+        WHERE i.id = ANY (p_ids)
+    ),
+    lines AS (
+        SELECT l.*, p.code AS product_code, p.serial_tracking, p.track_on, p.is_buildup
+        FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id
+        WHERE l.invoice_id = ANY (p_ids)
+    ),
+    serial_totals AS (
+        SELECT s.line_id, sum(s.quantity) AS quantity FROM ar.invoice_line_serials s JOIN lines l ON l.id = s.line_id GROUP BY s.line_id
+    ),
+    missing AS (
+        SELECT l.invoice_id, jsonb_agg(jsonb_build_object('line', l.line_no, 'product', l.product_code,
+                   'missing', trim_scale(l.quantity - coalesce(st.quantity, 0))) ORDER BY l.line_no) AS items
+        FROM lines l LEFT JOIN serial_totals st ON st.line_id = l.id
+        WHERE l.serial_tracking <> 'none' AND l.track_on <> 'purchases' AND l.quantity > coalesce(st.quantity, 0)
+        GROUP BY l.invoice_id
+    ),
+    taxes AS (
+        SELECT l.invoice_id, jsonb_agg(jsonb_build_object('line', l.line_no, 'tax_rate', t.code, 'reason', ar.tax_problem(i.customer_id, l.tax_rate_id)) ORDER BY l.line_no) AS items
+        FROM lines l JOIN inv i ON i.id = l.invoice_id JOIN ar.tax_rates t ON t.id = l.tax_rate_id
+        WHERE ar.tax_problem(i.customer_id, l.tax_rate_id) IS NOT NULL
+        GROUP BY l.invoice_id
+    ),
+    -- What each line takes from stock: untracked products (a buildup: its components), and serials picked from stock.
+    needs AS (
+        SELECT l.invoice_id, l.line_no, l.product_id, l.location_id, 0::bigint AS serial_key, l.quantity
+        FROM lines l WHERE NOT l.is_buildup AND l.serial_tracking = 'none' AND l.location_id IS NOT NULL
+        UNION ALL
+        SELECT l.invoice_id, l.line_no, b.component_id, l.location_id, 0, l.quantity * b.quantity
+        FROM lines l JOIN ar.buildup_components b ON b.buildup_id = l.product_id
+        JOIN ar.products cp ON cp.id = b.component_id AND cp.serial_tracking = 'none'
+        WHERE l.is_buildup AND l.location_id IS NOT NULL
+        UNION ALL
+        SELECT l.invoice_id, l.line_no, l.product_id, l.location_id, s.id, ls.quantity
+        FROM lines l JOIN ar.invoice_line_serials ls ON ls.line_id = l.id AND NOT ls.added_at_sale
+        JOIN ar.serials s ON s.product_id = l.product_id AND s.serial = ls.serial
+    ),
+    short AS (
+        SELECT n.invoice_id, jsonb_agg(jsonb_build_object('line', n.line_no, 'product', p.code, 'location', loc.code,
+                   'serial', s.serial, 'needed', trim_scale(n.quantity), 'on_hand', trim_scale(coalesce(h.quantity, 0))) ORDER BY n.line_no) AS items
+        FROM (SELECT invoice_id, min(line_no) AS line_no, product_id, location_id, serial_key, sum(quantity) AS quantity
+              FROM needs GROUP BY invoice_id, product_id, location_id, serial_key) n
+        JOIN ar.products p ON p.id = n.product_id JOIN ar.locations loc ON loc.id = n.location_id
+        LEFT JOIN ar.serials s ON s.id = n.serial_key
+        LEFT JOIN ar.stock_on_hand h ON h.product_id = n.product_id AND h.location_id = n.location_id AND h.serial_key = n.serial_key
+        WHERE coalesce(h.quantity, 0) < n.quantity
+        GROUP BY n.invoice_id
+    ),
+    items AS (
+        SELECT pi.invoice_id, count(*)::integer AS total, (count(*) FILTER (WHERE pi.reviewed_at IS NULL))::integer AS unreviewed
+        FROM ar.pending_customer_items pi WHERE pi.invoice_id = ANY (p_ids) GROUP BY pi.invoice_id
+    ),
+    balances AS (
+        SELECT e.customer_id, sum(e.amount_customer) AS balance
+        FROM ar.ledger_entries e JOIN ar.customers c ON c.id = e.customer_id AND c.currency_epoch = e.currency_epoch
+        WHERE e.customer_id IN (SELECT customer_id FROM inv) GROUP BY e.customer_id
+    )
+    SELECT i.id, i.version, i.status,
+           CASE WHEN i.status = 'posted' THEN 'invoice ' || i.number WHEN i.reference = '' THEN 'draft ' || i.id ELSE i.reference END,
+           i.customer_id, i.customer_code, i.customer_currency, i.held, i.cash_sales_only, i.credit_limit,
+           coalesce(b.balance, 0), i.total,
+           CASE WHEN i.currency = i.customer_currency THEN i.total
+                ELSE round(i.total * ar.conversion_rate(i.currency, i.customer_currency, i.invoice_date), 2) END,
+           (SELECT count(*)::integer FROM lines l WHERE l.invoice_id = i.id),
+           coalesce(m.items, '[]'), coalesce(t.items, '[]'), coalesce(s.items, '[]'),
+           coalesce(it.unreviewed, 0), coalesce(it.total, 0)
+    FROM inv i
+    LEFT JOIN missing m ON m.invoice_id = i.id
+    LEFT JOIN taxes t ON t.invoice_id = i.id
+    LEFT JOIN short s ON s.invoice_id = i.id
+    LEFT JOIN items it ON it.invoice_id = i.id
+    LEFT JOIN balances b ON b.customer_id = i.customer_id
+$$;
+COMMENT ON FUNCTION ar.invoice_facts(bigint[]) IS 'The facts of each invoice that the posting rules read: customer terms and flags, balance, totals, lines missing serials, taxes not allowed, stock short, customer items.';
+
+DROP FUNCTION IF EXISTS api.posting_facts(bigint[], boolean);
+CREATE FUNCTION api.posting_facts(p_ids bigint[], p_lock boolean DEFAULT true)
+RETURNS TABLE (invoice_id bigint, version integer, status text, reference text, customer_id bigint, customer text, customer_currency text,
+               on_hold_invoices boolean, cash_sales_only boolean, credit_limit numeric, open_balance numeric, total numeric,
+               total_customer numeric, line_count integer, missing_serials jsonb, disallowed_taxes jsonb, short_stock jsonb,
+               unreviewed integer, items_to_create integer)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+    IF p_lock THEN
+        -- Customers in id order, then invoices: concurrent postings serialise per customer and cannot deadlock.
+        PERFORM 1 FROM ar.customers WHERE id IN (SELECT i.customer_id FROM ar.invoices i WHERE i.id = ANY (p_ids)) ORDER BY id FOR UPDATE;
+        PERFORM 1 FROM ar.invoices WHERE id = ANY (p_ids) ORDER BY id FOR UPDATE;
+    END IF;
+    RETURN QUERY SELECT * FROM ar.invoice_facts(p_ids) f ORDER BY f.invoice_id;
+END
+$$;
+COMMENT ON FUNCTION api.posting_facts(bigint[], boolean) IS 'Locks the customers (in id order) and invoices, and returns the facts the posting rules read. Service only.';
+
+CREATE OR REPLACE FUNCTION api.posting_settings()
+RETURNS TABLE (key text, value text) LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+    SELECT key, value::text FROM ar.settings ORDER BY key
+$$;
+
+CREATE OR REPLACE FUNCTION api.set_setting(p_key text, p_value jsonb)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+BEGIN
+    UPDATE ar.settings SET value = p_value WHERE key = p_key;
+    IF NOT FOUND THEN
+        PERFORM ar.fail('PG404', 'key', format('there is no setting %L', p_key), format('Use one of: %s.', (SELECT string_agg(key, ', ' ORDER BY key) FROM ar.settings)));
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION api.set_setting(text, jsonb) IS 'Changes a global setting (the posting rules read them at each posting).';
+
+-- Posts draft invoices whose decisions allowed it: numbers, ledger, stock and serials out,
+-- customer items, audit. Refuses (changing nothing) if any data rule is broken.
+CREATE OR REPLACE FUNCTION api.post_invoices(p_ids bigint[], p_findings jsonb, p_actor text, p_mode text, p_batch uuid)
+RETURNS TABLE (invoice_id bigint, number bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    v_problem record;
+    v_next bigint;
+    v_count integer := cardinality(p_ids);
+    v_expected integer;
+    v_updated integer;
+BEGIN
+    IF v_count IS NULL OR v_count = 0 THEN
+        RETURN;
+    END IF;
+    IF p_mode NOT IN ('single', 'mass', 'post_and_pay', 'pos') THEN
+        PERFORM ar.fail('PG400', 'mode', format('%L is not a posting mode', p_mode), NULL);
+    END IF;
+    DROP TABLE IF EXISTS posting_facts;
+    CREATE TEMPORARY TABLE posting_facts ON COMMIT DROP AS SELECT * FROM ar.invoice_facts(p_ids);
+    IF (SELECT count(*) FROM posting_facts) <> (SELECT count(DISTINCT x) FROM unnest(p_ids) x) THEN
+        PERFORM ar.fail('PG404', 'invoices', 'some invoices to post do not exist', 'Preview the selection again.');
+    END IF;
+    SELECT f.invoice_id, f.reference, f.status, f.line_count, f.missing_serials, f.disallowed_taxes, f.short_stock INTO v_problem
+    FROM posting_facts f
+    WHERE f.status <> 'draft' OR f.line_count = 0 OR f.missing_serials <> '[]' OR f.disallowed_taxes <> '[]' OR f.short_stock <> '[]'
+    ORDER BY f.invoice_id LIMIT 1;
+    IF FOUND THEN
+        PERFORM ar.fail(CASE WHEN v_problem.status <> 'draft' THEN 'PG423' ELSE 'PG422' END, 'invoices',
+            CASE WHEN v_problem.status <> 'draft' THEN format('invoice %s is already posted', v_problem.reference)
+                 WHEN v_problem.line_count = 0 THEN format('%s has no lines', v_problem.reference)
+                 WHEN v_problem.missing_serials <> '[]' THEN format('%s: serials are missing on %s', v_problem.reference, v_problem.missing_serials)
+                 WHEN v_problem.disallowed_taxes <> '[]' THEN format('%s: tax rates not allowed on %s', v_problem.reference, v_problem.disallowed_taxes)
+                 ELSE format('%s: not enough stock: %s', v_problem.reference, v_problem.short_stock) END,
+            'Preview again and fix what it reports.');
+    END IF;
+
+    -- Gapless numbers, in invoice id order.
+    SELECT n.next INTO v_next FROM ar.invoice_numbers n WHERE n.series = 'invoice' FOR UPDATE;
+    UPDATE ar.invoice_numbers SET next = next + v_count WHERE series = 'invoice';
+    UPDATE ar.invoices i SET status = 'posted', number = v_next + o.k - 1, posted_at = now(), posted_by = p_actor,
+        due_date = i.invoice_date + pt.net_days, version = i.version + 1
+    FROM (SELECT x AS id, row_number() OVER (ORDER BY x) AS k FROM unnest(p_ids) x) o, ar.customers c, ar.payment_terms pt
+    WHERE i.id = o.id AND c.id = i.customer_id AND pt.id = c.payment_terms_id;
+
+    -- The receivable enters the customer's balance.
+    INSERT INTO ar.ledger_entries (customer_id, document_kind, document_id, entry_date, currency, amount, rate, customer_currency, currency_epoch, amount_customer)
+    SELECT i.customer_id, 'invoice', i.id, i.invoice_date, i.currency, i.total,
+           CASE WHEN f.total = 0 THEN 1 ELSE f.total_customer / f.total END, c.currency, c.currency_epoch, f.total_customer
+    FROM ar.invoices i JOIN posting_facts f ON f.invoice_id = i.id JOIN ar.customers c ON c.id = i.customer_id;
+
+    -- Stock and serials leave, one sale document per invoice that moves stock.
+    DROP TABLE IF EXISTS posting_moves;
+    CREATE TEMPORARY TABLE posting_moves (invoice_id bigint, line_no integer, product_id bigint, location_id bigint,
+        serial_key bigint, serial text, quantity numeric, added_at_sale boolean) ON COMMIT DROP;
+    INSERT INTO posting_moves
+    SELECT l.invoice_id, l.line_no, l.product_id, l.location_id, 0, NULL, l.quantity, false
+    FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id
+    WHERE l.invoice_id = ANY (p_ids) AND NOT p.is_buildup AND p.serial_tracking = 'none' AND l.location_id IS NOT NULL
+    UNION ALL
+    SELECT l.invoice_id, l.line_no, b.component_id, l.location_id, 0, NULL, l.quantity * b.quantity, false
+    FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id AND p.is_buildup
+    JOIN ar.buildup_components b ON b.buildup_id = p.id JOIN ar.products cp ON cp.id = b.component_id AND cp.serial_tracking = 'none'
+    WHERE l.invoice_id = ANY (p_ids) AND l.location_id IS NOT NULL
+    UNION ALL
+    SELECT l.invoice_id, l.line_no, l.product_id, l.location_id, coalesce(s.id, 0), ls.serial, ls.quantity, ls.added_at_sale
+    FROM ar.invoice_lines l JOIN ar.invoice_line_serials ls ON ls.line_id = l.id
+    LEFT JOIN ar.serials s ON s.product_id = l.product_id AND s.serial = ls.serial
+    WHERE l.invoice_id = ANY (p_ids);
+
+    -- Serials entered at sale that were never recorded are recorded now, marked for investigation.
+    INSERT INTO ar.serials (product_id, serial, added_at_sale)
+    SELECT DISTINCT m.product_id, m.serial, true FROM posting_moves m WHERE m.added_at_sale AND m.serial_key = 0
+    ON CONFLICT (product_id, serial) DO NOTHING;
+    UPDATE posting_moves m SET serial_key = s.id FROM ar.serials s
+    WHERE m.added_at_sale AND m.serial_key = 0 AND s.product_id = m.product_id AND s.serial = m.serial;
+
+    DROP TABLE IF EXISTS posting_documents;
+    CREATE TEMPORARY TABLE posting_documents (invoice_id bigint, document_id bigint) ON COMMIT DROP;
+    WITH docs AS (
+        INSERT INTO ar.stock_documents (kind, document_date, reference, customer_id, invoice_id)
+        SELECT 'sale', i.invoice_date, 'invoice ' || i.number, i.customer_id, i.id
+        FROM ar.invoices i WHERE i.id IN (SELECT DISTINCT m.invoice_id FROM posting_moves m)
+        RETURNING id, stock_documents.invoice_id
+    )
+    INSERT INTO posting_documents SELECT d.invoice_id, d.id FROM docs d;
+
+    -- A serial added at sale was never in stock: it comes in and goes out on the sale, so its history shows both.
+    INSERT INTO ar.stock_movements (document_id, line_no, product_id, location_id, serial_id, quantity)
+    SELECT d.document_id, m.line_no, m.product_id, m.location_id, nullif(m.serial_key, 0), q
+    FROM posting_moves m JOIN posting_documents d ON d.invoice_id = m.invoice_id
+    CROSS JOIN LATERAL (SELECT m.quantity AS q WHERE m.added_at_sale UNION ALL SELECT -m.quantity) qs
+    WHERE m.location_id IS NOT NULL;
+
+    SELECT count(*) INTO v_expected FROM (SELECT DISTINCT product_id, location_id, serial_key FROM posting_moves WHERE NOT added_at_sale AND location_id IS NOT NULL) k;
+    UPDATE ar.stock_on_hand h SET quantity = h.quantity - n.quantity
+    FROM (SELECT product_id, location_id, serial_key, sum(quantity) AS quantity FROM posting_moves
+          WHERE NOT added_at_sale AND location_id IS NOT NULL GROUP BY 1, 2, 3) n
+    WHERE h.product_id = n.product_id AND h.location_id = n.location_id AND h.serial_key = n.serial_key AND h.quantity >= n.quantity;
+    GET DIAGNOSTICS v_updated = ROW_COUNT;
+    IF v_updated <> v_expected THEN
+        PERFORM ar.fail('PG422', 'invoices', 'there is not enough stock for these invoices together (several take the same stock)',
+                        'Post them in smaller groups, or receive more stock first.');
+    END IF;
+
+    -- Customer items, one per pending item, under their buildup's item where they have one.
+    DROP TABLE IF EXISTS posting_items;
+    CREATE TEMPORARY TABLE posting_items (pending_id bigint, item_id bigint) ON COMMIT DROP;
+    WITH created AS (
+        INSERT INTO ar.customer_items (customer_id, product_id, item_type_id, serial, quantity, source, invoice_id, invoice_line_id,
+                                       warranty_start, warranty_end, next_service, notes, created_by)
+        SELECT i.customer_id, pi.product_id, pi.item_type_id, pi.serial, pi.quantity,
+               CASE p_mode WHEN 'pos' THEN 'pos' ELSE 'invoice' END, i.id, pi.line_id,
+               coalesce(pi.warranty_start, i.invoice_date),
+               coalesce(pi.warranty_start, i.invoice_date) + make_interval(months => t.warranty_months),
+               coalesce(pi.warranty_start, i.invoice_date) + make_interval(months => t.service_interval_months),
+               pi.notes, p_actor
+        FROM ar.pending_customer_items pi JOIN ar.invoices i ON i.id = pi.invoice_id JOIN ar.customer_item_types t ON t.id = pi.item_type_id
+        WHERE pi.invoice_id = ANY (p_ids)
+        ORDER BY pi.id
+        RETURNING id, invoice_line_id, serial, warranty_start
+    )
+    INSERT INTO posting_items
+    SELECT pi.id, c.id FROM (SELECT id, invoice_line_id, row_number() OVER (ORDER BY id) AS k FROM created) c
+    JOIN (SELECT q.id, row_number() OVER (ORDER BY q.id) AS k FROM ar.pending_customer_items q WHERE q.invoice_id = ANY (p_ids)) pi ON pi.k = c.k;
+    UPDATE ar.customer_items ci SET parent_id = parent.item_id
+    FROM posting_items me JOIN ar.pending_customer_items pi ON pi.id = me.pending_id JOIN posting_items parent ON parent.pending_id = pi.parent_id
+    WHERE ci.id = me.item_id;
+    INSERT INTO ar.customer_item_events (item_id, kind, on_date)
+    SELECT ci.id, e.kind, e.on_date FROM ar.customer_items ci JOIN posting_items p ON p.item_id = ci.id
+    CROSS JOIN LATERAL (VALUES ('created', ci.warranty_start), ('warranty_ends', ci.warranty_end), ('service_due', ci.next_service)) e(kind, on_date)
+    WHERE e.on_date IS NOT NULL;
+
+    -- Every decision is kept.
+    INSERT INTO ar.posting_audit (invoice_id, batch_id, mode, findings, actor)
+    SELECT x, p_batch, p_mode, coalesce(p_findings -> x::text, '[]'), p_actor FROM unnest(p_ids) x;
+
+    RETURN QUERY SELECT i.id, i.number FROM ar.invoices i WHERE i.id = ANY (p_ids) ORDER BY i.id;
+END
+$$;
+COMMENT ON FUNCTION api.post_invoices(bigint[], jsonb, text, text, uuid) IS 'Posts drafts the policy allowed: gapless numbers, ledger entries, stock and serials out, customer items, audit. Call after api.posting_facts in the same transaction. Service only.';
+
+CREATE OR REPLACE FUNCTION api.receive_payment(p_payment jsonb)
+RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+DECLARE
+    v_known text[] := ARRAY['customer', 'date', 'amount', 'currency', 'payment_method', 'financial_account', 'reference', 'allocations'];
+    v_key text;
+    c ar.customers;
+    v_date date;
+    v_amount numeric;
+    v_currency text;
+    v_minor smallint;
+    v_rate numeric;
+    v_id bigint;
+    v_alloc jsonb;
+    v_n integer := 0;
+    v_invoice ar.invoices;
+    v_alloc_amount numeric;
+    v_allocated numeric := 0;
+BEGIN
+    IF p_payment IS NULL OR jsonb_typeof(p_payment) <> 'object' THEN
+        PERFORM ar.fail('PG400', NULL, 'a payment is written as a JSON object', format('Use the fields %s.', array_to_string(v_known, ', ')));
+    END IF;
+    FOR v_key IN SELECT jsonb_object_keys(p_payment) LOOP
+        IF v_key <> ALL (v_known) THEN
+            PERFORM ar.fail('PG400', v_key, format('%s is not a payment field', v_key), format('Use the fields %s.', array_to_string(v_known, ', ')));
+        END IF;
+    END LOOP;
+    SELECT * INTO c FROM ar.customers WHERE lower(code) = lower(btrim(ar.required_text(ar.json_value(p_payment, 'customer', 'string') #>> '{}', 'customer'))) FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM ar.fail('PG404', 'customer', format('there is no customer %L', p_payment ->> 'customer'), 'Check the code: postgate customers list --search TEXT');
+    END IF;
+    IF c.on_hold AND c.hold_payment_in THEN
+        PERFORM ar.fail('PG422', 'customer', format('customer %s is on hold for payments in', c.code), 'Release the hold first.');
+    END IF;
+    BEGIN
+        v_date := coalesce((ar.json_value(p_payment, 'date', 'string') #>> '{}')::date, current_date);
+    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
+        PERFORM ar.fail('PG400', 'date', format('date %s is not a date', p_payment -> 'date'), 'Write dates as YYYY-MM-DD.');
+    END;
+    v_currency := CASE WHEN p_payment ? 'currency' THEN ar.currency_code(ar.json_value(p_payment, 'currency', 'string') #>> '{}', 'currency') ELSE c.currency END;
+    SELECT minor_units INTO v_minor FROM ar.currencies WHERE code = v_currency;
+    v_amount := (ar.json_value(p_payment, 'amount', 'number') #>> '{}')::numeric;
+    IF v_amount IS NULL OR v_amount <= 0 OR scale(v_amount) > v_minor THEN
+        PERFORM ar.fail('PG400', 'amount', format('amount must be greater than zero with at most %s decimals, not %s', v_minor, coalesce(v_amount::text, 'empty')), NULL);
+    END IF;
+    v_rate := ar.conversion_rate(v_currency, c.currency, v_date);
+    INSERT INTO ar.payments (customer_id, payment_date, currency, amount, payment_method_id, financial_account_id, reference)
+    VALUES (c.id, v_date, v_currency, v_amount,
+            coalesce(ar.lookup('payment_methods', ar.json_value(p_payment, 'payment_method', 'string') #>> '{}', 'payment_method', 'payment method', 'postgate ref payment-methods add CODE --name NAME'), c.payment_method_id),
+            coalesce(ar.lookup('financial_accounts', ar.json_value(p_payment, 'financial_account', 'string') #>> '{}', 'financial_account', 'financial account', 'postgate ref accounts add ...'), c.financial_account_id),
+            coalesce(ar.json_value(p_payment, 'reference', 'string') #>> '{}', ''))
+    RETURNING id INTO v_id;
+    FOR v_alloc IN SELECT * FROM jsonb_array_elements(coalesce(p_payment -> 'allocations', '[]')) LOOP
+        v_n := v_n + 1;
+        SELECT * INTO v_invoice FROM ar.invoices
+        WHERE (number = (v_alloc ->> 'invoice_number')::bigint OR id = (v_alloc ->> 'invoice_id')::bigint) AND customer_id = c.id;
+        IF NOT FOUND OR v_invoice.status <> 'posted' THEN
+            PERFORM ar.fail('PG404', format('allocations[%s]', v_n), 'payments are allocated to posted invoices of the same customer', 'Name the invoice by invoice_number.');
+        END IF;
+        v_alloc_amount := coalesce((v_alloc ->> 'amount')::numeric, v_amount - v_allocated);
+        IF v_alloc_amount <= 0 OR v_alloc_amount + coalesce((SELECT sum(amount) FROM ar.payment_allocations WHERE invoice_id = v_invoice.id), 0) > v_invoice.total THEN
+            PERFORM ar.fail('PG422', format('allocations[%s].amount', v_n), format('invoice %s has %s open; %s cannot be allocated to it', v_invoice.number,
+                    v_invoice.total - coalesce((SELECT sum(amount) FROM ar.payment_allocations WHERE invoice_id = v_invoice.id), 0), v_alloc_amount), NULL);
+        END IF;
+        v_allocated := v_allocated + v_alloc_amount;
+        INSERT INTO ar.payment_allocations (payment_id, invoice_id, amount) VALUES (v_id, v_invoice.id, v_alloc_amount);
+    END LOOP;
+    IF v_allocated > v_amount THEN
+        PERFORM ar.fail('PG422', 'allocations', format('allocations of %s exceed the payment of %s', v_allocated, v_amount), NULL);
+    END IF;
+    INSERT INTO ar.ledger_entries (customer_id, document_kind, document_id, entry_date, currency, amount, rate, customer_currency, currency_epoch, amount_customer)
+    VALUES (c.id, 'payment', v_id, v_date, v_currency, -v_amount, v_rate, c.currency, c.currency_epoch,
+            -round(v_amount * v_rate, (SELECT minor_units FROM ar.currencies WHERE code = c.currency)));
+    RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION api.receive_payment(jsonb) IS 'Records a payment in {"customer", "date", "amount", "currency", "payment_method", "financial_account", "reference", "allocations": [{"invoice_number", "amount"}]}; it reduces the balance at once.';
+
+CREATE OR REPLACE FUNCTION api.save_preview(p_token uuid, p_invoices jsonb)
+RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+    INSERT INTO ar.preview_tokens (token, invoices) VALUES (p_token, p_invoices)
+$$;
+
+CREATE OR REPLACE FUNCTION api.preview_invoices(p_token uuid)
+RETURNS TABLE (invoice_id bigint, version integer)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM ar.preview_tokens WHERE token = p_token) THEN
+        PERFORM ar.fail('PG404', 'token', format('there is no preview %s', p_token), 'Preview the selection again.');
+    END IF;
+    RETURN QUERY SELECT (e ->> 'id')::bigint, (e ->> 'version')::integer
+    FROM ar.preview_tokens t, jsonb_array_elements(t.invoices) e WHERE t.token = p_token;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION api.invoice_versions(p_ids bigint[])
+RETURNS TABLE (invoice_id bigint, version integer, status text, number bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+    SELECT id, version, status, number FROM ar.invoices WHERE id = ANY (p_ids)
+$$;
+
+-- Posting is the service's alone; the rest of the payment path too.
+REVOKE EXECUTE ON FUNCTION api.posting_facts(bigint[], boolean), api.post_invoices(bigint[], jsonb, text, text, uuid) FROM postgate_client;
+GRANT EXECUTE ON FUNCTION api.receive_payment(jsonb) TO postgate_client;
+
+CREATE OR REPLACE FUNCTION api.posted_in_batch(p_batch uuid)
+RETURNS TABLE (invoice_id bigint) LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+    SELECT a.invoice_id FROM ar.posting_audit a WHERE a.batch_id = p_batch
+$$;
+COMMENT ON FUNCTION api.posted_in_batch(uuid) IS 'Invoices a mass posting (its preview token is the batch id) has posted so far: a re-run skips them.';
+REVOKE EXECUTE ON FUNCTION api.save_preview(uuid, jsonb), api.posted_in_batch(uuid) FROM postgate_client;

@@ -1,0 +1,111 @@
+-- Reports on invoices, payments, posting and customer items for psql users.
+SET LOCAL ROLE postgate_owner;
+
+CREATE OR REPLACE VIEW report.invoices AS
+SELECT i.number, i.id AS invoice_id, i.status, c.code AS customer, i.invoice_date, i.due_date, i.currency, i.reference,
+       i.net_total, i.tax_total, i.total,
+       coalesce(a.paid, 0)::numeric(16, 2) AS paid,
+       (i.total - coalesce(a.paid, 0))::numeric(16, 2) AS open_amount,
+       i.posted_at, i.posted_by
+FROM ar.invoices i JOIN ar.customers c ON c.id = i.customer_id
+LEFT JOIN (SELECT invoice_id, sum(amount) AS paid FROM ar.payment_allocations GROUP BY invoice_id) a ON a.invoice_id = i.id;
+COMMENT ON VIEW report.invoices IS 'Every invoice, draft or posted, with what has been paid against it and what is open.';
+
+CREATE OR REPLACE VIEW report.unposted_invoices AS
+SELECT f.invoice_id, f.reference, f.customer, i.invoice_date, i.currency, f.total, f.line_count AS lines,
+       f.on_hold_invoices AS customer_on_hold, f.cash_sales_only, f.credit_limit, f.open_balance,
+       f.open_balance + f.total_customer AS exposure,
+       f.missing_serials, f.disallowed_taxes, f.short_stock AS stock_short, f.unreviewed AS unreviewed_items, f.items_to_create
+FROM ar.invoices i
+CROSS JOIN LATERAL ar.invoice_facts(ARRAY[i.id]) f
+WHERE i.status = 'draft';
+COMMENT ON VIEW report.unposted_invoices IS 'Draft invoices with the facts the posting rules read (the same function guards the posting). The verdicts come from a preview: postgate post --unposted.';
+
+CREATE OR REPLACE VIEW report.payments AS
+SELECT p.id AS payment_id, c.code AS customer, p.payment_date, p.currency, p.amount, m.code AS payment_method, a.code AS financial_account,
+       p.reference, coalesce((SELECT sum(pa.amount) FROM ar.payment_allocations pa WHERE pa.payment_id = p.id), 0)::numeric(16, 2) AS allocated,
+       p.created_by, p.created_at
+FROM ar.payments p JOIN ar.customers c ON c.id = p.customer_id
+LEFT JOIN ar.payment_methods m ON m.id = p.payment_method_id LEFT JOIN ar.financial_accounts a ON a.id = p.financial_account_id;
+COMMENT ON VIEW report.payments IS 'Payments in, with how much of each is allocated to invoices.';
+
+CREATE OR REPLACE VIEW report.aged_receivables AS
+SELECT c.code AS customer, c.name, c.currency,
+       sum(o.open) FILTER (WHERE o.days_late <= 0)::numeric(16, 2) AS current,
+       sum(o.open) FILTER (WHERE o.days_late BETWEEN 1 AND 30)::numeric(16, 2) AS days_1_30,
+       sum(o.open) FILTER (WHERE o.days_late BETWEEN 31 AND 60)::numeric(16, 2) AS days_31_60,
+       sum(o.open) FILTER (WHERE o.days_late BETWEEN 61 AND 90)::numeric(16, 2) AS days_61_90,
+       sum(o.open) FILTER (WHERE o.days_late > 90)::numeric(16, 2) AS over_90,
+       sum(o.open)::numeric(16, 2) AS total_open
+FROM ar.customers c
+JOIN LATERAL (
+    SELECT (i.total - coalesce((SELECT sum(pa.amount) FROM ar.payment_allocations pa WHERE pa.invoice_id = i.id), 0))
+           * CASE WHEN i.currency = c.currency THEN 1 ELSE ar.conversion_rate(i.currency, c.currency, i.invoice_date) END AS open,
+           current_date - i.due_date AS days_late
+    FROM ar.invoices i WHERE i.customer_id = c.id AND i.status = 'posted'
+) o ON o.open <> 0
+GROUP BY c.code, c.name, c.currency;
+COMMENT ON VIEW report.aged_receivables IS 'Open amounts of posted invoices (less allocated payments) by days past due: current, 1-30, 31-60, 61-90, over 90.';
+
+CREATE OR REPLACE VIEW report.posting_audit AS
+SELECT a.posted_at, i.number, a.invoice_id, c.code AS customer, a.mode, a.actor, a.batch_id,
+       (SELECT count(*) FROM jsonb_array_elements(a.findings) f WHERE f ->> 'severity' = 'warn') AS warnings,
+       a.findings
+FROM ar.posting_audit a JOIN ar.invoices i ON i.id = a.invoice_id JOIN ar.customers c ON c.id = i.customer_id;
+COMMENT ON VIEW report.posting_audit IS 'Each posting: when, by whom, how (single, mass, post and pay, POS), and every rule finding.';
+
+CREATE OR REPLACE VIEW report.customer_items AS
+SELECT ci.id AS item_id, c.code AS customer, p.code AS product, t.code AS item_type, ci.serial, ci.quantity, ci.source,
+       i.number AS invoice_number, parent.id AS part_of_item,
+       ci.warranty_start, ci.warranty_end,
+       CASE WHEN ci.warranty_end >= current_date THEN 'in warranty' ELSE 'expired' END AS warranty_status,
+       ci.next_service, ci.next_service IS NOT NULL AND ci.next_service <= current_date AS service_due, ci.notes, ci.created_at
+FROM ar.customer_items ci
+JOIN ar.customers c ON c.id = ci.customer_id JOIN ar.products p ON p.id = ci.product_id JOIN ar.customer_item_types t ON t.id = ci.item_type_id
+LEFT JOIN ar.invoices i ON i.id = ci.invoice_id LEFT JOIN ar.customer_items parent ON parent.id = ci.parent_id;
+COMMENT ON VIEW report.customer_items IS 'The installed base: each customer item with its warranty status (in warranty / expired) and next service.';
+
+CREATE OR REPLACE VIEW report.customer_item_events AS
+SELECT e.item_id, c.code AS customer, p.code AS product, ci.serial, e.kind, e.on_date
+FROM ar.customer_item_events e JOIN ar.customer_items ci ON ci.id = e.item_id
+JOIN ar.customers c ON c.id = ci.customer_id JOIN ar.products p ON p.id = ci.product_id;
+COMMENT ON VIEW report.customer_item_events IS 'The history of each customer item: created, warranty ends, service due.';
+
+-- Customer items entered by hand.
+CREATE OR REPLACE FUNCTION api.add_customer_item(p_item jsonb)
+RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+DECLARE
+    v_customer bigint := ar.lookup('customers', ar.required_text(p_item ->> 'customer', 'customer'), 'customer', 'customer', 'postgate customers add ...');
+    v_product ar.products;
+    v_type ar.customer_item_types;
+    v_start date;
+    v_id bigint;
+BEGIN
+    SELECT * INTO v_product FROM ar.products WHERE lower(code) = lower(btrim(ar.required_text(p_item ->> 'product', 'product')));
+    IF NOT FOUND THEN
+        PERFORM ar.fail('PG404', 'product', format('there is no product %L', p_item ->> 'product'), 'Check the code: postgate products list');
+    END IF;
+    SELECT * INTO v_type FROM ar.customer_item_types WHERE id = coalesce(
+        ar.lookup('customer_item_types', p_item ->> 'item_type', 'item_type', 'customer item type', 'postgate products item-types add ...'), v_product.customer_item_type_id);
+    IF NOT FOUND THEN
+        PERFORM ar.fail('PG400', 'item_type', format('product %s has no customer item type', v_product.code), 'Name the item_type.');
+    END IF;
+    BEGIN
+        v_start := coalesce((p_item ->> 'warranty_start')::date, current_date);
+    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
+        PERFORM ar.fail('PG400', 'warranty_start', format('warranty_start %s is not a date', p_item -> 'warranty_start'), 'Write dates as YYYY-MM-DD.');
+    END;
+    INSERT INTO ar.customer_items (customer_id, product_id, item_type_id, serial, source, warranty_start, warranty_end, next_service, notes)
+    VALUES (v_customer, v_product.id, v_type.id, nullif(btrim(p_item ->> 'serial'), ''), 'manual', v_start,
+            v_start + make_interval(months => v_type.warranty_months), v_start + make_interval(months => v_type.service_interval_months),
+            coalesce(p_item ->> 'notes', ''))
+    RETURNING id INTO v_id;
+    INSERT INTO ar.customer_item_events (item_id, kind, on_date)
+    SELECT v_id, e.kind, e.on_date FROM ar.customer_items ci
+    CROSS JOIN LATERAL (VALUES ('created', ci.warranty_start), ('warranty_ends', ci.warranty_end), ('service_due', ci.next_service)) e(kind, on_date)
+    WHERE ci.id = v_id AND e.on_date IS NOT NULL;
+    RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION api.add_customer_item(jsonb) IS 'Records a customer item by hand: {"customer", "product", "item_type" (default: the product''s), "serial", "warranty_start", "notes"}.';
+GRANT EXECUTE ON FUNCTION api.add_customer_item(jsonb) TO postgate_client;
