@@ -76,5 +76,11 @@ public struct PolicySettings: Sendable, Hashable, Codable {
 public struct PolicySettingsError: Error, Sendable, CustomStringConvertible, Equatable {
     public var key: String
     public var problem: String
+
+    public init(key: String, problem: String) {
+        self.key = key
+        self.problem = problem
+    }
+
     public var description: String { "setting \(key) \(problem)" }
 }
