@@ -6,6 +6,50 @@ import Postgres
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
+        abstract: "Benchmarks: the database client (default) and mass posting.",
+        subcommands: [ClientBench.self, PostingBench.self],
+        defaultSubcommand: ClientBench.self
+    )
+}
+
+struct PostingBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "posting",
+        abstract: "Preview and post N generated draft invoices in a scratch database on the same server.",
+        discussion: "The scratch database postgate_bench_<pid> is created, migrated, measured and dropped; the login needs the right to create databases."
+    )
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Draft invoices to generate and post.") var invoices = 100_000
+    @Option(help: "Invoices per posting transaction.") var chunk = 1000
+    @Option(help: ArgumentHelp("The folder holding migrations/ and routines/.", valueName: "DIR")) var sql: String?
+
+    func validate() throws {
+        guard (1...5_000_000).contains(invoices) else { throw ValidationError("--invoices must be between 1 and 5000000") }
+        guard chunk > 0 else { throw ValidationError("--chunk must be at least 1") }
+    }
+
+    func run() async throws {
+        let server = try await connection.target.prepare(log: note)
+        let name = "postgate_bench_\(getpid())"
+        let admin = try await PostgresConnection.connect(server)
+        try await admin.execute(unsafeSQL: "CREATE DATABASE \(PostgresQuery.quoteIdentifier(name))")
+        defer {
+            Task { _ = try? await admin.execute(unsafeSQL: "DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(name)) WITH (FORCE)") }
+        }
+        let scratch = server.with("dbname", name)
+        let database = try await PostgresConnection.connect(scratch)
+        try await Migrator(directory: SQLFiles.locate(explicit: sql)).migrate(database)
+        await database.close()
+        let figures = try await PostingBenchmark(invoices: invoices, chunkSize: chunk).run(on: scratch) { note($0) }
+        print(figures.table)
+        _ = try? await admin.execute(unsafeSQL: "DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(name)) WITH (FORCE)")
+        await admin.close()
+    }
+}
+
+struct ClientBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "client",
         abstract: "Measure the database client: round trips, pipeline mode and COPY.",
         discussion: "Each case runs --runs times; the median is reported, with its speed as a ratio to one statement per round trip measured in the same run. Uses temporary tables only."
     )

@@ -155,7 +155,7 @@ struct CustomersCommand: AsyncParsableCommand {
                 ("Payment method", c.paymentMethod.orDash), ("Account", c.financialAccount.orDash),
                 ("Invoice terms", c.invoiceTerms.rawValue + (c.invoiceSchedule.map { ", schedule \($0)" } ?? "")),
                 ("Credit limit", c.creditLimit.map { "\($0) \(c.currency)" } ?? "no limit"),
-                ("Balance", "\(shown.balance.balance) \(c.currency) (\(shown.balance.creditStatus))"),
+                ("Balance", "\(shown.balance.balance.money) \(c.currency) (\(shown.balance.creditStatus))"),
                 ("Tax", (c.taxExempt ? "exempt" : "not exempt") + (c.taxCategory.map { ", category \($0)" } ?? "")),
                 ("Sales rep", c.salesRep.orDash),
                 ("On hold", c.onHold ? "yes, blocking " + c.hold.blocked.map(\.rawValue).joined(separator: ", ") : "no"),

@@ -154,7 +154,7 @@ struct InvoicesCommand: AsyncParsableCommand {
                 [String(line.line), line.product, line.quantity.description, line.unitPrice.description, line.taxRate, line.netAmount.description,
                  line.serials.map { $0.serial + ($0.addedAtSale ? " (added at sale)" : "") }.joined(separator: ", ")]
             })
-            print("Total     \(shown.netTotal) + tax \(shown.taxTotal) = \(shown.total) \(shown.currency)")
+            print("Total     \(shown.netTotal.money) + tax \(shown.taxTotal.money) = \(shown.total.money) \(shown.currency)")
             if !shown.pendingItems.isEmpty {
                 let unreviewed = shown.pendingItems.filter { $0.reviewedBy == nil }.count
                 print("Items     \(shown.pendingItems.count) customer item\(shown.pendingItems.count == 1 ? "" : "s") to create, \(unreviewed) not reviewed")
@@ -174,7 +174,7 @@ struct InvoicesCommand: AsyncParsableCommand {
             if json { return try printJSON(drafts) }
             guard !drafts.isEmpty else { print("No unposted invoices."); return }
             printTable(["ID", "CUSTOMER", "DATE", "REFERENCE", "LINES", "TOTAL"], drafts.map {
-                [String($0.invoiceID), $0.customer, $0.date.description, $0.reference, String($0.lines), "\($0.total) \($0.currency)"]
+                [String($0.invoiceID), $0.customer, $0.date.description, $0.reference, String($0.lines), "\($0.total.money) \($0.currency)"]
             })
         }
     }

@@ -29,7 +29,7 @@ struct PostCommand: AsyncParsableCommand {
     @Option(help: "Invoices per transaction in a mass posting.") var chunk = 1000
 
     func validate() throws {
-        if unposted == invoices.isEmpty { throw ValidationError("give draft invoice ids, or --unposted for a mass posting (not both)") }
+        if unposted != invoices.isEmpty { throw ValidationError("give draft invoice ids, or --unposted for a mass posting (not both)") }
         if chunk < 1 { throw ValidationError("--chunk must be at least 1") }
     }
 
@@ -74,9 +74,9 @@ struct PostCommand: AsyncParsableCommand {
         let blocked = preview.blocked
         let warned = preview.items.filter { $0.decision.canPost && $0.decision.findings.contains { $0.severity == .warn } }
         print("Preview of \(preview.items.count) invoices (\(took.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))): \(preview.items.count - blocked.count) can be posted, \(blocked.count) blocked, \(warned.count) with warnings; \(preview.itemsToCreate) customer items will be created.")
-        for (currency, total) in preview.totals.sorted(by: { $0.key < $1.key }) { print("  total \(total) \(currency)") }
+        for (currency, total) in preview.totals.sorted(by: { $0.key < $1.key }) { print("  total \(total.money) \(currency)") }
         for item in (blocked + warned).prefix(50) {
-            print("\(item.reference) (\(item.customer), \(item.total) \(item.currency)): \(item.decision.canPost ? "can be posted" : "BLOCKED")")
+            print("\(item.reference) (\(item.customer), \(item.total.money) \(item.currency)): \(item.decision.canPost ? "can be posted" : "BLOCKED")")
             printFindings(item.decision, indent: "    ")
         }
         if blocked.count + warned.count > 50 { print("… and \(blocked.count + warned.count - 50) more with findings (postgate post --unposted --preview-only on a narrower selection).") }

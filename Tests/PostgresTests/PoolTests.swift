@@ -9,10 +9,21 @@ struct PoolTests {
     func exhaustionWaitsThenTimesOut() async throws {
         try await withTestDatabase(migrated: false) { database in
             let pool = PostgresPool(config: database.config, maxConnections: 2, acquireTimeout: .milliseconds(300))
-            // Two long holders take every connection.
-            async let first: Void = pool.withConnection { try await $0.query("SELECT pg_sleep(1.5)") ; return () }
-            async let second: Void = pool.withConnection { try await $0.query("SELECT pg_sleep(1.5)"); return () }
-            try await Task.sleep(for: .milliseconds(400))
+            // Two long holders take every connection; each says when it has its connection.
+            let (held, signal) = AsyncStream<Void>.makeStream()
+            async let first: Void = pool.withConnection { connection in
+                signal.yield()
+                try await connection.query("SELECT pg_sleep(1.5)")
+            }
+            async let second: Void = pool.withConnection { connection in
+                signal.yield()
+                try await connection.query("SELECT pg_sleep(1.5)")
+            }
+            var holding = 0
+            for await _ in held {
+                holding += 1
+                if holding == 2 { break }
+            }
             let started = ContinuousClock.now
             let error = await #expect(throws: PostgresError.self) {
                 try await pool.withConnection { try await $0.query("SELECT 1") }

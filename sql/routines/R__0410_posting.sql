@@ -11,16 +11,26 @@ RETURNS TABLE (invoice_id bigint, version integer, status text, reference text, 
                total_customer numeric, line_count integer, missing_serials jsonb, disallowed_taxes jsonb, short_stock jsonb,
                unreviewed integer, items_to_create integer)
 LANGUAGE sql STABLE AS $$
-    WITH inv AS (
+    WITH ids AS MATERIALIZED (
+        SELECT DISTINCT x AS id FROM unnest(p_ids) x
+    ),
+    inv AS MATERIALIZED (
         SELECT i.*, c.code AS customer_code, c.currency AS customer_currency, c.on_hold AND c.hold_sales_invoice AS held,
                pt.cash_sales_only, c.credit_limit
-        FROM ar.invoices i JOIN ar.customers c ON c.id = i.customer_id JOIN ar.payment_terms pt ON pt.id = c.payment_terms_id
-        WHERE i.id = ANY (p_ids)
+        FROM ids JOIN ar.invoices i ON i.id = ids.id JOIN ar.customers c ON c.id = i.customer_id JOIN ar.payment_terms pt ON pt.id = c.payment_terms_id
     ),
-    lines AS (
-        SELECT l.*, p.code AS product_code, p.serial_tracking, p.track_on, p.is_buildup
-        FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id
-        WHERE l.invoice_id = ANY (p_ids)
+    lines AS MATERIALIZED (
+        SELECT l.*, p.code AS product_code, p.serial_tracking, p.track_on, p.is_buildup, i.customer_id
+        FROM inv i JOIN ar.invoice_lines l ON l.invoice_id = i.id JOIN ar.products p ON p.id = l.product_id
+    ),
+    line_counts AS (
+        SELECT invoice_id, count(*)::integer AS n FROM lines GROUP BY invoice_id
+    ),
+    -- Tax problems only where the customer is exempt or has a category: the rest may use any rate.
+    tax_lines AS (
+        SELECT l.invoice_id, l.line_no, l.tax_rate_id, ar.tax_problem(l.customer_id, l.tax_rate_id) AS problem
+        FROM lines l JOIN ar.customers c ON c.id = l.customer_id
+        WHERE c.tax_exempt OR c.tax_category_id IS NOT NULL
     ),
     serial_totals AS (
         SELECT s.line_id, sum(s.quantity) AS quantity FROM ar.invoice_line_serials s JOIN lines l ON l.id = s.line_id GROUP BY s.line_id
@@ -33,9 +43,9 @@ LANGUAGE sql STABLE AS $$
         GROUP BY l.invoice_id
     ),
     taxes AS (
-        SELECT l.invoice_id, jsonb_agg(jsonb_build_object('line', l.line_no, 'tax_rate', t.code, 'reason', ar.tax_problem(i.customer_id, l.tax_rate_id)) ORDER BY l.line_no) AS items
-        FROM lines l JOIN inv i ON i.id = l.invoice_id JOIN ar.tax_rates t ON t.id = l.tax_rate_id
-        WHERE ar.tax_problem(i.customer_id, l.tax_rate_id) IS NOT NULL
+        SELECT l.invoice_id, jsonb_agg(jsonb_build_object('line', l.line_no, 'tax_rate', t.code, 'reason', l.problem) ORDER BY l.line_no) AS items
+        FROM tax_lines l JOIN ar.tax_rates t ON t.id = l.tax_rate_id
+        WHERE l.problem IS NOT NULL
         GROUP BY l.invoice_id
     ),
     -- What each line takes from stock: untracked products (a buildup: its components), and serials picked from stock.
@@ -65,12 +75,12 @@ LANGUAGE sql STABLE AS $$
     ),
     items AS (
         SELECT pi.invoice_id, count(*)::integer AS total, (count(*) FILTER (WHERE pi.reviewed_at IS NULL))::integer AS unreviewed
-        FROM ar.pending_customer_items pi WHERE pi.invoice_id = ANY (p_ids) GROUP BY pi.invoice_id
+        FROM ids JOIN ar.pending_customer_items pi ON pi.invoice_id = ids.id GROUP BY pi.invoice_id
     ),
     balances AS (
         SELECT e.customer_id, sum(e.amount_customer) AS balance
         FROM ar.ledger_entries e JOIN ar.customers c ON c.id = e.customer_id AND c.currency_epoch = e.currency_epoch
-        WHERE e.customer_id IN (SELECT customer_id FROM inv) GROUP BY e.customer_id
+        WHERE e.customer_id IN (SELECT DISTINCT customer_id FROM inv) GROUP BY e.customer_id
     )
     SELECT i.id, i.version, i.status,
            CASE WHEN i.status = 'posted' THEN 'invoice ' || i.number WHEN i.reference = '' THEN 'draft ' || i.id ELSE i.reference END,
@@ -78,7 +88,7 @@ LANGUAGE sql STABLE AS $$
            coalesce(b.balance, 0), i.total,
            CASE WHEN i.currency = i.customer_currency THEN i.total
                 ELSE round(i.total * ar.conversion_rate(i.currency, i.customer_currency, i.invoice_date), 2) END,
-           (SELECT count(*)::integer FROM lines l WHERE l.invoice_id = i.id),
+           coalesce(lc.n, 0),
            coalesce(m.items, '[]'), coalesce(t.items, '[]'), coalesce(s.items, '[]'),
            coalesce(it.unreviewed, 0), coalesce(it.total, 0)
     FROM inv i
@@ -87,6 +97,7 @@ LANGUAGE sql STABLE AS $$
     LEFT JOIN short s ON s.invoice_id = i.id
     LEFT JOIN items it ON it.invoice_id = i.id
     LEFT JOIN balances b ON b.customer_id = i.customer_id
+    LEFT JOIN line_counts lc ON lc.invoice_id = i.id
 $$;
 COMMENT ON FUNCTION ar.invoice_facts(bigint[]) IS 'The facts of each invoice that the posting rules read: customer terms and flags, balance, totals, lines missing serials, taxes not allowed, stock short, customer items.';
 

@@ -1,0 +1,62 @@
+import Foundation
+import Postgate
+import Postgres
+import Testing
+import TestSupport
+
+@Suite("postgate invoices, post, post-and-pay, payments, pos, demo")
+struct PostCommandTests {
+    func run(_ database: TestDatabase, _ arguments: [String], input: String? = nil) throws -> Subprocess.Result {
+        try Subprocess.run([CommandLineTests.executable] + arguments + ["--database", database.config.conninfo], input: input)
+    }
+
+    @Test("the demo shows a mass posting preview with every rule, then posts what may be posted")
+    func demo() async throws {
+        try await withTestDatabase { database in
+            let result = try run(database, ["demo"])
+            #expect(result.status == 0, "\(result.error)")
+            for expected in ["[serials-complete] Load 1 serial number on line 1", "[cash-sales-only]", "[on-hold]", "[credit-limit]",
+                             "cannot be posted as a whole", "posted 4 invoices, 5 customer items created", "post and pay"] {
+                #expect(result.output.contains(expected), "missing: \(expected)")
+            }
+            let again = try run(database, ["demo"])
+            #expect(again.output.contains("already loaded"))
+            let connection = try await database.connect()
+            let posted = try await connection.query("SELECT count(*) AS n FROM report.invoices WHERE status = 'posted'")[0].decode("n", as: Int.self)
+            #expect(posted == 5)
+            await connection.close()
+        }
+    }
+
+    @Test("drafts, single posting, mass posting with confirmation, post-and-pay, payments and POS from the CLI")
+    func postingFromTheCommandLine() async throws {
+        try await withTestDatabase { database in
+            _ = try run(database, ["demo"])
+            let draft = try run(database, ["invoices", "draft", "DEMO-ACME", "--date", "2026-03-05", "--location", "DEMO-MAIN", "--line", "DEMO-CABLE:2@8.50"])
+            #expect(draft.status == 0, "\(draft.error)")
+            let id = draft.output.split(separator: " ").dropFirst(3).first.map(String.init) ?? ""
+            let shown = try run(database, ["invoices", "show", id])
+            #expect(shown.output.contains("Total     17.00 + tax 3.57 = 20.57 EUR"))
+            let refused = try run(database, ["post", "--unposted", "--yes"])
+            #expect(refused.status != 0)
+            #expect(refused.error.contains("blocked, so the selection cannot be posted"))
+            let narrow = try run(database, ["post", "--unposted", "--customer", "DEMO-ACME", "--from", "2026-03-05"], input: "yes\n")
+            #expect(narrow.status == 0, "\(narrow.error)")
+            #expect(narrow.output.contains("Posted 1 invoices"))
+            let cash = try run(database, ["invoices", "draft", "DEMO-SHOP", "--location", "DEMO-MAIN", "--line", "DEMO-CABLE:1"])
+            let cashID = cash.output.split(separator: " ").dropFirst(3).first.map(String.init) ?? ""
+            let single = try run(database, ["post", cashID])
+            #expect(single.status != 0)
+            #expect(single.error.contains("post and pay"))
+            let paid = try run(database, ["post-and-pay", cashID])
+            #expect(paid.status == 0, "\(paid.error)")
+            let payment = try run(database, ["payments", "receive", "DEMO-ACME", "100", "--invoice", "1=100"])
+            #expect(payment.status == 0, "\(payment.error)")
+            let pos = try run(database, ["pos", "sale", "DEMO-SHOP", "--location", "DEMO-MAIN", "--line", "DEMO-TV55:1:TV55-005"])
+            #expect(pos.status == 0, "\(pos.error)")
+            let items = try run(database, ["items", "list", "DEMO-SHOP"])
+            #expect(items.output.contains("TV55-005"))
+            #expect(items.output.contains("pos"))
+        }
+    }
+}
