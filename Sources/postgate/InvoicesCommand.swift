@@ -35,7 +35,7 @@ struct InvoicesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invoices",
         abstract: "Draft invoices: create, add lines and serials, review customer items, show, list.",
-        subcommands: [Draft.self, AddLine.self, Serials.self, RemoveLine.self, Delete.self, Review.self, Show.self, List.self]
+        subcommands: [Draft.self, AddLine.self, Serials.self, RemoveLine.self, Delete.self, Item.self, Review.self, Show.self, List.self]
     )
 
     struct Draft: AsyncParsableCommand {
@@ -129,6 +129,24 @@ struct InvoicesCommand: AsyncParsableCommand {
         }
     }
 
+    struct Item: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Edit a customer item a draft will create (its id is in 'invoices show --json'); it must be reviewed again.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var item: Int64
+        @Option var serial: String?
+        @Option(help: "Warranty start, YYYY-MM-DD.") var warrantyStart: LocalDate?
+        @Option var notes: String?
+
+        func validate() throws {
+            if serial == nil && warrantyStart == nil && notes == nil { throw ValidationError("give --serial, --warranty-start or --notes") }
+        }
+
+        func run() async throws {
+            try await withPool(connection) { try await InvoiceStore(pool: $0).updatePendingItem(item, serial: serial, warrantyStart: warrantyStart, notes: notes) }
+            print("Changed customer item \(item); review the invoice's items again before posting.")
+        }
+    }
+
     struct Review: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Confirm the details of the customer items a draft will create.")
         @OptionGroup var connection: ConnectionOptions
@@ -167,10 +185,19 @@ struct InvoicesCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List unposted invoices.")
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var filter: UnpostedOptions
+        @Flag(help: "Only drafts the posting rules block now (evaluated as a mass posting).") var blocked = false
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let drafts = try await withPool(connection) { try await InvoiceStore(pool: $0).unposted(filter.filter, limit: 10_000) }
+            let drafts = try await withPool(connection) { pool in
+                var drafts = try await InvoiceStore(pool: pool).unposted(filter.filter, limit: 10_000)
+                if blocked && !drafts.isEmpty {
+                    let preview = try await PostingService(pool: pool, actor: postingActor()).preview(drafts.map(\.invoiceID))
+                    let ids = Set(preview.blocked.map(\.invoiceID))
+                    drafts = drafts.filter { ids.contains($0.invoiceID) }
+                }
+                return drafts
+            }
             if json { return try printJSON(drafts) }
             guard !drafts.isEmpty else { print("No unposted invoices."); return }
             printTable(["ID", "CUSTOMER", "DATE", "REFERENCE", "LINES", "TOTAL"], drafts.map {

@@ -19,6 +19,10 @@ struct PostCommandTests {
                              "cannot be posted as a whole", "posted 4 invoices, 5 customer items created", "post and pay"] {
                 #expect(result.output.contains(expected), "missing: \(expected)")
             }
+            let blocked = try run(database, ["invoices", "list", "--blocked"])
+            #expect(blocked.output.contains("TV without its serial"))
+            #expect(blocked.output.contains("customer on hold"))
+            #expect(!blocked.output.contains("cash sale"), "the cash sale was posted and paid")
             let again = try run(database, ["demo"])
             #expect(again.output.contains("already loaded"))
             let connection = try await database.connect()
