@@ -1,5 +1,43 @@
-/// SHA-256 (FIPS 180-4), for migration checksums. Small and dependency-free; not for secrets.
-struct SHA256 {
+/// SHA-256 (FIPS 180-4), for file checksums (migrations, imported files). Small and
+/// dependency-free; not for secrets. Feed it in pieces with `update`, or all at once with `hex`.
+public struct SHA256: Sendable {
+    private var state: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+    private var pending: [UInt8] = []
+    private var length: UInt64 = 0
+
+    public init() {}
+
+    /// Adds bytes to the digest.
+    public mutating func update(_ bytes: some Collection<UInt8>) {
+        pending.append(contentsOf: bytes)
+        length += UInt64(bytes.count)
+        let whole = pending.count / 64 * 64
+        if whole > 0 {
+            Self.compress(&state, pending, upTo: whole)
+            pending.removeFirst(whole)
+        }
+    }
+
+    /// The digest of everything added, as 64 lowercase hex digits.
+    public func finalize() -> String {
+        var tail = pending
+        let bitLength = length * 8
+        tail.append(0x80)
+        while tail.count % 64 != 56 { tail.append(0) }
+        for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+        var final = state
+        Self.compress(&final, tail, upTo: tail.count)
+        var hex = ""
+        for word in final {
+            for shift in stride(from: 24, through: 0, by: -8) {
+                let byte = UInt8(truncatingIfNeeded: word >> UInt32(shift))
+                if byte < 16 { hex += "0" }
+                hex += String(byte, radix: 16)
+            }
+        }
+        return hex
+    }
+
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -12,23 +50,16 @@ struct SHA256 {
     ]
 
     /// The digest of `bytes` as 64 lowercase hex digits.
-    static func hex(_ bytes: some Collection<UInt8>) -> String {
-        digest(Array(bytes)).map { byte in
-            let text = String(byte, radix: 16)
-            return byte < 16 ? "0" + text : text
-        }.joined()
+    public static func hex(_ bytes: some Collection<UInt8>) -> String {
+        var hasher = SHA256()
+        hasher.update(bytes)
+        return hasher.finalize()
     }
 
-    static func digest(_ input: [UInt8]) -> [UInt8] {
-        var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-        var message = input
-        let bitLength = UInt64(input.count) * 8
-        message.append(0x80)
-        while message.count % 64 != 56 { message.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) { message.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-
+    /// Processes whole 64-byte blocks of `message[0..<end]` into `h`.
+    private static func compress(_ h: inout [UInt32], _ message: [UInt8], upTo end: Int) {
         var w = [UInt32](repeating: 0, count: 64)
-        for chunk in stride(from: 0, to: message.count, by: 64) {
+        for chunk in stride(from: 0, to: end, by: 64) {
             for i in 0..<16 {
                 let base = chunk + i * 4
                 w[i] = UInt32(message[base]) << 24 | UInt32(message[base + 1]) << 16 | UInt32(message[base + 2]) << 8 | UInt32(message[base + 3])
@@ -51,7 +82,6 @@ struct SHA256 {
             h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d
             h[4] = h[4] &+ e; h[5] = h[5] &+ f; h[6] = h[6] &+ g; h[7] = h[7] &+ hh
         }
-        return h.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> UInt32(24 - $0 * 8)) } }
     }
 }
 

@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: the database client (default) and mass posting.",
-        subcommands: [ClientBench.self, PostingBench.self],
+        subcommands: [ClientBench.self, PostingBench.self, AdjustmentsBench.self],
         defaultSubcommand: ClientBench.self
     )
 }
@@ -29,21 +29,51 @@ struct PostingBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let server = try await connection.target.prepare(log: note)
-        let name = "postgate_bench_\(getpid())"
-        let admin = try await PostgresConnection.connect(server)
-        try await admin.execute(unsafeSQL: "CREATE DATABASE \(PostgresQuery.quoteIdentifier(name))")
-        defer {
-            Task { _ = try? await admin.execute(unsafeSQL: "DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(name)) WITH (FORCE)") }
+        let figures = try await withScratchDatabase(connection, sql: sql) {
+            try await PostingBenchmark(invoices: invoices, chunkSize: chunk).run(on: $0) { note($0) }
         }
-        let scratch = server.with("dbname", name)
+        print(figures.table)
+    }
+}
+
+/// Runs `body` in a scratch database `postgate_bench_<pid>` on the target's server: created,
+/// migrated, handed over, dropped.
+func withScratchDatabase<T>(_ connection: ConnectionOptions, sql: String?, _ body: (ConnectionConfig) async throws -> T) async throws -> T {
+    let server = try await connection.target.prepare(log: note)
+    let name = "postgate_bench_\(getpid())"
+    let admin = try await PostgresConnection.connect(server)
+    try await admin.execute(unsafeSQL: "CREATE DATABASE \(PostgresQuery.quoteIdentifier(name))")
+    let scratch = server.with("dbname", name)
+    do {
         let database = try await PostgresConnection.connect(scratch)
         try await Migrator(directory: SQLFiles.locate(explicit: sql)).migrate(database)
         await database.close()
-        let figures = try await PostingBenchmark(invoices: invoices, chunkSize: chunk).run(on: scratch) { note($0) }
-        print(figures.table)
+        let value = try await body(scratch)
         _ = try? await admin.execute(unsafeSQL: "DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(name)) WITH (FORCE)")
         await admin.close()
+        return value
+    } catch {
+        _ = try? await admin.execute(unsafeSQL: "DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(name)) WITH (FORCE)")
+        await admin.close()
+        throw error
+    }
+}
+
+struct AdjustmentsBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "adjustments",
+        abstract: "Import N generated adjustments from CSV, against a raw COPY of the same file, in a scratch database.")
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Rows in the generated file.") var rows = 1_000_000
+    @Option(help: ArgumentHelp("The folder holding migrations/ and routines/.", valueName: "DIR")) var sql: String?
+
+    func validate() throws {
+        guard (1...20_000_000).contains(rows) else { throw ValidationError("--rows must be between 1 and 20000000") }
+    }
+
+    func run() async throws {
+        let figures = try await withScratchDatabase(connection, sql: sql) { try await AdjustmentBenchmark(rows: rows).run(on: $0) { note($0) } }
+        print(figures.table)
     }
 }
 

@@ -17,7 +17,7 @@ struct PostgateCommand: AsyncParsableCommand {
         subcommands: [
             DatabaseCommand.self, MigrateCommand.self, CustomersCommand.self, ReferenceCommand.self, ProductsCommand.self,
             StockCommand.self, SerialsCommand.self, InvoicesCommand.self, PostCommand.self, PostAndPayCommand.self, PaymentsCommand.self,
-            POSCommand.self, ItemsCommand.self, LoginsCommand.self, DemoCommand.self, BenchCommand.self,
+            POSCommand.self, ItemsCommand.self, AdjustmentsCommand.self, LoginsCommand.self, DemoCommand.self, BenchCommand.self,
         ]
     )
 }

@@ -1,0 +1,254 @@
+import Foundation
+import Postgres
+
+/// A problem of one row of an imported file.
+public struct ImportProblem: Sendable, Hashable, Codable {
+    /// The row as a spreadsheet numbers it (the headings are row 1).
+    public var line: Int64
+    public var column: String
+    public var value: String?
+    public var reason: String
+}
+
+/// What an import did, or would do (`dryRun`).
+public struct ImportResult: Sendable, Codable {
+    public var rows: Int
+    public var batchID: Int64?
+    public var problems: [ImportProblem]
+    public var dryRun: Bool
+    public var imported: Bool { batchID != nil }
+}
+
+/// A file refused before its rows were read: its headings, or its contents, are not a CSV of adjustments.
+public struct ImportRefused: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
+}
+
+/// Filters of the adjustments export.
+public struct AdjustmentFilter: Sendable, Hashable {
+    public var customer: String?
+    public var from: LocalDate?
+    public var to: LocalDate?
+    public var reason: String?
+    public var minimum: Decimal?
+    public var maximum: Decimal?
+    public var batch: Int64?
+
+    public init(customer: String? = nil, from: LocalDate? = nil, to: LocalDate? = nil, reason: String? = nil,
+                minimum: Decimal? = nil, maximum: Decimal? = nil, batch: Int64? = nil) {
+        self.customer = customer
+        self.from = from
+        self.to = to
+        self.reason = reason
+        self.minimum = minimum
+        self.maximum = maximum
+        self.batch = batch
+    }
+
+    var json: [String: JSONValue] {
+        var fields: [String: JSONValue] = [:]
+        fields["customer"] = customer.map(JSONValue.string)
+        fields["from"] = from.map { .string($0.description) }
+        fields["to"] = to.map { .string($0.description) }
+        fields["reason"] = reason.map(JSONValue.string)
+        fields["min"] = minimum.map(JSONValue.number)
+        fields["max"] = maximum.map(JSONValue.number)
+        fields["batch"] = batch.map { .number(Decimal($0)) }
+        return fields
+    }
+}
+
+/// Customer adjustments: one at a time, imported in bulk from CSV, exported as CSV.
+public struct AdjustmentStore: Sendable {
+    let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    /// Enters one adjustment; returns its id.
+    @discardableResult
+    public func add(customer: String, amount: Decimal, date: LocalDate? = nil, currency: String? = nil, reason: String? = nil,
+                    reference: String? = nil, notes: String? = nil) async throws -> Int64 {
+        var fields: [String: JSONValue] = ["customer": .string(customer), "amount": .string(amount.description)]
+        fields["date"] = date.map { .string($0.description) }
+        fields["currency"] = currency.map(JSONValue.string)
+        fields["reason"] = reason.map(JSONValue.string)
+        fields["reference"] = reference.map(JSONValue.string)
+        fields["notes"] = notes.map(JSONValue.string)
+        return try await domainErrors {
+            try await pool.query("SELECT api.add_adjustment(\(PostgresJSON(fields)))")[0].decode(0, as: Int64.self)
+        }
+    }
+
+    /// Imports a CSV file whose headings are the export's: streamed through COPY into a staging
+    /// table, checked row by row with set-based SQL, and imported whole or not at all.
+    /// `progress` receives bytes read and the file's size.
+    public func importFile(_ path: String, dryRun: Bool = false, allowDuplicate: Bool = false,
+                           progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> ImportResult {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ImportRefused(reason: "cannot read \(path): check the path and its permissions")
+        }
+        defer { try? handle.close() }
+        let size = Int((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0)
+        // The headings: the first record, within the first 64 KiB.
+        let first = [UInt8]((try? handle.read(upToCount: 64 * 1024)) ?? Data())
+        guard !first.isEmpty else { throw ImportRefused(reason: "the file is empty: it needs the headings line, then one row per adjustment (postgate adjustments template)") }
+        if first.contains(0) { throw ImportRefused(reason: "the file is not CSV text (it holds binary data): save it from the spreadsheet as CSV UTF-8") }
+        guard let (headings, dataStart) = CSVHeader.parse(first) else {
+            throw ImportRefused(reason: "the headings line has an unclosed quote")
+        }
+        let columns = try Self.columns(for: headings)
+
+        let checksum = try Self.checksum(path)
+        let name = (path as NSString).lastPathComponent
+        // The staging table belongs to the session: load, check and import on one connection.
+        return try await pool.withConnection { connection in
+            try await domainErrors {
+                try await connection.query("SELECT api.begin_adjustment_import()")
+                let copy = PostgresQuery(unsafeSQL: "COPY pg_temp.adjustment_import (\(columns.map(\.stagingColumn).joined(separator: ", "))) FROM STDIN WITH (FORMAT csv)")
+                let body = FileBody(handle: handle, first: Array(first[dataStart...]), size: size, progress: progress)
+                do {
+                    try await connection.copyIn(copy, chunks: body)
+                } catch let error as PostgresError where error.kind == .server {
+                    throw ImportRefused(reason: Self.copyProblem(error))
+                }
+                let rows = try await connection.query("SELECT count(*) FROM pg_temp.adjustment_import")[0].decode(0, as: Int.self)
+                if rows == 0 { throw ImportRefused(reason: "the file has headings but no rows: add one row per adjustment") }
+                func problems() async throws -> [ImportProblem] {
+                    try await connection.query("SELECT * FROM api.validate_adjustment_import()").map { row in
+                        ImportProblem(line: try row.decode("line"), column: try row.decode("column_name"), value: try row.decode("value"), reason: try row.decode("reason"))
+                    }
+                }
+                if dryRun {
+                    let found = try await problems()
+                    try await connection.execute(unsafeSQL: "DROP TABLE IF EXISTS pg_temp.adjustment_import")
+                    return ImportResult(rows: rows, batchID: nil, problems: found, dryRun: true)
+                }
+                // The import checks every row itself; only a refused file needs its problems listed.
+                let batch: Int64
+                do {
+                    batch = try await connection.query("SELECT api.import_adjustments(\(name), \(checksum), \(allowDuplicate))")[0].decode(0, as: Int64.self)
+                } catch let error as PostgresError where error.sqlState == "PG422" {
+                    let found = try await problems()
+                    try await connection.execute(unsafeSQL: "DROP TABLE IF EXISTS pg_temp.adjustment_import")
+                    return ImportResult(rows: rows, batchID: nil, problems: found, dryRun: false)
+                }
+                return ImportResult(rows: rows, batchID: batch, problems: [], dryRun: false)
+            }
+        }
+    }
+
+    /// The columns a file's headings name, or the reasons they cannot be read.
+    static func columns(for headings: [String]) throws -> [AdjustmentColumn] {
+        var columns: [AdjustmentColumn] = []
+        var unknown: [String] = []
+        var duplicated: [String] = []
+        for heading in headings.map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard let column = AdjustmentColumn.allCases.first(where: { $0.rawValue.caseInsensitiveCompare(heading) == .orderedSame }) else {
+                unknown.append(heading.isEmpty ? "(an empty heading)" : heading)
+                continue
+            }
+            if columns.contains(column) { duplicated.append(column.rawValue) }
+            columns.append(column)
+        }
+        let missing = AdjustmentColumn.allCases.filter { $0.mandatory && !columns.contains($0) }.map(\.rawValue)
+        var reasons: [String] = []
+        if !unknown.isEmpty { reasons.append("unknown headings: \(unknown.joined(separator: ", "))") }
+        if !duplicated.isEmpty { reasons.append("headings given twice: \(duplicated.joined(separator: ", "))") }
+        if !missing.isEmpty { reasons.append("mandatory headings missing: \(missing.joined(separator: ", "))") }
+        guard reasons.isEmpty else {
+            throw ImportRefused(reason: "the file's headings are not those of an adjustments file (\(reasons.joined(separator: "; "))). "
+                + "Use the export's headings: \(AdjustmentColumn.allCases.map(\.rawValue).joined(separator: ", ")) (postgate adjustments template)")
+        }
+        return columns
+    }
+
+    static func copyProblem(_ error: PostgresError) -> String {
+        var line = ""
+        if let context = error.context, let range = context.range(of: #"line [0-9]+"#, options: .regularExpression),
+           let number = Int(context[range].dropFirst(5)) {
+            line = "row \(number + 1): "
+        }
+        switch error.sqlState {
+        case "22021": return "\(line)the file is not UTF-8 text: save it from the spreadsheet as CSV UTF-8"
+        case "22P04": return "\(line)\(error.message): each row must have one value per heading (quote values that hold commas)"
+        default: return "\(line)\(error.message)"
+        }
+    }
+
+    static func checksum(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ImportRefused(reason: "cannot read \(path)") }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty { hasher.update(data) }
+        return hasher.finalize()
+    }
+
+    /// Writes adjustments as CSV with the export's headings, streamed with COPY TO STDOUT.
+    /// Returns the number of rows.
+    @discardableResult
+    public func export(_ filter: AdjustmentFilter = AdjustmentFilter(), to write: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws -> Int {
+        try await pool.withConnection { connection in
+            try await domainErrors {
+                try await connection.withTransaction { connection in
+                    // COPY takes no parameters: the filter travels as a bound setting.
+                    try await connection.query("SELECT set_config('postgate.export_filter', \(PostgresJSON(filter.json).postgresText), true)")
+                    return try await connection.copyOut(
+                        "COPY (SELECT * FROM api.export_adjustments(current_setting('postgate.export_filter')::jsonb)) TO STDOUT WITH (FORMAT csv, HEADER true)",
+                        consume: write)
+                }
+            }
+        }
+    }
+}
+
+/// A file's data after its headings, read in 1 MiB chunks; trailing blank lines are dropped
+/// (spreadsheets leave them) and a last line without its line end gets one.
+struct FileBody: AsyncSequence, Sendable {
+    let handle: FileHandle
+    let first: [UInt8]
+    let size: Int
+    let progress: @Sendable (Int, Int) -> Void
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let handle: FileHandle
+        var pending: [UInt8]
+        var heldBack: [UInt8] = []
+        var done = false
+        var read: Int
+        let size: Int
+        let progress: @Sendable (Int, Int) -> Void
+
+        mutating func next() async throws -> [UInt8]? {
+            while !done {
+                var chunk = pending
+                pending = []
+                if chunk.isEmpty {
+                    let data = try handle.read(upToCount: 1 << 20) ?? Data()
+                    if data.isEmpty {
+                        done = true
+                        // Blank lines at the end are no rows; the last row keeps its own line end
+                        // (COPY wants every line to end the same way: LF or CRLF).
+                        guard let end = heldBack.first else { return nil }
+                        return end == UInt8(ascii: "\r") && heldBack.count > 1 && heldBack[1] == UInt8(ascii: "\n") ? Array(heldBack[0...1]) : [end]
+                    }
+                    read += data.count
+                    progress(read, size)
+                    chunk = [UInt8](data)
+                }
+                chunk = heldBack + chunk
+                var end = chunk.count
+                while end > 0 && (chunk[end - 1] == UInt8(ascii: "\n") || chunk[end - 1] == UInt8(ascii: "\r")) { end -= 1 }
+                heldBack = Array(chunk[end...])
+                if end > 0 { return Array(chunk[..<end]) }
+            }
+            return nil
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(handle: handle, pending: first, read: first.count, size: size, progress: progress)
+    }
+}
