@@ -30,6 +30,24 @@ END
 $$;
 COMMENT ON FUNCTION ar.required_text(text, text) IS 'The trimmed text, or a PG400 refusal naming the field when it is missing or blank.';
 
+-- Refuses a JSON argument that is not an object, or that has a key not in p_known, naming it.
+CREATE OR REPLACE FUNCTION ar.check_fields(p jsonb, p_known text[], p_noun text, p_prefix text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    v_key text;
+BEGIN
+    IF p IS NULL OR jsonb_typeof(p) <> 'object' THEN
+        PERFORM ar.fail('PG400', p_prefix, format('%s is written as a JSON object of fields', p_noun), format('Use the fields %s.', array_to_string(p_known, ', ')));
+    END IF;
+    FOR v_key IN SELECT jsonb_object_keys(p) LOOP
+        IF v_key <> ALL (p_known) THEN
+            PERFORM ar.fail('PG400', coalesce(p_prefix || '.', '') || v_key, format('%s is not a field of %s', v_key, p_noun),
+                            format('Use the fields %s.', array_to_string(p_known, ', ')));
+        END IF;
+    END LOOP;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION ar.lookup(p_table text, p_code text, p_field text, p_noun text, p_command text) RETURNS bigint
 LANGUAGE plpgsql STABLE AS $$
 DECLARE

@@ -51,14 +51,7 @@ DECLARE
         'invoice_terms', 'invoice_schedule', 'credit_limit', 'tax_exempt', 'tax_category', 'sales_rep', 'create_customer_items', 'active'];
     v_limit numeric;
 BEGIN
-    IF p IS NULL OR jsonb_typeof(p) <> 'object' THEN
-        PERFORM ar.fail('PG400', NULL, 'a customer is written as a JSON object of fields', format('Use the fields %s.', array_to_string(v_known, ', ')));
-    END IF;
-    FOR v_key IN SELECT jsonb_object_keys(p) LOOP
-        IF v_key <> ALL (v_known) THEN
-            PERFORM ar.fail('PG400', v_key, format('%s is not a customer field', v_key), format('Use the fields %s.', array_to_string(v_known, ', ')));
-        END IF;
-    END LOOP;
+    PERFORM ar.check_fields(p, v_known, 'a customer');
     IF p ? 'code' THEN c.code := ar.required_text(ar.json_value(p, 'code', 'string') #>> '{}', 'code'); END IF;
     IF p ? 'name' THEN c.name := ar.required_text(ar.json_value(p, 'name', 'string') #>> '{}', 'name'); END IF;
     IF p ? 'currency' THEN c.currency := ar.currency_code(ar.required_text(ar.json_value(p, 'currency', 'string') #>> '{}', 'currency'), 'currency'); END IF;

@@ -75,14 +75,7 @@ DECLARE
     v_stock text;
     v_old_tracking text;
 BEGIN
-    IF p_product IS NULL OR jsonb_typeof(p_product) <> 'object' THEN
-        PERFORM ar.fail('PG400', NULL, 'a product is written as a JSON object of fields', format('Use the fields %s.', array_to_string(v_known, ', ')));
-    END IF;
-    FOR v_key IN SELECT jsonb_object_keys(p_product) LOOP
-        IF v_key <> ALL (v_known) THEN
-            PERFORM ar.fail('PG400', v_key, format('%s is not a product field', v_key), format('Use the fields %s.', array_to_string(v_known, ', ')));
-        END IF;
-    END LOOP;
+    PERFORM ar.check_fields(p_product, v_known, 'a product');
     v_code := ar.required_text(ar.json_value(p_product, 'code', 'string') #>> '{}', 'code');
     SELECT * INTO p FROM ar.products WHERE lower(code) = lower(v_code) FOR UPDATE;
     v_exists := FOUND;

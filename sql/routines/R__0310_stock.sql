@@ -89,14 +89,7 @@ DECLARE
     v_recorded ar.serials;
     v_seen text[];
 BEGIN
-    IF p_doc IS NULL OR jsonb_typeof(p_doc) <> 'object' THEN
-        PERFORM ar.fail('PG400', NULL, format('a %s is written as a JSON object', replace(p_kind, '_', '-')), format('Use the fields %s.', array_to_string(v_known, ', ')));
-    END IF;
-    FOR v_key IN SELECT jsonb_object_keys(p_doc) LOOP
-        IF v_key <> ALL (v_known) THEN
-            PERFORM ar.fail('PG400', v_key, format('%s is not a field of a %s', v_key, replace(p_kind, '_', '-')), format('Use the fields %s.', array_to_string(v_known, ', ')));
-        END IF;
-    END LOOP;
+    PERFORM ar.check_fields(p_doc, v_known, 'a ' || replace(p_kind, '_', '-'));
     BEGIN
         v_date := coalesce((ar.json_value(p_doc, 'date', 'string') #>> '{}')::date, current_date);
     EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN

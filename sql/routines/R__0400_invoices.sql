@@ -112,14 +112,7 @@ DECLARE
     v_location bigint;
     v_id bigint;
 BEGIN
-    IF p_invoice IS NULL OR jsonb_typeof(p_invoice) <> 'object' THEN
-        PERFORM ar.fail('PG400', NULL, 'an invoice is written as a JSON object', format('Use the fields %s.', array_to_string(v_known, ', ')));
-    END IF;
-    FOR v_key IN SELECT jsonb_object_keys(p_invoice) LOOP
-        IF v_key <> ALL (v_known) THEN
-            PERFORM ar.fail('PG400', v_key, format('%s is not an invoice field', v_key), format('Use the fields %s.', array_to_string(v_known, ', ')));
-        END IF;
-    END LOOP;
+    PERFORM ar.check_fields(p_invoice, v_known, 'an invoice');
     SELECT * INTO c FROM ar.customers WHERE lower(code) = lower(btrim(ar.required_text(ar.json_value(p_invoice, 'customer', 'string') #>> '{}', 'customer')));
     IF NOT FOUND THEN
         PERFORM ar.fail('PG404', 'customer', format('there is no customer %L', p_invoice ->> 'customer'), 'Check the code: postgate customers list --search TEXT');
@@ -156,14 +149,7 @@ DECLARE
     v_problem text;
     v_exists boolean;
 BEGIN
-    IF p IS NULL OR jsonb_typeof(p) <> 'object' THEN
-        PERFORM ar.fail('PG400', v_field, 'an invoice line is written as a JSON object', format('Use the fields %s.', array_to_string(v_known, ', ')));
-    END IF;
-    FOR v_key IN SELECT jsonb_object_keys(p) LOOP
-        IF v_key <> ALL (v_known) THEN
-            PERFORM ar.fail('PG400', v_field || '.' || v_key, format('%s is not an invoice line field', v_key), format('Use the fields %s.', array_to_string(v_known, ', ')));
-        END IF;
-    END LOOP;
+    PERFORM ar.check_fields(p, v_known, 'an invoice line', v_field);
     SELECT * INTO l FROM ar.invoice_lines WHERE invoice_id = v.id AND line_no = p_line_no FOR UPDATE;
     v_exists := FOUND;
     IF p ? 'product' OR NOT v_exists THEN

@@ -297,14 +297,7 @@ DECLARE
     v_alloc_amount numeric;
     v_allocated numeric := 0;
 BEGIN
-    IF p_payment IS NULL OR jsonb_typeof(p_payment) <> 'object' THEN
-        PERFORM ar.fail('PG400', NULL, 'a payment is written as a JSON object', format('Use the fields %s.', array_to_string(v_known, ', ')));
-    END IF;
-    FOR v_key IN SELECT jsonb_object_keys(p_payment) LOOP
-        IF v_key <> ALL (v_known) THEN
-            PERFORM ar.fail('PG400', v_key, format('%s is not a payment field', v_key), format('Use the fields %s.', array_to_string(v_known, ', ')));
-        END IF;
-    END LOOP;
+    PERFORM ar.check_fields(p_payment, v_known, 'a payment');
     SELECT * INTO c FROM ar.customers WHERE lower(code) = lower(btrim(ar.required_text(ar.json_value(p_payment, 'customer', 'string') #>> '{}', 'customer'))) FOR UPDATE;
     IF NOT FOUND THEN
         PERFORM ar.fail('PG404', 'customer', format('there is no customer %L', p_payment ->> 'customer'), 'Check the code: postgate customers list --search TEXT');
