@@ -16,9 +16,8 @@ SELECT f.invoice_id, f.reference, f.customer, i.invoice_date, i.currency, f.tota
        f.on_hold_invoices AS customer_on_hold, f.cash_sales_only, f.credit_limit, f.open_balance,
        f.open_balance + f.total_customer AS exposure,
        f.missing_serials, f.disallowed_taxes, f.short_stock AS stock_short, f.unreviewed AS unreviewed_items, f.items_to_create
-FROM ar.invoices i
-CROSS JOIN LATERAL ar.invoice_facts(ARRAY[i.id]) f
-WHERE i.status = 'draft';
+FROM ar.invoice_facts((SELECT coalesce(array_agg(id), '{}') FROM ar.invoices WHERE status = 'draft')) f
+JOIN ar.invoices i ON i.id = f.invoice_id;
 COMMENT ON VIEW report.unposted_invoices IS 'Draft invoices with the facts the posting rules read (the same function guards the posting). The verdicts come from a preview: postgate post --unposted.';
 
 CREATE OR REPLACE VIEW report.payments AS

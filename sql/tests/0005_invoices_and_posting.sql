@@ -1,7 +1,7 @@
 -- Draft invoices, the posting facts, the posting function's own guards, payments, privileges.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(35);
+SELECT plan(36);
 
 SELECT api.save_currency('EUR', 'Euro');
 SELECT api.save_price_list('SALES', 'Sales', 'EUR');
@@ -35,6 +35,8 @@ SELECT is((SELECT count(*)::integer FROM ar.pending_customer_items WHERE invoice
 
 -- The facts.
 SELECT is((SELECT missing_serials FROM ar.invoice_facts(ARRAY[(SELECT id FROM t_invoice)])), '[{"line": 2, "missing": 1, "product": "TV"}]'::jsonb, 'the facts name the line missing a serial');
+SELECT is((SELECT missing_serials FROM report.unposted_invoices WHERE invoice_id = (SELECT id FROM t_invoice)), '[{"line": 2, "missing": 1, "product": "TV"}]'::jsonb,
+          'psql users see the same facts in report.unposted_invoices');
 SELECT throws_ok($$SELECT * FROM api.post_invoices(ARRAY[(SELECT id FROM t_invoice)], '{}', 'tap', 'single', gen_random_uuid())$$, 'PG422', NULL,
                  'the posting function itself refuses missing serials, whatever the caller decided');
 SELECT lives_ok($$SELECT api.set_line_serials((SELECT id FROM t_invoice), 2, '["S1", "S7"]')$$, 'serials are set: one from stock, one entered at sale');
