@@ -60,11 +60,11 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
--- Every problem of every staged row: line, column heading, value, reason. Empty: importable.
-CREATE OR REPLACE FUNCTION api.validate_adjustment_import()
-RETURNS TABLE (line bigint, column_name text, value text, reason text)
-LANGUAGE sql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
-    -- One pass over the staged rows: each row's facts once, then its problems, column by column.
+-- Each staged row with its problem per column (NULL: none), in one pass over the rows.
+CREATE OR REPLACE FUNCTION ar.staged_adjustment_problems()
+RETURNS TABLE (line_no bigint, customer_code text, adjustment_date text, amount text, currency text, reason text,
+               customer_problem text, date_problem text, amount_problem text, currency_problem text, reason_problem text)
+LANGUAGE sql STABLE AS $$
     WITH rows AS (
         SELECT s.line_no, nullif(btrim(s.customer_code), '') AS customer_code, nullif(btrim(s.adjustment_date), '') AS adjustment_date,
                nullif(btrim(s.amount), '') AS amount, nullif(btrim(s.currency), '') AS currency,
@@ -80,7 +80,7 @@ LANGUAGE sql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
         LEFT JOIN ar.currencies cur ON cur.code = coalesce(upper(r.currency), c.currency)
         LEFT JOIN ar.adjustment_reasons reason_row ON lower(reason_row.code) = lower(r.reason)
     ),
-    problems AS MATERIALIZED (
+    problems AS (
         SELECT k.line_no, k.customer_code, k.adjustment_date, k.amount, k.currency, k.reason,
             CASE
                 WHEN k.customer_code IS NULL THEN 'Customer Code is mandatory'
@@ -106,6 +106,16 @@ LANGUAGE sql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
                 WHEN NOT k.reason_active THEN 'the reason is inactive' END AS reason_problem
         FROM checked k
     )
+    SELECT line_no, customer_code, adjustment_date, amount, currency, reason,
+           customer_problem, date_problem, amount_problem, currency_problem, reason_problem
+    FROM problems
+$$;
+
+-- Every problem of every staged row: line, column heading, value, reason. Empty: importable.
+CREATE OR REPLACE FUNCTION api.validate_adjustment_import()
+RETURNS TABLE (line bigint, column_name text, value text, reason text)
+LANGUAGE sql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+    WITH problems AS MATERIALIZED (SELECT * FROM ar.staged_adjustment_problems())
     SELECT * FROM (
         SELECT line_no, 'Customer Code', customer_code, customer_problem FROM problems WHERE customer_problem IS NOT NULL
         UNION ALL SELECT line_no, 'Adjustment Date', adjustment_date, date_problem FROM problems WHERE date_problem IS NOT NULL
@@ -141,31 +151,38 @@ BEGIN
                             'If importing it again is intended, say so (--allow-duplicate); every row would become another adjustment.');
         END IF;
     END IF;
-    SELECT count(*) INTO v_problems FROM (SELECT 1 FROM api.validate_adjustment_import() LIMIT 1) any_problem;
+    SELECT count(*) INTO v_problems FROM (
+        SELECT 1 FROM ar.staged_adjustment_problems()
+        WHERE coalesce(customer_problem, date_problem, amount_problem, currency_problem, reason_problem) IS NOT NULL LIMIT 1) any_problem;
     IF v_problems > 0 THEN
         PERFORM ar.fail('PG422', 'file', 'the file has problems; nothing was imported', 'List them with api.validate_adjustment_import(), fix the file and import it again.');
     END IF;
     INSERT INTO ar.adjustment_batches (file_name, checksum, rows) VALUES (coalesce(p_file_name, ''), p_checksum, v_rows) RETURNING id INTO v_batch;
-    WITH staged AS (
-        SELECT s.line_no, c.id AS customer_id, c.currency AS customer_currency, c.currency_epoch,
+    -- Ids are drawn first, so the adjustments and their ledger entries are two plain inserts.
+    DROP TABLE IF EXISTS pg_temp.adjustment_rows;
+    CREATE TEMPORARY TABLE adjustment_rows ON COMMIT DROP AS
+    SELECT nextval(pg_get_serial_sequence('ar.adjustments', 'id')) AS id, x.*,
+           round(x.amount * x.rate, x.minor_units) AS amount_customer
+    FROM (
+        SELECT s.line_no, c.id AS customer_id, c.currency AS customer_currency, c.currency_epoch, cur.minor_units,
                btrim(s.adjustment_date)::date AS adjustment_date, btrim(s.amount)::numeric AS amount,
                coalesce(upper(nullif(btrim(s.currency), '')), c.currency) AS currency,
-               r.id AS reason_id, coalesce(s.reference, '') AS reference, coalesce(s.notes, '') AS notes
+               r.id AS reason_id, coalesce(s.reference, '') AS reference, coalesce(s.notes, '') AS notes,
+               CASE WHEN coalesce(upper(nullif(btrim(s.currency), '')), c.currency) = c.currency THEN 1
+                    ELSE ar.conversion_rate(upper(btrim(s.currency)), c.currency, btrim(s.adjustment_date)::date) END AS rate
         FROM pg_temp.adjustment_import s
-        JOIN ar.customers c ON lower(c.code) = lower(btrim(s.customer_code))
         CROSS JOIN (SELECT ar.setting('default_adjustment_reason') #>> '{}' AS reason) d
+        JOIN ar.customers c ON lower(c.code) = lower(btrim(s.customer_code))
+        JOIN ar.currencies cur ON cur.code = c.currency
         JOIN ar.adjustment_reasons r ON lower(r.code) = lower(coalesce(nullif(btrim(s.reason), ''), d.reason))
-    ),
-    inserted AS (
-        INSERT INTO ar.adjustments (customer_id, adjustment_date, currency, amount, reason_id, reference, notes, batch_id)
-        SELECT customer_id, adjustment_date, currency, amount, reason_id, reference, notes, v_batch FROM staged ORDER BY line_no
-        RETURNING id, customer_id, adjustment_date, currency, amount
-    )
+        ORDER BY s.line_no
+    ) x;
+    INSERT INTO ar.adjustments (id, customer_id, adjustment_date, currency, amount, reason_id, reference, notes, batch_id)
+    OVERRIDING SYSTEM VALUE
+    SELECT id, customer_id, adjustment_date, currency, amount, reason_id, reference, notes, v_batch FROM pg_temp.adjustment_rows;
     INSERT INTO ar.ledger_entries (customer_id, document_kind, document_id, entry_date, currency, amount, rate, customer_currency, currency_epoch, amount_customer)
-    SELECT i.customer_id, 'adjustment', i.id, i.adjustment_date, i.currency, i.amount, x.rate, c.currency, c.currency_epoch,
-           round(i.amount * x.rate, cur.minor_units)
-    FROM inserted i JOIN ar.customers c ON c.id = i.customer_id JOIN ar.currencies cur ON cur.code = c.currency
-    CROSS JOIN LATERAL (SELECT CASE WHEN i.currency = c.currency THEN 1 ELSE ar.conversion_rate(i.currency, c.currency, i.adjustment_date) END AS rate) x;
+    SELECT customer_id, 'adjustment', id, adjustment_date, currency, amount, rate, customer_currency, currency_epoch, amount_customer
+    FROM pg_temp.adjustment_rows;
     DROP TABLE pg_temp.adjustment_import;
     RETURN v_batch;
 END
