@@ -26,49 +26,67 @@ public struct PolicySettings: Sendable, Hashable, Codable {
         self.severityOverrides = severityOverrides
     }
 
-    /// Reads the settings from their stored JSON texts (key → JSON). Unknown keys belong to
-    /// other parts of Postgate and are ignored; a malformed value is an error naming its key.
+    /// Reads the settings from their stored JSON texts (key → JSON), for example
+    /// `["credit_mode": "\"block\"", "credit_watch_ratio": "0.9", "review_required": "true",
+    /// "disabled_rules": "[\"tax-allowed\"]", "severity_overrides": "{\"on-hold\":\"warn\"}"]`.
+    /// Unknown keys belong to other parts of Postgate and are ignored; a malformed value is an
+    /// error naming its key and what is wrong. Values are read strictly: `1` is not `true`, and
+    /// `0.9abc` is not a ratio.
     public init(stored: [String: String]) throws(PolicySettingsError) {
         self.init()
-        func json(_ key: String) throws(PolicySettingsError) -> Any? {
-            guard let text = stored[key] else { return nil }
-            do {
-                return try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
-            } catch {
-                throw PolicySettingsError(key: key, problem: "'\(text)' is not JSON")
-            }
-        }
-        if let value = try json("credit_mode") {
-            guard let text = value as? String, let mode = CreditMode(rawValue: text) else {
+        if let text = stored["credit_mode"] {
+            guard let mode = CreditMode(rawValue: try Self.decode(String.self, text, key: "credit_mode", expected: "must be \"off\", \"warn\" or \"block\"")) else {
                 throw PolicySettingsError(key: "credit_mode", problem: "must be \"off\", \"warn\" or \"block\"")
             }
             creditMode = mode
         }
         if let text = stored["credit_watch_ratio"] {
-            guard let ratio = Decimal(string: text.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))), ratio >= 0, ratio <= 1 else {
-                throw PolicySettingsError(key: "credit_watch_ratio", problem: "must be a number from 0 to 1")
-            }
-            creditWatchRatio = ratio
+            creditWatchRatio = try Self.ratio(text, key: "credit_watch_ratio")
         }
-        if let value = try json("review_required") {
-            guard let flag = value as? Bool else { throw PolicySettingsError(key: "review_required", problem: "must be true or false") }
-            reviewRequired = flag
+        if let text = stored["review_required"] {
+            reviewRequired = try Self.decode(Bool.self, text, key: "review_required", expected: "must be true or false")
         }
-        if let value = try json("disabled_rules") {
-            guard let ids = value as? [String] else { throw PolicySettingsError(key: "disabled_rules", problem: "must be a list of rule ids") }
-            disabledRules = Set(ids)
+        if let text = stored["disabled_rules"] {
+            disabledRules = Set(try Self.decode([String].self, text, key: "disabled_rules", expected: "must be a list of rule ids"))
         }
-        if let value = try json("severity_overrides") {
-            guard let pairs = value as? [String: String] else {
-                throw PolicySettingsError(key: "severity_overrides", problem: "must map rule ids to \"info\", \"warn\" or \"block\"")
-            }
-            for (rule, text) in pairs {
+        if let text = stored["severity_overrides"] {
+            let pairs = try Self.decode([String: String].self, text, key: "severity_overrides",
+                                        expected: "must map rule ids to \"info\", \"warn\" or \"block\"")
+            for (rule, text) in pairs.sorted(by: { $0.key < $1.key }) {
                 guard let severity = Severity(rawValue: text) else {
                     throw PolicySettingsError(key: "severity_overrides", problem: "\(rule): '\(text)' is not info, warn or block")
                 }
                 severityOverrides[rule] = severity
             }
         }
+    }
+
+    /// One stored JSON text as a value of `type`: not JSON, or JSON of another shape, is an error.
+    private static func decode<T: Decodable>(_ type: T.Type, _ text: String, key: String, expected: String) throws(PolicySettingsError) -> T {
+        guard (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) != nil else {
+            throw PolicySettingsError(key: key, problem: "'\(text)' is not JSON")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+        } catch {
+            throw PolicySettingsError(key: key, problem: "\(expected), not \(text)")
+        }
+    }
+
+    /// A ratio from 0 to 1, read exactly from its JSON number text (or a JSON string holding
+    /// one), never through `Double`.
+    private static func ratio(_ text: String, key: String) throws(PolicySettingsError) -> Decimal {
+        let problem = "must be a number from 0 to 1, not \(text)"
+        var number = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if number.hasPrefix("\""), number.hasSuffix("\""), number.count >= 2 {
+            number = String(number.dropFirst().dropLast())
+        }
+        // The JSON number grammar: Decimal(string:) alone reads "0.9abc" as 0.9 and "1,000" as 1.
+        guard number.wholeMatch(of: /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/) != nil,
+              let ratio = Decimal(string: number, locale: Locale(identifier: "en_US_POSIX")), ratio >= 0, ratio <= 1 else {
+            throw PolicySettingsError(key: key, problem: problem)
+        }
+        return ratio
     }
 }
 

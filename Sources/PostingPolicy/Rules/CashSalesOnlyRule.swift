@@ -11,6 +11,6 @@ struct CashSalesOnlyRule: Rule {
         }
         guard !facts.paidInFull else { return [] }
         return [Finding(rule: id, severity: .block, code: "cash-sales-only-unpaid",
-                        message: "Customer \(facts.customer) has Cash Sales Only terms: the invoice must be paid in full when posted; use post and pay.")]
+                        message: "Customer \(facts.customer) has Cash Sales Only terms, so \(facts.reference) must be paid in full when posted: use post and pay.")]
     }
 }

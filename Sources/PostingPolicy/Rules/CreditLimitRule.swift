@@ -24,7 +24,7 @@ struct CreditLimitRule: Rule {
         }
         if limit > 0, exposure >= limit * watchRatio {
             return [Finding(rule: id, severity: .info, code: "credit-limit-watch",
-                            message: "Customer \(facts.customer) will owe \(exposure.figure) of its \(limit.figure) \(currency) credit limit.",
+                            message: "Customer \(facts.customer) will owe \(exposure.figure) \(currency) of its \(limit.figure) \(currency) credit limit: this posts, but take a payment before the limit is reached.",
                             figures: figures)]
         }
         return []

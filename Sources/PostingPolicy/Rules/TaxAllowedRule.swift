@@ -5,8 +5,8 @@ struct TaxAllowedRule: Rule {
     func evaluate(_ facts: InvoiceFacts) -> [Finding] {
         facts.disallowedTaxes.sorted { $0.line < $1.line }.map { tax in
             Finding(rule: id, severity: .block, code: "tax-rate-not-allowed",
-                    message: "Line \(tax.line): \(tax.reason); choose a tax rate the customer may use.",
-                    figures: ["line": String(tax.line), "tax_rate": tax.taxRate])
+                    message: "Choose another tax rate for line \(tax.line): \(tax.taxRate) is not allowed (\(tax.reason)).",
+                    figures: ["line": String(tax.line), "tax_rate": tax.taxRate, "reason": tax.reason])
         }
     }
 }
