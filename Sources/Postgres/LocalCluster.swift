@@ -72,12 +72,23 @@ public struct LocalCluster: Sendable {
         return true
     }
 
+    /// Where a port given to `start` is remembered.
+    var portFile: String { root + "/tcp-port" }
+
+    /// The TCP port the server was last started with, if any.
+    public var rememberedPort: Int? {
+        (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
     /// Starts the server (initialising it first if needed) and waits until it accepts
     /// connections. `port` turns TCP on for localhost; `settings` are extra server settings
     /// (for example `fsync=off` for tests).
+    /// A port given once is remembered in the cluster's folder, so a later start without one (a
+    /// command that starts the server when it finds it stopped) listens on it again.
     public func start(port: Int? = nil, settings: [String: String] = [:]) throws(LocalClusterError) {
         var options: [String] = []
-        if let port {
+        let given = port
+        if let port = port ?? rememberedPort {
             guard (1...65535).contains(port) else { throw .invalidSetting("port \(port) is not between 1 and 65535") }
             options += ["-p", String(port), "-c", "listen_addresses=localhost"]
         }
@@ -89,6 +100,7 @@ public struct LocalCluster: Sendable {
             options += ["-c", "\(name)=\(value)"]
         }
         try initialize()
+        if let given { try? String(given).write(toFile: portFile, atomically: true, encoding: .utf8) }
         if case .running = try status() { return }
         let binaries = try Self.serverBinaries()
         let account = try Self.serverAccount()

@@ -123,3 +123,12 @@ extension PostgresError {
         return PostgresError(kind: kind, message: message.isEmpty ? "connection failed" : message)
     }
 }
+
+extension PostgresError {
+    /// The connection is gone: it broke, or the server ended the session (shut down, restarted,
+    /// or an administrator terminated it). Work on it stops; a new connection may succeed.
+    public var breaksConnection: Bool {
+        kind == .connectionLost || kind == .connectionFailed
+            || (sqlState.map { $0.hasPrefix("08") || $0.hasPrefix("57P") } ?? false)
+    }
+}

@@ -46,6 +46,36 @@ public struct StockShortage: Sendable, Hashable, Codable {
     }
 }
 
+/// A unique serial on a line that cannot leave the line's location: where it is instead.
+public struct UnavailableSerial: Sendable, Hashable, Codable {
+    public var line: Int
+    public var product: String
+    public var serial: String
+    /// Where it is or what became of it ("in stock at VAN", "already sold (invoice 3 to C0001 on 2026-11-02)").
+    public var reason: String
+
+    public init(line: Int, product: String, serial: String, reason: String) {
+        self.line = line
+        self.product = product
+        self.serial = serial
+        self.reason = reason
+    }
+}
+
+/// A payment recorded with the posting (post and pay, point of sale), in the invoice's currency.
+public struct OfferedPayment: Sendable, Hashable, Codable {
+    public var amount: Decimal
+    /// The invoice's total: what paying in full means.
+    public var due: Decimal
+    public var currency: String
+
+    public init(amount: Decimal, due: Decimal, currency: String) {
+        self.amount = amount
+        self.due = due
+        self.currency = currency
+    }
+}
+
 /// Everything the posting rules know about one invoice. Read from the database under lock;
 /// the rules themselves read nothing else.
 public struct InvoiceFacts: Sendable, Hashable, Codable {
@@ -61,6 +91,8 @@ public struct InvoiceFacts: Sendable, Hashable, Codable {
     public var cashSalesOnly: Bool
     /// This posting records a full payment at the same time (post and pay, point of sale).
     public var paidInFull: Bool
+    /// The payment recorded with this posting, when there is one.
+    public var payment: OfferedPayment?
     /// Evaluated as part of a mass posting.
     public var massPosting: Bool
     /// `nil`: no limit.
@@ -74,6 +106,9 @@ public struct InvoiceFacts: Sendable, Hashable, Codable {
     public var linesMissingSerials: [MissingSerials]
     public var disallowedTaxes: [DisallowedTax]
     public var linesShortOfStock: [StockShortage]
+    public var unavailableSerials: [UnavailableSerial]
+    /// How many lines the invoice has.
+    public var lineCount: Int
     /// Customer items the posting will create that are not yet reviewed.
     public var unreviewedItems: Int
     /// Customer items the posting will create.
@@ -84,6 +119,7 @@ public struct InvoiceFacts: Sendable, Hashable, Codable {
         onHoldForInvoices: Bool = false, cashSalesOnly: Bool = false, paidInFull: Bool = false, massPosting: Bool = false,
         creditLimit: Decimal? = nil, openBalance: Decimal = 0, invoiceTotal: Decimal = 0, earlierInBatch: Decimal = 0,
         linesMissingSerials: [MissingSerials] = [], disallowedTaxes: [DisallowedTax] = [], linesShortOfStock: [StockShortage] = [],
+        unavailableSerials: [UnavailableSerial] = [], lineCount: Int = 1, payment: OfferedPayment? = nil,
         unreviewedItems: Int = 0, itemsToCreate: Int = 0
     ) {
         self.invoiceID = invoiceID
@@ -101,6 +137,9 @@ public struct InvoiceFacts: Sendable, Hashable, Codable {
         self.linesMissingSerials = linesMissingSerials
         self.disallowedTaxes = disallowedTaxes
         self.linesShortOfStock = linesShortOfStock
+        self.unavailableSerials = unavailableSerials
+        self.lineCount = lineCount
+        self.payment = payment
         self.unreviewedItems = unreviewedItems
         self.itemsToCreate = itemsToCreate
     }

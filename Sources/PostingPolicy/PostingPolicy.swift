@@ -5,8 +5,8 @@ public enum PostingPolicy {
     /// Every rule, in the order findings are reported.
     static func allRules(_ settings: PolicySettings) -> [any Rule<InvoiceFacts>] {
         [
-            OnHoldRule(), CashSalesOnlyRule(), ReviewRequiredRule(required: settings.reviewRequired), SerialsCompleteRule(),
-            StockAvailableRule(), TaxAllowedRule(), CreditLimitRule(mode: settings.creditMode, watchRatio: settings.creditWatchRatio),
+            HasLinesRule(), OnHoldRule(), CashSalesOnlyRule(), ReviewRequiredRule(required: settings.reviewRequired), SerialsCompleteRule(),
+            SerialsAvailableRule(), StockAvailableRule(), TaxAllowedRule(), CreditLimitRule(mode: settings.creditMode, watchRatio: settings.creditWatchRatio),
         ]
     }
 

@@ -49,10 +49,8 @@ struct InvoicesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (id, alerts) = try await withPool(connection) { pool in
-                let store = InvoiceStore(pool: pool)
-                let created = try await store.createDraft(customer: customer, date: date, reference: reference, location: location)
-                for line in lines { try await store.addLine(created.id, line.line) }
-                return created
+                try await InvoiceStore(pool: pool).createDraft(customer: customer, date: date, reference: reference, location: location,
+                                                               lines: lines.map(\.line))
             }
             print("Created draft invoice \(id) for \(customer)\(lines.isEmpty ? "" : " with \(lines.count) line\(lines.count == 1 ? "" : "s")").")
             printAlerts(alerts)
@@ -74,13 +72,12 @@ struct InvoicesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let numbers = try await withPool(connection) { pool in
-                var numbers: [Int] = []
-                for var line in lines.map(\.line) {
+                try await InvoiceStore(pool: pool).addLines(invoice, lines.map(\.line).map { line in
+                    var line = line
                     line.taxRate = tax ?? line.taxRate
                     line.location = location ?? line.location
-                    numbers.append(try await InvoiceStore(pool: pool).addLine(invoice, line))
-                }
-                return numbers
+                    return line
+                })
             }
             print("Added line\(numbers.count == 1 ? "" : "s") \(numbers.map(String.init).joined(separator: ", ")) to invoice \(invoice).")
         }
@@ -216,5 +213,11 @@ struct UnpostedOptions: ParsableArguments {
 
     var filter: UnpostedFilter {
         UnpostedFilter(customer: customer, from: from, to: to, minimumTotal: minTotal, maximumTotal: maxTotal)
+    }
+
+    /// The options given, as typed: a filter applies to a selection of unposted drafts only.
+    var given: [String] {
+        [customer.map { _ in "--customer" }, from.map { _ in "--from" }, to.map { _ in "--to" },
+         minTotal.map { _ in "--min-total" }, maxTotal.map { _ in "--max-total" }].compactMap { $0 }
     }
 }

@@ -24,19 +24,28 @@ struct PostCommand: AsyncParsableCommand {
     @Argument(help: "Draft invoice ids.") var invoices: [Int64] = []
     @Flag(help: "Mass posting: every unposted invoice matching the filters.") var unposted = false
     @OptionGroup var filter: UnpostedOptions
-    @Flag(help: "Post without asking, when nothing is blocked.") var yes = false
-    @Flag(help: "Only preview; post nothing.") var previewOnly = false
-    @Option(help: "Invoices per transaction in a mass posting.") var chunk = 1000
+    @Flag(help: "Post without asking, when nothing is blocked (mass posting).") var yes = false
+    @Flag(help: "Only preview (the given ids, or the unposted selection); post nothing.") var previewOnly = false
+    @Option(help: "Invoices per transaction in a mass posting (default 1000).") var chunk: Int?
 
     func validate() throws {
         if unposted != invoices.isEmpty { throw ValidationError("give draft invoice ids, or --unposted for a mass posting (not both)") }
-        if chunk < 1 { throw ValidationError("--chunk must be at least 1") }
+        if let chunk, chunk < 1 { throw ValidationError("--chunk must be at least 1") }
+        if !unposted {
+            let massOnly = filter.given + (chunk == nil ? [] : ["--chunk"]) + (yes ? ["--yes"] : [])
+            if !massOnly.isEmpty {
+                throw ValidationError("\(massOnly.joined(separator: ", ")) \(massOnly.count == 1 ? "applies" : "apply") to a mass posting (--unposted) only: "
+                    + "drafts named by id are posted at once, together")
+            }
+        }
+        if previewOnly && yes { throw ValidationError("--preview-only posts nothing, so --yes has nothing to confirm: give one or the other") }
+        if previewOnly && chunk != nil { throw ValidationError("--preview-only posts nothing, so --chunk has nothing to divide: give one or the other") }
     }
 
     func run() async throws {
         try await withPool(connection) { pool in
             let service = PostingService(pool: pool, actor: postingActor())
-            if !unposted {
+            if !unposted && !previewOnly {
                 let result = try await service.post(invoices)
                 for id in invoices {
                     print("Posted draft \(id) as invoice \(result.numbers[id].map(String.init) ?? "?").")
@@ -44,29 +53,36 @@ struct PostCommand: AsyncParsableCommand {
                 }
                 return
             }
-            let ids = try await InvoiceStore(pool: pool).unposted(filter.filter).map(\.invoiceID)
+            let ids = unposted ? try await InvoiceStore(pool: pool).unposted(filter.filter).map(\.invoiceID) : invoices
             guard !ids.isEmpty else { print("No unposted invoices match."); return }
             let started = ContinuousClock.now
             let preview = try await service.preview(ids)
             let previewTime = ContinuousClock.now - started
             printPreview(preview, took: previewTime)
+            if previewOnly { return }
             guard preview.canPost else {
                 throw ValidationError("\(preview.blocked.count) of the selected invoices are blocked, so the selection cannot be posted: fix them or narrow the selection (see the reasons above)")
             }
-            if previewOnly { return }
             if !yes {
                 print("Post these \(preview.items.count) invoices? Type yes to confirm: ", terminator: "")
                 guard readLine()?.lowercased() == "yes" else { print("Nothing was posted."); return }
             }
             let postingStarted = ContinuousClock.now
             let bar = ProgressBar()
-            let result = try await service.confirm(preview.token, chunkSize: chunk) { done, total in bar.show(done, total) }
+            let result = try await service.confirm(preview.token, chunkSize: chunk ?? 1000) { done, total in bar.show(done, total) }
             bar.finish()
             let postingTime = ContinuousClock.now - postingStarted
-            print("Posted \(result.posted.count) invoices in \(postingTime.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))\(result.alreadyPosted.isEmpty ? "" : "; \(result.alreadyPosted.count) were posted by an earlier run").")
-            if let reason = result.stoppedBecause {
-                throw ValidationError("stopped after \(result.posted.count) invoices: \(reason). Not posted: \(result.notPosted.count) invoices.")
+            let earlier = result.alreadyPosted.isEmpty ? "" : "; \(result.alreadyPosted.count) were posted by an earlier run"
+            guard let reason = result.stoppedBecause else {
+                print("Posted \(result.posted.count) invoices in \(postingTime.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))\(earlier).")
+                return
             }
+            let total = result.posted.count + result.notPosted.count
+            let next = result.connectionLost
+                ? "Run the same command again once the database is back: it posts the rest."
+                : "Fix what changed and run the same command again: it previews and posts the rest."
+            throw ValidationError("the mass posting stopped: \(result.posted.count) of \(total) invoices were posted\(earlier), "
+                + "\(result.notPosted.count) were not, because \(reason). \(next)")
         }
     }
 
@@ -107,15 +123,18 @@ struct PostAndPayCommand: AsyncParsableCommand {
         abstract: "Post one draft and record its full payment in the same transaction (the way to post for Cash Sales Only customers).")
     @OptionGroup var connection: ConnectionOptions
     @Argument var invoice: Int64
+    @Option(help: "Amount paid, in the invoice's currency (default: its total; Cash Sales Only customers must pay it all).") var amount: Decimal?
     @Option(help: "Payment method (default: the customer's).") var paymentMethod: String?
     @Option(name: .customLong("account"), help: "Financial account (default: the customer's).") var financialAccount: String?
     @Option var reference: String?
 
     func run() async throws {
         let result = try await withPool(connection) {
-            try await PostingService(pool: $0, actor: postingActor()).postAndPay(invoice, paymentMethod: paymentMethod, financialAccount: financialAccount, reference: reference)
+            try await PostingService(pool: $0, actor: postingActor()).postAndPay(invoice, amount: amount, paymentMethod: paymentMethod,
+                                                                                financialAccount: financialAccount, reference: reference)
         }
-        print("Posted draft \(invoice) as invoice \(result.numbers[invoice].map(String.init) ?? "?") and recorded its payment in full.")
+        let paid = amount.map { "a payment of \($0.money)" } ?? "its payment in full"
+        print("Posted draft \(invoice) as invoice \(result.numbers[invoice].map(String.init) ?? "?") and recorded \(paid) in its currency.")
     }
 }
 

@@ -23,6 +23,38 @@ struct PostingRulesTests {
         #expect(decision.canPost)
     }
 
+    @Test("a draft without lines is blocked, saying to add lines or delete it")
+    func noLines() {
+        let decision = PostingPolicy.evaluate(facts { $0.lineCount = 0 }, settings: defaults)
+        #expect(codes(decision) == ["no-lines"])
+        #expect(decision.findings.first?.message == "draft 1 has no lines: add its lines, or delete the draft.")
+        #expect(!decision.canPost)
+    }
+
+    @Test("a unique serial that is elsewhere or gone is blocked, naming where it is")
+    func serialUnavailable() {
+        let decision = PostingPolicy.evaluate(facts {
+            $0.unavailableSerials = [
+                UnavailableSerial(line: 2, product: "TV", serial: "SN-B", reason: "written off on 2026-11-01"),
+                UnavailableSerial(line: 1, product: "TV", serial: "SN-A", reason: "in stock at VAN"),
+            ]
+        }, settings: defaults)
+        #expect(codes(decision) == ["serial-unavailable", "serial-unavailable"])
+        #expect(decision.findings.map { $0.figures["serial"] } == ["SN-A", "SN-B"])
+        #expect(decision.findings[0].message.contains("in stock at VAN"))
+        #expect(!decision.canPost)
+    }
+
+    @Test("Cash Sales Only with a part payment is blocked with the amount due")
+    func cashSalesOnlyPartPayment() {
+        let decision = PostingPolicy.evaluate(facts {
+            $0.cashSalesOnly = true
+            $0.payment = OfferedPayment(amount: 60, due: 100, currency: "USD")
+        }, settings: defaults)
+        #expect(codes(decision) == ["cash-sales-only-part-paid"])
+        #expect(decision.findings.first?.message.contains("the amount due is 100 USD, not 60") == true)
+    }
+
     @Test("a customer on hold for invoices is blocked")
     func onHold() {
         let decision = PostingPolicy.evaluate(facts { $0.onHoldForInvoices = true }, settings: defaults)
@@ -110,9 +142,12 @@ struct PostingRulesTests {
             $0.linesMissingSerials = [MissingSerials(line: 1, product: "TV", missing: 1)]
             $0.linesShortOfStock = [StockShortage(line: 2, product: "CABLE", location: "MAIN", needed: 1, onHand: 0)]
             $0.disallowedTaxes = [DisallowedTax(line: 3, taxRate: "VAT", reason: "no")]
+            $0.unavailableSerials = [UnavailableSerial(line: 1, product: "TV", serial: "SN-1", reason: "in stock at VAN")]
+            $0.lineCount = 0
         }, settings: settings)
-        #expect(decision.findings.map(\.rule) == ["on-hold", "cash-sales-only", "review-required", "serials-complete", "stock-available", "tax-allowed", "credit-limit"])
-        #expect(decision.blockers.count == 7)
+        #expect(decision.findings.map(\.rule) == ["has-lines", "on-hold", "cash-sales-only", "review-required", "serials-complete", "serials-available",
+                                                  "stock-available", "tax-allowed", "credit-limit"])
+        #expect(decision.blockers.count == 9)
     }
 
     @Test("disabled rules find nothing; overrides change a rule's severity")

@@ -23,11 +23,30 @@ BEGIN
         RETURN 1;
     END IF;
     PERFORM ar.check_version('currency', v_code, v_version, p_version);
+    -- Amounts already written were checked against the old decimals; changing them would leave
+    -- amounts the currency cannot hold, or a precision nobody used.
+    IF p_minor_units <> (SELECT minor_units FROM ar.currencies WHERE code = v_code) AND ar.currency_in_use(v_code) THEN
+        PERFORM ar.fail('PG422', 'minor_units', format('currency %s is in use, so its decimals (%s) can no longer change', v_code,
+                        (SELECT minor_units FROM ar.currencies WHERE code = v_code)),
+                        'Its name may still change; for other decimals, add a new currency.');
+    END IF;
     UPDATE ar.currencies SET name = ar.required_text(p_name, 'name'), minor_units = p_minor_units, version = version + 1 WHERE code = v_code;
     RETURN v_version + 1;
 END
 $$;
-COMMENT ON FUNCTION api.save_currency(text, text, integer, integer) IS 'Adds a currency, or changes one when given its version.';
+COMMENT ON FUNCTION api.save_currency(text, text, integer, integer) IS 'Adds a currency, or changes one when given its version (its decimals only while no amount uses it).';
+
+-- Whether any amount, price list, customer or rate names the currency.
+CREATE OR REPLACE FUNCTION ar.currency_in_use(p_code text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT FROM ar.ledger_entries WHERE currency = p_code OR customer_currency = p_code)
+        OR EXISTS (SELECT FROM ar.invoices WHERE currency = p_code)
+        OR EXISTS (SELECT FROM ar.payments WHERE currency = p_code)
+        OR EXISTS (SELECT FROM ar.adjustments WHERE currency = p_code)
+        OR EXISTS (SELECT FROM ar.price_lists WHERE currency = p_code)
+        OR EXISTS (SELECT FROM ar.customers WHERE currency = p_code)
+        OR EXISTS (SELECT FROM ar.conversion_rates WHERE from_currency = p_code OR to_currency = p_code)
+$$;
 
 CREATE OR REPLACE FUNCTION api.add_conversion_rate(p_from text, p_to text, p_rate numeric, p_valid_from date)
 RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
@@ -285,7 +304,8 @@ END
 $$;
 COMMENT ON FUNCTION api.list_reference(text) IS 'Lists one kind of reference data: code, name, the kind''s own details, version.';
 
-GRANT EXECUTE ON FUNCTION
+-- Reference data is administered through the service; other applications read it.
+REVOKE EXECUTE ON FUNCTION
     api.save_currency(text, text, integer, integer),
     api.add_conversion_rate(text, text, numeric, date),
     api.save_price_list(text, text, text, integer),
@@ -295,6 +315,6 @@ GRANT EXECUTE ON FUNCTION
     api.save_invoice_schedule(text, text, text, integer),
     api.save_tax_rate(text, text, numeric, boolean, integer),
     api.save_tax_category(text, text, text[], integer),
-    api.save_employee(text, text, boolean, integer),
-    api.list_reference(text)
-TO postgate_client;
+    api.save_employee(text, text, boolean, integer)
+FROM postgate_client;
+GRANT EXECUTE ON FUNCTION api.list_reference(text) TO postgate_client;

@@ -42,6 +42,27 @@ END
 $$;
 COMMENT ON FUNCTION ar.json_value(jsonb, text, text) IS 'The value of a key of the expected JSON type (a number may come as a numeric string), NULL when absent or null, else a PG400 refusal naming the key.';
 
+-- A decimal field of a JSON argument, refused (never rounded) when it has more decimals than
+-- stored or is too large to store. NULL when absent.
+CREATE OR REPLACE FUNCTION ar.decimal_field(p jsonb, p_key text, p_field text, p_decimals integer, p_limit numeric) RETURNS numeric
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    v numeric := (ar.json_value(p, p_key, 'number') #>> '{}')::numeric;
+BEGIN
+    IF v IS NOT NULL AND scale(trim_scale(v)) > p_decimals THEN
+        PERFORM ar.fail('PG400', p_field, format('%s: %s has %s decimals, and at most %s are kept', p_field, v, scale(trim_scale(v)), p_decimals),
+                        format('Give %s with at most %s decimals.', p_field, p_decimals));
+    END IF;
+    IF abs(v) >= p_limit THEN
+        PERFORM ar.fail('PG400', p_field, format('%s: %s is too large (the largest is %s)', p_field, v, trim_scale(p_limit - power(10::numeric, -p_decimals))),
+                        NULL);
+    END IF;
+    RETURN v;
+END
+$$;
+COMMENT ON FUNCTION ar.decimal_field(jsonb, text, text, integer, numeric) IS
+    'A number field of a JSON argument, checked against the decimals and size it is stored with: a PG400 refusal naming the field, never a rounding.';
+
 -- Applies the fields present in p onto a customer row, resolving codes; refuses unknown keys.
 CREATE OR REPLACE FUNCTION ar.customer_apply(c ar.customers, p jsonb) RETURNS ar.customers
 LANGUAGE plpgsql AS $$
@@ -370,13 +391,17 @@ END
 $$;
 COMMENT ON FUNCTION api.customer_alerts(text, text) IS 'The alerts a sales document (sales_order, goods_shipment, sales_invoice, payment_in) must show for a customer: on hold for that kind, over its credit limit, inactive.';
 
-GRANT EXECUTE ON FUNCTION
+-- The customer master (credit limits, holds, currencies) is credit control, done through the
+-- service; other applications read customers and their alerts.
+REVOKE EXECUTE ON FUNCTION
     api.create_customer(jsonb),
     api.update_customer(text, integer, jsonb),
-    api.get_customer(text),
-    api.list_customers(text, boolean, boolean, integer, integer),
     api.hold_customer(text, boolean, boolean, boolean, boolean),
     api.release_customer(text),
-    api.set_customer_currency(text, text, numeric, date),
+    api.set_customer_currency(text, text, numeric, date)
+FROM postgate_client;
+GRANT EXECUTE ON FUNCTION
+    api.get_customer(text),
+    api.list_customers(text, boolean, boolean, integer, integer),
     api.customer_alerts(text, text)
 TO postgate_client;

@@ -270,12 +270,15 @@ BEGIN
 END
 $$;
 
-GRANT EXECUTE ON FUNCTION
+-- The catalog is administered through the service; other applications read it.
+REVOKE EXECUTE ON FUNCTION
     api.save_item_type(text, text, integer, integer, integer),
     api.save_location(text, text, boolean, integer),
     api.save_product(jsonb, integer),
     api.set_buildup_components(text, jsonb),
-    api.set_product_price(text, text, numeric, date),
+    api.set_product_price(text, text, numeric, date)
+FROM postgate_client;
+GRANT EXECUTE ON FUNCTION
     api.product_price(text, text, date),
     api.list_products(text, integer, integer),
     api.get_product(text)

@@ -43,7 +43,9 @@ LANGUAGE sql AS $$
     RETURNING i.version
 $$;
 
--- The customer items a line will create, regenerated whenever the line changes (which resets their review).
+-- The customer items a line may create, regenerated whenever the line changes (which resets their
+-- review). All kinds are kept; which of them a posting creates is decided by the settings in force
+-- when it posts (ar.items_to_create).
 CREATE OR REPLACE FUNCTION ar.refresh_pending_items(p_line_id bigint) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -54,14 +56,10 @@ DECLARE
     c record;
 BEGIN
     DELETE FROM ar.pending_customer_items WHERE line_id = p_line_id;
-    SELECT il.id, il.invoice_id, il.quantity, i.invoice_date, p.id AS product_id, p.serial_tracking, p.is_buildup, p.customer_item_type_id,
-           cu.create_customer_items AS customer_on
+    SELECT il.id, il.invoice_id, il.quantity, i.invoice_date, p.id AS product_id, p.serial_tracking, p.is_buildup, p.customer_item_type_id
     INTO l
-    FROM ar.invoice_lines il JOIN ar.invoices i ON i.id = il.invoice_id JOIN ar.products p ON p.id = il.product_id JOIN ar.customers cu ON cu.id = i.customer_id
+    FROM ar.invoice_lines il JOIN ar.invoices i ON i.id = il.invoice_id JOIN ar.products p ON p.id = il.product_id
     WHERE il.id = p_line_id;
-    IF NOT (ar.setting('create_customer_items')::boolean AND l.customer_on) THEN
-        RETURN;
-    END IF;
     v_units := ceil(l.quantity)::integer;
     IF l.customer_item_type_id IS NOT NULL THEN
         IF l.serial_tracking = 'unique' THEN
@@ -71,23 +69,21 @@ BEGIN
             FROM generate_series(1, v_units) n
             LEFT JOIN (SELECT serial, row_number() OVER (ORDER BY id) AS k FROM ar.invoice_line_serials WHERE line_id = l.id) s ON s.k = n;
         ELSIF l.serial_tracking = 'batch' THEN
-            IF ar.setting('batch_serial_items')::boolean THEN
-                INSERT INTO ar.pending_customer_items (invoice_id, line_id, product_id, item_type_id, unit_no, serial, quantity, warranty_start)
-                SELECT l.invoice_id, l.id, l.product_id, l.customer_item_type_id, row_number() OVER (ORDER BY id), serial, quantity, l.invoice_date
-                FROM ar.invoice_line_serials WHERE line_id = l.id;
-            END IF;
+            INSERT INTO ar.pending_customer_items (invoice_id, line_id, product_id, item_type_id, unit_no, serial, quantity, warranty_start, kind)
+            SELECT l.invoice_id, l.id, l.product_id, l.customer_item_type_id, row_number() OVER (ORDER BY id), serial, quantity, l.invoice_date, 'batch'
+            FROM ar.invoice_line_serials WHERE line_id = l.id;
         ELSE
             INSERT INTO ar.pending_customer_items (invoice_id, line_id, product_id, item_type_id, unit_no, warranty_start)
             SELECT l.invoice_id, l.id, l.product_id, l.customer_item_type_id, n, l.invoice_date FROM generate_series(1, v_units) n;
         END IF;
     END IF;
-    IF l.is_buildup AND ar.setting('buildup_component_items')::boolean THEN
+    IF l.is_buildup THEN
         FOR v_unit IN 1 .. v_units LOOP
-            SELECT id INTO v_parent FROM ar.pending_customer_items WHERE line_id = l.id AND unit_no = v_unit AND parent_id IS NULL;
+            SELECT id INTO v_parent FROM ar.pending_customer_items WHERE line_id = l.id AND unit_no = v_unit AND parent_id IS NULL AND kind = 'unit';
             FOR c IN SELECT b.component_id, b.quantity, p.customer_item_type_id FROM ar.buildup_components b JOIN ar.products p ON p.id = b.component_id
                      WHERE b.buildup_id = l.product_id AND p.customer_item_type_id IS NOT NULL LOOP
-                INSERT INTO ar.pending_customer_items (invoice_id, line_id, product_id, item_type_id, parent_id, unit_no, warranty_start)
-                SELECT l.invoice_id, l.id, c.component_id, c.customer_item_type_id, v_parent, v_unit, l.invoice_date
+                INSERT INTO ar.pending_customer_items (invoice_id, line_id, product_id, item_type_id, parent_id, unit_no, warranty_start, kind)
+                SELECT l.invoice_id, l.id, c.component_id, c.customer_item_type_id, v_parent, v_unit, l.invoice_date, 'component'
                 FROM generate_series(1, ceil(c.quantity)::integer);
             END LOOP;
         END LOOP;
@@ -148,6 +144,7 @@ DECLARE
     v_product ar.products;
     v_problem text;
     v_exists boolean;
+    v_number numeric;
 BEGIN
     PERFORM ar.check_fields(p, v_known, 'an invoice line', v_field);
     SELECT * INTO l FROM ar.invoice_lines WHERE invoice_id = v.id AND line_no = p_line_no FOR UPDATE;
@@ -166,19 +163,22 @@ BEGIN
         SELECT * INTO v_product FROM ar.products WHERE id = l.product_id;
     END IF;
     IF p ? 'quantity' OR NOT v_exists THEN
-        l.quantity := (ar.json_value(p, 'quantity', 'number') #>> '{}')::numeric;
-        IF l.quantity IS NULL OR l.quantity <= 0 OR scale(l.quantity) > 4 THEN
-            PERFORM ar.fail('PG400', v_field || '.quantity', format('quantity must be greater than zero with at most 4 decimals, not %s', coalesce(l.quantity::text, 'empty')), NULL);
+        -- Checked before it is stored: the column would round it.
+        v_number := ar.decimal_field(p, 'quantity', v_field || '.quantity', 4, 1e10);
+        IF v_number IS NULL OR v_number <= 0 THEN
+            PERFORM ar.fail('PG400', v_field || '.quantity', format('quantity must be greater than zero, not %s', coalesce(v_number::text, 'empty')), NULL);
         END IF;
+        l.quantity := v_number;
         IF v_product.serial_tracking = 'unique' AND l.quantity <> trunc(l.quantity) THEN
             PERFORM ar.fail('PG400', v_field || '.quantity', format('%s has a serial per unit: sell whole units, not %s', v_product.code, l.quantity), NULL);
         END IF;
     END IF;
     IF p ? 'unit_price' AND p -> 'unit_price' <> 'null' THEN
-        l.unit_price := (ar.json_value(p, 'unit_price', 'number') #>> '{}')::numeric;
-        IF l.unit_price < 0 OR scale(l.unit_price) > 4 THEN
-            PERFORM ar.fail('PG400', v_field || '.unit_price', format('unit_price must be zero or more with at most 4 decimals, not %s', l.unit_price), NULL);
+        v_number := ar.decimal_field(p, 'unit_price', v_field || '.unit_price', 4, 1e10);
+        IF v_number < 0 THEN
+            PERFORM ar.fail('PG400', v_field || '.unit_price', format('unit_price must be zero or more, not %s', v_number), NULL);
         END IF;
+        l.unit_price := v_number;
     ELSIF p ? 'product' OR NOT v_exists THEN
         SELECT pp.price INTO l.unit_price FROM ar.product_prices pp
         WHERE pp.price_list_id = v.price_list_id AND pp.product_id = l.product_id AND pp.valid_from <= v.invoice_date
@@ -234,8 +234,9 @@ BEGIN
 END
 $$;
 
--- Sets the serials of a line: each one in stock at the line's location is picked; one that is
--- not is entered as added at sale.
+-- Sets the serials of a line. One recorded before is picked from stock: a unique serial that is
+-- not at the line's location is refused with where it is. One never recorded is entered as added
+-- at sale. Posting checks both again, as the stock stands then.
 CREATE OR REPLACE FUNCTION ar.write_line_serials(p_line_id bigint, p_product ar.products, p_serials jsonb, p_field text) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -243,7 +244,8 @@ DECLARE
     v_text text;
     v_qty numeric;
     v_n integer := 0;
-    v_in_stock boolean;
+    v_known boolean;
+    v_whereabouts text;
     v_location bigint := (SELECT location_id FROM ar.invoice_lines WHERE id = p_line_id);
 BEGIN
     IF p_product.serial_tracking = 'none' AND jsonb_array_length(coalesce(p_serials, '[]')) > 0 THEN
@@ -257,18 +259,25 @@ BEGIN
         v_n := v_n + 1;
         IF jsonb_typeof(v_serial) = 'string' THEN v_serial := jsonb_build_object('serial', v_serial); END IF;
         v_text := ar.required_text(ar.json_value(v_serial, 'serial', 'string') #>> '{}', format('%s.serials[%s].serial', p_field, v_n));
-        v_qty := coalesce((ar.json_value(v_serial, 'quantity', 'number') #>> '{}')::numeric, 1);
+        v_qty := coalesce(ar.decimal_field(v_serial, 'quantity', format('%s.serials[%s].quantity', p_field, v_n), 4, 1e10), 1);
         IF p_product.serial_tracking = 'unique' AND v_qty <> 1 THEN
             PERFORM ar.fail('PG400', format('%s.serials[%s].quantity', p_field, v_n), 'a unique serial is one unit', 'Leave the quantity out.');
         END IF;
         IF v_qty <= 0 THEN
             PERFORM ar.fail('PG400', format('%s.serials[%s].quantity', p_field, v_n), 'a serial''s quantity must be greater than zero', NULL);
         END IF;
-        SELECT EXISTS (SELECT FROM ar.stock_on_hand h JOIN ar.serials s ON s.id = h.serial_key
-                       WHERE s.product_id = p_product.id AND s.serial = v_text AND h.location_id = v_location AND h.quantity > 0)
-        INTO v_in_stock;
+        v_known := EXISTS (SELECT FROM ar.serials s WHERE s.product_id = p_product.id AND s.serial = v_text);
+        IF v_known AND p_product.serial_tracking = 'unique' THEN
+            v_whereabouts := ar.serial_whereabouts(p_product.id, v_text, v_location);
+            IF v_whereabouts IS NOT NULL THEN
+                PERFORM ar.fail('PG422', format('%s.serials[%s]', p_field, v_n),
+                                format('serial %s of %s cannot be sold from %s: it is %s', v_text, p_product.code,
+                                       coalesce((SELECT code FROM ar.locations WHERE id = v_location), 'this line'), v_whereabouts),
+                                'A unique serial is in one place at a time: pick one in stock at the line''s location.');
+            END IF;
+        END IF;
         BEGIN
-            INSERT INTO ar.invoice_line_serials (line_id, serial, quantity, added_at_sale) VALUES (p_line_id, v_text, v_qty, NOT v_in_stock);
+            INSERT INTO ar.invoice_line_serials (line_id, serial, quantity, added_at_sale) VALUES (p_line_id, v_text, v_qty, NOT v_known);
         EXCEPTION WHEN unique_violation THEN
             PERFORM ar.fail('PG400', format('%s.serials[%s]', p_field, v_n), format('serial %s appears twice on the line', v_text), 'Name each serial once.');
         END;
@@ -406,8 +415,8 @@ BEGIN
         'pending_items', coalesce((SELECT jsonb_agg(jsonb_build_object(
             'id', pi.id, 'line', l.line_no, 'product', p.code, 'unit', pi.unit_no, 'serial', pi.serial, 'quantity', pi.quantity,
             'warranty_start', pi.warranty_start, 'notes', pi.notes, 'reviewed_by', pi.reviewed_by, 'reviewed_at', pi.reviewed_at) ORDER BY pi.id)
-            FROM ar.pending_customer_items pi JOIN ar.invoice_lines l ON l.id = pi.line_id JOIN ar.products p ON p.id = pi.product_id
-            WHERE pi.invoice_id = i.id AND i.status = 'draft'), '[]'),
+            FROM ar.items_to_create(ARRAY[i.id]) pi JOIN ar.invoice_lines l ON l.id = pi.line_id JOIN ar.products p ON p.id = pi.product_id
+            WHERE i.status = 'draft'), '[]'),
         'alerts', CASE WHEN i.status = 'draft' THEN ar.customer_alerts_json(c.id) ELSE '[]'::jsonb END)
     INTO v_result
     FROM ar.invoices i JOIN ar.customers c ON c.id = i.customer_id LEFT JOIN ar.locations loc ON loc.id = i.location_id

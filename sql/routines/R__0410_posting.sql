@@ -4,20 +4,87 @@
 -- the preview and guards the posting.
 SET LOCAL ROLE postgate_owner;
 
+-- The customer items pending on drafts that a posting would create under the settings in force
+-- now: the global switch and the customer's, and the switches for batch serials and components.
+CREATE OR REPLACE FUNCTION ar.items_to_create(p_ids bigint[]) RETURNS SETOF ar.pending_customer_items
+LANGUAGE sql STABLE AS $$
+    SELECT pi.*
+    FROM ar.pending_customer_items pi
+    JOIN ar.invoices i ON i.id = pi.invoice_id
+    JOIN ar.customers c ON c.id = i.customer_id
+    WHERE pi.invoice_id = ANY (p_ids)
+      AND c.create_customer_items AND (ar.setting('create_customer_items'))::boolean
+      AND CASE pi.kind WHEN 'batch' THEN (ar.setting('batch_serial_items'))::boolean
+                       WHEN 'component' THEN (ar.setting('buildup_component_items'))::boolean
+                       ELSE true END
+$$;
+COMMENT ON FUNCTION ar.items_to_create(bigint[]) IS 'The pending customer items of these invoices that posting them now would create, under the settings in force.';
+
+-- Where a unique serial that is not in stock at a line's location is instead: in stock at
+-- another location, or gone (sold, written off). NULL when it is there, or was never recorded
+-- (then it is entered as added at sale).
+CREATE OR REPLACE FUNCTION ar.serial_whereabouts(p_product_id bigint, p_serial text, p_location_id bigint) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT CASE
+        WHEN EXISTS (SELECT FROM ar.stock_on_hand h WHERE h.serial_key = s.id AND h.location_id = p_location_id AND h.quantity > 0) THEN NULL
+        WHEN elsewhere.code IS NOT NULL THEN format('in stock at %s', elsewhere.code)
+        WHEN last.kind = 'sale' THEN format('already sold (%s to %s on %s)', last.reference, last.customer, last.document_date)
+        WHEN last.kind = 'write_off' THEN format('written off on %s', last.document_date)
+        ELSE 'not in stock anywhere' END
+    FROM ar.serials s
+    LEFT JOIN LATERAL (
+        SELECT l.code FROM ar.stock_on_hand h JOIN ar.locations l ON l.id = h.location_id
+        WHERE h.serial_key = s.id AND h.quantity > 0 ORDER BY l.code LIMIT 1) elsewhere ON true
+    LEFT JOIN LATERAL (
+        SELECT d.kind, d.reference, d.document_date, c.code AS customer
+        FROM ar.stock_movements m JOIN ar.stock_documents d ON d.id = m.document_id LEFT JOIN ar.customers c ON c.id = d.customer_id
+        WHERE m.serial_id = s.id ORDER BY m.id DESC LIMIT 1) last ON true
+    WHERE s.product_id = p_product_id AND s.serial = p_serial
+$$;
+COMMENT ON FUNCTION ar.serial_whereabouts(bigint, text, bigint) IS
+    'Why a unique serial cannot be sold from a location: where it is instead, or that it is gone. NULL: it is there, or was never recorded.';
+
+-- What each line of these invoices takes from stock: untracked products (a buildup: its
+-- components) and serials. A serial never recorded is entered at the sale: it comes in and goes
+-- out on the sale document, so its history shows both. The facts and the posting both read this.
+CREATE OR REPLACE FUNCTION ar.sale_moves(p_ids bigint[])
+RETURNS TABLE (invoice_id bigint, line_no integer, product_id bigint, location_id bigint, serial_key bigint, serial text, quantity numeric,
+               added_at_sale boolean)
+LANGUAGE sql STABLE AS $$
+    SELECT l.invoice_id, l.line_no, l.product_id, l.location_id, 0::bigint, NULL::text, l.quantity, false
+    FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id
+    WHERE l.invoice_id = ANY (p_ids) AND NOT p.is_buildup AND p.serial_tracking = 'none' AND l.location_id IS NOT NULL
+    UNION ALL
+    SELECT l.invoice_id, l.line_no, b.component_id, l.location_id, 0, NULL, l.quantity * b.quantity, false
+    FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id AND p.is_buildup
+    JOIN ar.buildup_components b ON b.buildup_id = p.id JOIN ar.products cp ON cp.id = b.component_id AND cp.serial_tracking = 'none'
+    WHERE l.invoice_id = ANY (p_ids) AND l.location_id IS NOT NULL
+    UNION ALL
+    SELECT l.invoice_id, l.line_no, l.product_id, l.location_id, coalesce(s.id, 0), ls.serial, ls.quantity, s.id IS NULL OR s.added_at_sale AND NOT EXISTS (
+               SELECT FROM ar.stock_movements m WHERE m.serial_id = s.id)
+    FROM ar.invoice_lines l JOIN ar.invoice_line_serials ls ON ls.line_id = l.id
+    LEFT JOIN ar.serials s ON s.product_id = l.product_id AND s.serial = ls.serial
+    WHERE l.invoice_id = ANY (p_ids) AND l.location_id IS NOT NULL
+$$;
+COMMENT ON FUNCTION ar.sale_moves(bigint[]) IS 'What posting these invoices takes out of stock, line by line (added_at_sale: a serial never recorded before).';
+
 -- Per invoice: every fact of the data, set-based for any number of invoices.
-CREATE OR REPLACE FUNCTION ar.invoice_facts(p_ids bigint[])
+DROP FUNCTION IF EXISTS api.posting_facts(bigint[], boolean);
+DROP FUNCTION IF EXISTS ar.invoice_facts(bigint[]) CASCADE;
+CREATE FUNCTION ar.invoice_facts(p_ids bigint[])
 RETURNS TABLE (invoice_id bigint, version integer, status text, reference text, customer_id bigint, customer text, customer_currency text,
-               on_hold_invoices boolean, cash_sales_only boolean, credit_limit numeric, open_balance numeric, total numeric,
+               on_hold_invoices boolean, cash_sales_only boolean, credit_limit numeric, open_balance numeric, currency text, total numeric,
                total_customer numeric, line_count integer, missing_serials jsonb, disallowed_taxes jsonb, short_stock jsonb,
-               unreviewed integer, items_to_create integer)
+               unavailable_serials jsonb, unreviewed integer, items_to_create integer)
 LANGUAGE sql STABLE AS $$
     WITH ids AS MATERIALIZED (
         SELECT DISTINCT x AS id FROM unnest(p_ids) x
     ),
     inv AS MATERIALIZED (
         SELECT i.*, c.code AS customer_code, c.currency AS customer_currency, c.on_hold AND c.hold_sales_invoice AS held,
-               pt.cash_sales_only, c.credit_limit
-        FROM ids JOIN ar.invoices i ON i.id = ids.id JOIN ar.customers c ON c.id = i.customer_id JOIN ar.payment_terms pt ON pt.id = c.payment_terms_id
+               pt.cash_sales_only, c.credit_limit, cur.minor_units AS customer_minor_units
+        FROM ids JOIN ar.invoices i ON i.id = ids.id JOIN ar.customers c ON c.id = i.customer_id
+        JOIN ar.payment_terms pt ON pt.id = c.payment_terms_id JOIN ar.currencies cur ON cur.code = c.currency
     ),
     lines AS MATERIALIZED (
         SELECT l.*, p.code AS product_code, p.serial_tracking, p.track_on, p.is_buildup, i.customer_id
@@ -48,19 +115,25 @@ LANGUAGE sql STABLE AS $$
         WHERE l.problem IS NOT NULL
         GROUP BY l.invoice_id
     ),
-    -- What each line takes from stock: untracked products (a buildup: its components), and serials picked from stock.
+    -- A unique serial is in one place at a time: one sold, written off or at another location
+    -- cannot leave this one, and one named twice on the invoice cannot leave twice.
+    unique_serials AS (
+        SELECT l.invoice_id, l.line_no, l.product_id, l.product_code, ls.serial,
+               CASE WHEN s.id IS NULL OR h.quantity > 0 THEN NULL ELSE ar.serial_whereabouts(l.product_id, ls.serial, l.location_id) END AS whereabouts,
+               count(*) OVER (PARTITION BY l.invoice_id, l.product_id, ls.serial) AS times
+        FROM lines l JOIN ar.invoice_line_serials ls ON ls.line_id = l.id
+        LEFT JOIN ar.serials s ON s.product_id = l.product_id AND s.serial = ls.serial
+        LEFT JOIN ar.stock_on_hand h ON h.product_id = l.product_id AND h.location_id = l.location_id AND h.serial_key = s.id
+        WHERE l.serial_tracking = 'unique'
+    ),
+    unavailable AS (
+        SELECT u.invoice_id, jsonb_agg(jsonb_build_object('line', u.line_no, 'product', u.product_code, 'serial', u.serial,
+                   'reason', coalesce(u.whereabouts, 'named on more than one line of this invoice')) ORDER BY u.line_no, u.serial) AS items
+        FROM unique_serials u WHERE u.whereabouts IS NOT NULL OR u.times > 1
+        GROUP BY u.invoice_id
+    ),
     needs AS (
-        SELECT l.invoice_id, l.line_no, l.product_id, l.location_id, 0::bigint AS serial_key, l.quantity
-        FROM lines l WHERE NOT l.is_buildup AND l.serial_tracking = 'none' AND l.location_id IS NOT NULL
-        UNION ALL
-        SELECT l.invoice_id, l.line_no, b.component_id, l.location_id, 0, l.quantity * b.quantity
-        FROM lines l JOIN ar.buildup_components b ON b.buildup_id = l.product_id
-        JOIN ar.products cp ON cp.id = b.component_id AND cp.serial_tracking = 'none'
-        WHERE l.is_buildup AND l.location_id IS NOT NULL
-        UNION ALL
-        SELECT l.invoice_id, l.line_no, l.product_id, l.location_id, s.id, ls.quantity
-        FROM lines l JOIN ar.invoice_line_serials ls ON ls.line_id = l.id AND NOT ls.added_at_sale
-        JOIN ar.serials s ON s.product_id = l.product_id AND s.serial = ls.serial
+        SELECT m.* FROM ar.sale_moves(p_ids) m WHERE NOT m.added_at_sale
     ),
     short AS (
         SELECT n.invoice_id, jsonb_agg(jsonb_build_object('line', n.line_no, 'product', p.code, 'location', loc.code,
@@ -70,12 +143,13 @@ LANGUAGE sql STABLE AS $$
         JOIN ar.products p ON p.id = n.product_id JOIN ar.locations loc ON loc.id = n.location_id
         LEFT JOIN ar.serials s ON s.id = n.serial_key
         LEFT JOIN ar.stock_on_hand h ON h.product_id = n.product_id AND h.location_id = n.location_id AND h.serial_key = n.serial_key
-        WHERE coalesce(h.quantity, 0) < n.quantity
+        -- A unique serial that is not there is reported with its whereabouts instead.
+        WHERE coalesce(h.quantity, 0) < n.quantity AND NOT (p.serial_tracking = 'unique' AND n.serial_key <> 0)
         GROUP BY n.invoice_id
     ),
     items AS (
         SELECT pi.invoice_id, count(*)::integer AS total, (count(*) FILTER (WHERE pi.reviewed_at IS NULL))::integer AS unreviewed
-        FROM ids JOIN ar.pending_customer_items pi ON pi.invoice_id = ids.id GROUP BY pi.invoice_id
+        FROM ar.items_to_create(p_ids) pi GROUP BY pi.invoice_id
     ),
     balances AS (
         SELECT e.customer_id, sum(e.amount_customer) AS balance
@@ -85,28 +159,30 @@ LANGUAGE sql STABLE AS $$
     SELECT i.id, i.version, i.status,
            CASE WHEN i.status = 'posted' THEN 'invoice ' || i.number WHEN i.reference = '' THEN 'draft ' || i.id ELSE i.reference END,
            i.customer_id, i.customer_code, i.customer_currency, i.held, i.cash_sales_only, i.credit_limit,
-           coalesce(b.balance, 0), i.total,
+           coalesce(b.balance, 0), i.currency, i.total,
            CASE WHEN i.currency = i.customer_currency THEN i.total
-                ELSE round(i.total * ar.conversion_rate(i.currency, i.customer_currency, i.invoice_date), 2) END,
+                ELSE round(i.total * ar.conversion_rate(i.currency, i.customer_currency, i.invoice_date), i.customer_minor_units) END,
            coalesce(lc.n, 0),
-           coalesce(m.items, '[]'), coalesce(t.items, '[]'), coalesce(s.items, '[]'),
+           coalesce(m.items, '[]'), coalesce(t.items, '[]'), coalesce(s.items, '[]'), coalesce(u.items, '[]'),
            coalesce(it.unreviewed, 0), coalesce(it.total, 0)
     FROM inv i
     LEFT JOIN missing m ON m.invoice_id = i.id
     LEFT JOIN taxes t ON t.invoice_id = i.id
     LEFT JOIN short s ON s.invoice_id = i.id
+    LEFT JOIN unavailable u ON u.invoice_id = i.id
     LEFT JOIN items it ON it.invoice_id = i.id
     LEFT JOIN balances b ON b.customer_id = i.customer_id
     LEFT JOIN line_counts lc ON lc.invoice_id = i.id
 $$;
-COMMENT ON FUNCTION ar.invoice_facts(bigint[]) IS 'The facts of each invoice that the posting rules read: customer terms and flags, balance, totals, lines missing serials, taxes not allowed, stock short, customer items.';
+COMMENT ON FUNCTION ar.invoice_facts(bigint[]) IS
+    'The facts of each invoice that the posting rules read: customer terms and flags, balance, totals, lines missing serials, '
+    'taxes not allowed, stock short, serials that are elsewhere or gone, customer items.';
 
-DROP FUNCTION IF EXISTS api.posting_facts(bigint[], boolean);
 CREATE FUNCTION api.posting_facts(p_ids bigint[], p_lock boolean DEFAULT true)
 RETURNS TABLE (invoice_id bigint, version integer, status text, reference text, customer_id bigint, customer text, customer_currency text,
-               on_hold_invoices boolean, cash_sales_only boolean, credit_limit numeric, open_balance numeric, total numeric,
+               on_hold_invoices boolean, cash_sales_only boolean, credit_limit numeric, open_balance numeric, currency text, total numeric,
                total_customer numeric, line_count integer, missing_serials jsonb, disallowed_taxes jsonb, short_stock jsonb,
-               unreviewed integer, items_to_create integer)
+               unavailable_serials jsonb, unreviewed integer, items_to_create integer)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 #variable_conflict use_column
 BEGIN
@@ -119,7 +195,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION api.posting_facts(bigint[], boolean) IS 'Locks the customers (in id order) and invoices, and returns the facts the posting rules read. Service only.';
-
 CREATE OR REPLACE FUNCTION api.posting_settings()
 RETURNS TABLE (key text, value text) LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
     SELECT key, value::text FROM ar.settings ORDER BY key
@@ -137,7 +212,8 @@ $$;
 COMMENT ON FUNCTION api.set_setting(text, jsonb) IS 'Changes a global setting (the posting rules read them at each posting).';
 
 -- Posts draft invoices whose decisions allowed it: numbers, ledger, stock and serials out,
--- customer items, audit. Refuses (changing nothing) if any data rule is broken.
+-- customer items, audit. Refuses (changing nothing) if any data rule is broken. Works on the
+-- owner's tables only: nothing it reads can be created or named by its caller.
 CREATE OR REPLACE FUNCTION api.post_invoices(p_ids bigint[], p_findings jsonb, p_actor text, p_mode text, p_batch uuid)
 RETURNS TABLE (invoice_id bigint, number bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
@@ -146,138 +222,149 @@ DECLARE
     v_problem record;
     v_next bigint;
     v_count integer := cardinality(p_ids);
+    v_ids bigint[];
+    v_totals numeric[];
+    v_refused jsonb;
     v_expected integer;
     v_updated integer;
 BEGIN
     IF v_count IS NULL OR v_count = 0 THEN
         RETURN;
     END IF;
-    IF p_mode NOT IN ('single', 'mass', 'post_and_pay', 'pos') THEN
-        PERFORM ar.fail('PG400', 'mode', format('%L is not a posting mode', p_mode), NULL);
+    IF p_mode IS NULL OR p_mode NOT IN ('single', 'mass', 'post_and_pay', 'pos') THEN
+        PERFORM ar.fail('PG400', 'mode', format('%L is not a posting mode: single, mass, post_and_pay or pos', p_mode), NULL);
     END IF;
-    DROP TABLE IF EXISTS posting_facts;
-    CREATE TEMPORARY TABLE posting_facts ON COMMIT DROP AS SELECT * FROM ar.invoice_facts(p_ids);
-    IF (SELECT count(*) FROM posting_facts) <> (SELECT count(DISTINCT x) FROM unnest(p_ids) x) THEN
+    IF (SELECT count(DISTINCT x) FROM unnest(p_ids) x) <> v_count THEN
+        PERFORM ar.fail('PG400', 'invoices', 'an invoice is named twice in the posting', 'Name each invoice once.');
+    END IF;
+    IF nullif(btrim(p_actor), '') IS NULL THEN
+        PERFORM ar.fail('PG400', 'actor', 'the posting names no actor', 'Say who asked for the posting.');
+    END IF;
+    -- The facts are read once: the totals to book, and the first invoice a data rule refuses.
+    SELECT array_agg(f.invoice_id ORDER BY f.invoice_id), array_agg(f.total_customer ORDER BY f.invoice_id),
+           (array_agg(to_jsonb(f) ORDER BY f.invoice_id) FILTER (
+               WHERE f.status <> 'draft' OR f.line_count = 0 OR f.missing_serials <> '[]' OR f.disallowed_taxes <> '[]'
+                  OR f.short_stock <> '[]' OR f.unavailable_serials <> '[]'))[1]
+    INTO v_ids, v_totals, v_refused
+    FROM ar.invoice_facts(p_ids) f;
+    IF coalesce(cardinality(v_ids), 0) <> v_count THEN
         PERFORM ar.fail('PG404', 'invoices', 'some invoices to post do not exist', 'Preview the selection again.');
     END IF;
-    SELECT f.invoice_id, f.reference, f.status, f.line_count, f.missing_serials, f.disallowed_taxes, f.short_stock INTO v_problem
-    FROM posting_facts f
-    WHERE f.status <> 'draft' OR f.line_count = 0 OR f.missing_serials <> '[]' OR f.disallowed_taxes <> '[]' OR f.short_stock <> '[]'
-    ORDER BY f.invoice_id LIMIT 1;
-    IF FOUND THEN
-        PERFORM ar.fail(CASE WHEN v_problem.status <> 'draft' THEN 'PG423' ELSE 'PG422' END, 'invoices',
-            CASE WHEN v_problem.status <> 'draft' THEN format('invoice %s is already posted', v_problem.reference)
-                 WHEN v_problem.line_count = 0 THEN format('%s has no lines', v_problem.reference)
-                 WHEN v_problem.missing_serials <> '[]' THEN format('%s: serials are missing on %s', v_problem.reference, v_problem.missing_serials)
-                 WHEN v_problem.disallowed_taxes <> '[]' THEN format('%s: tax rates not allowed on %s', v_problem.reference, v_problem.disallowed_taxes)
-                 ELSE format('%s: not enough stock: %s', v_problem.reference, v_problem.short_stock) END,
+    IF v_refused IS NOT NULL THEN
+        PERFORM ar.fail(CASE WHEN v_refused ->> 'status' <> 'draft' THEN 'PG423' ELSE 'PG422' END, 'invoices',
+            format('%s: ', v_refused ->> 'reference') || CASE
+                 WHEN v_refused ->> 'status' <> 'draft' THEN 'it is already posted'
+                 WHEN (v_refused ->> 'line_count')::integer = 0 THEN 'it has no lines'
+                 WHEN v_refused -> 'missing_serials' <> '[]' THEN format('serials are missing on %s', v_refused -> 'missing_serials')
+                 WHEN v_refused -> 'disallowed_taxes' <> '[]' THEN format('tax rates not allowed on %s', v_refused -> 'disallowed_taxes')
+                 WHEN v_refused -> 'unavailable_serials' <> '[]' THEN format('serials cannot be sold from here: %s', v_refused -> 'unavailable_serials')
+                 ELSE format('not enough stock: %s', v_refused -> 'short_stock') END,
             'Preview again and fix what it reports.');
+    END IF;
+    -- A unique serial leaves once: two invoices of one posting cannot both sell it.
+    SELECT m.serial, p.code AS product INTO v_problem
+    FROM ar.sale_moves(p_ids) m JOIN ar.products p ON p.id = m.product_id
+    WHERE p.serial_tracking = 'unique' AND m.serial IS NOT NULL
+    GROUP BY m.product_id, m.serial, p.code HAVING count(DISTINCT m.invoice_id) > 1 LIMIT 1;
+    IF FOUND THEN
+        PERFORM ar.fail('PG422', 'invoices', format('serial %s of %s is on more than one of these invoices', v_problem.serial, v_problem.product),
+                        'A unique serial is sold once: take it off all but one invoice.');
     END IF;
 
     -- Gapless numbers, in invoice id order.
     SELECT n.next INTO v_next FROM ar.invoice_numbers n WHERE n.series = 'invoice' FOR UPDATE;
     UPDATE ar.invoice_numbers SET next = next + v_count WHERE series = 'invoice';
+
+    -- Whether each serial is picked from stock or entered at the sale is settled now, as posted.
+    UPDATE ar.invoice_line_serials ls SET added_at_sale = m.added_at_sale
+    FROM ar.sale_moves(p_ids) m, ar.invoice_lines l
+    WHERE l.invoice_id = m.invoice_id AND l.line_no = m.line_no AND ls.line_id = l.id AND ls.serial = m.serial
+      AND ls.added_at_sale IS DISTINCT FROM m.added_at_sale;
+
     UPDATE ar.invoices i SET status = 'posted', number = v_next + o.k - 1, posted_at = now(), posted_by = p_actor,
         due_date = i.invoice_date + pt.net_days, version = i.version + 1
     FROM (SELECT x AS id, row_number() OVER (ORDER BY x) AS k FROM unnest(p_ids) x) o, ar.customers c, ar.payment_terms pt
     WHERE i.id = o.id AND c.id = i.customer_id AND pt.id = c.payment_terms_id;
 
     -- The receivable enters the customer's balance.
-    INSERT INTO ar.ledger_entries (customer_id, document_kind, document_id, entry_date, currency, amount, rate, customer_currency, currency_epoch, amount_customer)
+    INSERT INTO ar.ledger_entries (customer_id, document_kind, document_id, entry_date, currency, amount, rate, customer_currency, currency_epoch,
+                                   amount_customer)
     SELECT i.customer_id, 'invoice', i.id, i.invoice_date, i.currency, i.total,
-           CASE WHEN f.total = 0 THEN 1 ELSE f.total_customer / f.total END, c.currency, c.currency_epoch, f.total_customer
-    FROM ar.invoices i JOIN posting_facts f ON f.invoice_id = i.id JOIN ar.customers c ON c.id = i.customer_id;
-
-    -- Stock and serials leave, one sale document per invoice that moves stock.
-    DROP TABLE IF EXISTS posting_moves;
-    CREATE TEMPORARY TABLE posting_moves (invoice_id bigint, line_no integer, product_id bigint, location_id bigint,
-        serial_key bigint, serial text, quantity numeric, added_at_sale boolean) ON COMMIT DROP;
-    INSERT INTO posting_moves
-    SELECT l.invoice_id, l.line_no, l.product_id, l.location_id, 0, NULL, l.quantity, false
-    FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id
-    WHERE l.invoice_id = ANY (p_ids) AND NOT p.is_buildup AND p.serial_tracking = 'none' AND l.location_id IS NOT NULL
-    UNION ALL
-    SELECT l.invoice_id, l.line_no, b.component_id, l.location_id, 0, NULL, l.quantity * b.quantity, false
-    FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id AND p.is_buildup
-    JOIN ar.buildup_components b ON b.buildup_id = p.id JOIN ar.products cp ON cp.id = b.component_id AND cp.serial_tracking = 'none'
-    WHERE l.invoice_id = ANY (p_ids) AND l.location_id IS NOT NULL
-    UNION ALL
-    SELECT l.invoice_id, l.line_no, l.product_id, l.location_id, coalesce(s.id, 0), ls.serial, ls.quantity, ls.added_at_sale
-    FROM ar.invoice_lines l JOIN ar.invoice_line_serials ls ON ls.line_id = l.id
-    LEFT JOIN ar.serials s ON s.product_id = l.product_id AND s.serial = ls.serial
-    WHERE l.invoice_id = ANY (p_ids);
+           CASE WHEN i.total = 0 THEN 1 ELSE f.total_customer / i.total END, c.currency, c.currency_epoch, f.total_customer
+    FROM unnest(v_ids, v_totals) f(invoice_id, total_customer) JOIN ar.invoices i ON i.id = f.invoice_id JOIN ar.customers c ON c.id = i.customer_id;
 
     -- Serials entered at sale that were never recorded are recorded now, marked for investigation.
     INSERT INTO ar.serials (product_id, serial, added_at_sale)
-    SELECT DISTINCT m.product_id, m.serial, true FROM posting_moves m WHERE m.added_at_sale AND m.serial_key = 0
-    ON CONFLICT (product_id, serial) DO NOTHING;
-    UPDATE posting_moves m SET serial_key = s.id FROM ar.serials s
-    WHERE m.added_at_sale AND m.serial_key = 0 AND s.product_id = m.product_id AND s.serial = m.serial;
+    SELECT DISTINCT m.product_id, m.serial, true FROM ar.sale_moves(p_ids) m WHERE m.added_at_sale AND m.serial_key = 0;
 
-    DROP TABLE IF EXISTS posting_documents;
-    CREATE TEMPORARY TABLE posting_documents (invoice_id bigint, document_id bigint) ON COMMIT DROP;
-    WITH docs AS (
-        INSERT INTO ar.stock_documents (kind, document_date, reference, customer_id, invoice_id)
-        SELECT 'sale', i.invoice_date, 'invoice ' || i.number, i.customer_id, i.id
-        FROM ar.invoices i WHERE i.id IN (SELECT DISTINCT m.invoice_id FROM posting_moves m)
-        RETURNING id, stock_documents.invoice_id
+    -- Stock on hand goes down first: while their movements are not written, the serials entered at
+    -- this sale still read as added at sale.
+    WITH taken AS (
+        SELECT m.product_id, m.location_id, m.serial_key, sum(m.quantity) AS quantity
+        FROM ar.sale_moves(p_ids) m WHERE NOT m.added_at_sale GROUP BY 1, 2, 3
+    ),
+    updated AS (
+        UPDATE ar.stock_on_hand h SET quantity = h.quantity - n.quantity
+        FROM taken n
+        WHERE h.product_id = n.product_id AND h.location_id = n.location_id AND h.serial_key = n.serial_key AND h.quantity >= n.quantity
+        RETURNING 1
     )
-    INSERT INTO posting_documents SELECT d.invoice_id, d.id FROM docs d;
-
-    -- A serial added at sale was never in stock: it comes in and goes out on the sale, so its history shows both.
-    INSERT INTO ar.stock_movements (document_id, line_no, product_id, location_id, serial_id, quantity)
-    SELECT d.document_id, m.line_no, m.product_id, m.location_id, nullif(m.serial_key, 0), q
-    FROM posting_moves m JOIN posting_documents d ON d.invoice_id = m.invoice_id
-    CROSS JOIN LATERAL (SELECT m.quantity AS q WHERE m.added_at_sale UNION ALL SELECT -m.quantity) qs
-    WHERE m.location_id IS NOT NULL;
-
-    SELECT count(*) INTO v_expected FROM (SELECT DISTINCT product_id, location_id, serial_key FROM posting_moves WHERE NOT added_at_sale AND location_id IS NOT NULL) k;
-    UPDATE ar.stock_on_hand h SET quantity = h.quantity - n.quantity
-    FROM (SELECT product_id, location_id, serial_key, sum(quantity) AS quantity FROM posting_moves
-          WHERE NOT added_at_sale AND location_id IS NOT NULL GROUP BY 1, 2, 3) n
-    WHERE h.product_id = n.product_id AND h.location_id = n.location_id AND h.serial_key = n.serial_key AND h.quantity >= n.quantity;
-    GET DIAGNOSTICS v_updated = ROW_COUNT;
+    SELECT (SELECT count(*) FROM taken), (SELECT count(*) FROM updated) INTO v_expected, v_updated;
     IF v_updated <> v_expected THEN
         PERFORM ar.fail('PG422', 'invoices', 'there is not enough stock for these invoices together (several take the same stock)',
                         'Post them in smaller groups, or receive more stock first.');
     END IF;
 
-    -- Customer items, one per pending item, under their buildup's item where they have one.
-    DROP TABLE IF EXISTS posting_items;
-    CREATE TEMPORARY TABLE posting_items (pending_id bigint, item_id bigint) ON COMMIT DROP;
-    WITH created AS (
-        INSERT INTO ar.customer_items (customer_id, product_id, item_type_id, serial, quantity, source, invoice_id, invoice_line_id,
+    -- Stock and serials leave, one sale document per invoice that moves stock.
+    WITH moves AS MATERIALIZED (
+        SELECT * FROM ar.sale_moves(p_ids)
+    ),
+    documents AS (
+        INSERT INTO ar.stock_documents (kind, document_date, reference, customer_id, invoice_id)
+        SELECT 'sale', i.invoice_date, 'invoice ' || i.number, i.customer_id, i.id
+        FROM ar.invoices i WHERE i.id IN (SELECT DISTINCT m.invoice_id FROM moves m)
+        RETURNING id, stock_documents.invoice_id
+    )
+    INSERT INTO ar.stock_movements (document_id, line_no, product_id, location_id, serial_id, quantity)
+    SELECT d.id, m.line_no, m.product_id, m.location_id, nullif(m.serial_key, 0), q
+    FROM moves m JOIN documents d ON d.invoice_id = m.invoice_id
+    CROSS JOIN LATERAL (SELECT m.quantity AS q WHERE m.added_at_sale UNION ALL SELECT -m.quantity) qs;
+
+    -- Customer items, one per pending item in force, under their buildup's item where they have one.
+    -- Ids are drawn first, so a component can name its parent in the same insert.
+    WITH pending AS MATERIALIZED (
+        SELECT pi.*, nextval(pg_get_serial_sequence('ar.customer_items', 'id')) AS item_id
+        FROM ar.items_to_create(p_ids) pi ORDER BY pi.id
+    ),
+    created AS (
+        INSERT INTO ar.customer_items (id, customer_id, product_id, item_type_id, parent_id, serial, quantity, source, invoice_id, invoice_line_id,
                                        warranty_start, warranty_end, next_service, notes, created_by)
-        SELECT i.customer_id, pi.product_id, pi.item_type_id, pi.serial, pi.quantity,
+        OVERRIDING SYSTEM VALUE
+        SELECT pi.item_id, i.customer_id, pi.product_id, pi.item_type_id, parent.item_id, pi.serial, pi.quantity,
                CASE p_mode WHEN 'pos' THEN 'pos' ELSE 'invoice' END, i.id, pi.line_id,
                coalesce(pi.warranty_start, i.invoice_date),
                coalesce(pi.warranty_start, i.invoice_date) + make_interval(months => t.warranty_months),
                coalesce(pi.warranty_start, i.invoice_date) + make_interval(months => t.service_interval_months),
                pi.notes, p_actor
-        FROM ar.pending_customer_items pi JOIN ar.invoices i ON i.id = pi.invoice_id JOIN ar.customer_item_types t ON t.id = pi.item_type_id
-        WHERE pi.invoice_id = ANY (p_ids)
-        ORDER BY pi.id
-        RETURNING id, invoice_line_id, serial, warranty_start
+        FROM pending pi JOIN ar.invoices i ON i.id = pi.invoice_id JOIN ar.customer_item_types t ON t.id = pi.item_type_id
+        LEFT JOIN pending parent ON parent.id = pi.parent_id
+        RETURNING id, warranty_start, warranty_end, next_service
     )
-    INSERT INTO posting_items
-    SELECT pi.id, c.id FROM (SELECT id, invoice_line_id, row_number() OVER (ORDER BY id) AS k FROM created) c
-    JOIN (SELECT q.id, row_number() OVER (ORDER BY q.id) AS k FROM ar.pending_customer_items q WHERE q.invoice_id = ANY (p_ids)) pi ON pi.k = c.k;
-    UPDATE ar.customer_items ci SET parent_id = parent.item_id
-    FROM posting_items me JOIN ar.pending_customer_items pi ON pi.id = me.pending_id JOIN posting_items parent ON parent.pending_id = pi.parent_id
-    WHERE ci.id = me.item_id;
     INSERT INTO ar.customer_item_events (item_id, kind, on_date)
-    SELECT ci.id, e.kind, e.on_date FROM ar.customer_items ci JOIN posting_items p ON p.item_id = ci.id
-    CROSS JOIN LATERAL (VALUES ('created', ci.warranty_start), ('warranty_ends', ci.warranty_end), ('service_due', ci.next_service)) e(kind, on_date)
+    SELECT c.id, e.kind, e.on_date FROM created c
+    CROSS JOIN LATERAL (VALUES ('created', c.warranty_start), ('warranty_ends', c.warranty_end), ('service_due', c.next_service)) e(kind, on_date)
     WHERE e.on_date IS NOT NULL;
 
-    -- Every decision is kept.
+    -- Every decision is kept, with the actor the caller names and the login that called.
     INSERT INTO ar.posting_audit (invoice_id, batch_id, mode, findings, actor)
     SELECT x, p_batch, p_mode, coalesce(p_findings -> x::text, '[]'), p_actor FROM unnest(p_ids) x;
 
     RETURN QUERY SELECT i.id, i.number FROM ar.invoices i WHERE i.id = ANY (p_ids) ORDER BY i.id;
 END
 $$;
-COMMENT ON FUNCTION api.post_invoices(bigint[], jsonb, text, text, uuid) IS 'Posts drafts the policy allowed: gapless numbers, ledger entries, stock and serials out, customer items, audit. Call after api.posting_facts in the same transaction. Service only.';
+COMMENT ON FUNCTION api.post_invoices(bigint[], jsonb, text, text, uuid) IS
+    'Posts drafts the policy allowed: gapless numbers, ledger entries, stock and serials out, customer items, audit (with the calling login). '
+    'Call after api.posting_facts in the same transaction. Service only: the service is the gate that applies the posting rules.';
 
 CREATE OR REPLACE FUNCTION api.receive_payment(p_payment jsonb)
 RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
@@ -313,7 +400,7 @@ BEGIN
     v_currency := CASE WHEN p_payment ? 'currency' THEN ar.currency_code(ar.json_value(p_payment, 'currency', 'string') #>> '{}', 'currency') ELSE c.currency END;
     SELECT minor_units INTO v_minor FROM ar.currencies WHERE code = v_currency;
     v_amount := (ar.json_value(p_payment, 'amount', 'number') #>> '{}')::numeric;
-    IF v_amount IS NULL OR v_amount <= 0 OR scale(v_amount) > v_minor THEN
+    IF v_amount IS NULL OR v_amount <= 0 OR scale(trim_scale(v_amount)) > v_minor THEN
         PERFORM ar.fail('PG400', 'amount', format('amount must be greater than zero with at most %s decimals, not %s', v_minor, coalesce(v_amount::text, 'empty')), NULL);
     END IF;
     v_rate := ar.conversion_rate(v_currency, c.currency, v_date);

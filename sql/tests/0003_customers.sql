@@ -104,8 +104,9 @@ SET ROLE pgtap_customer_reader;
 SELECT lives_ok($$SELECT * FROM report.customer_balances$$, 'a reporting login reads customer balances');
 SELECT throws_ok($$SELECT api.create_customer('{}')$$, '42501', NULL, 'a reporting login calls no api function that writes');
 RESET ROLE;
-SELECT ok(has_function_privilege('postgate_client', 'api.create_customer(jsonb)', 'EXECUTE')
-          AND has_function_privilege('postgate_client', 'api.update_customer(text, integer, jsonb)', 'EXECUTE'), 'other applications may write customers');
+SELECT ok(NOT has_function_privilege('postgate_client', 'api.create_customer(jsonb)', 'EXECUTE')
+          AND NOT has_function_privilege('postgate_client', 'api.update_customer(text, integer, jsonb)', 'EXECUTE')
+          AND has_function_privilege('postgate_client', 'api.get_customer(text)', 'EXECUTE'), 'other applications read customers; the service writes them');
 SELECT ok(NOT has_function_privilege('postgate_reporting', 'api.update_customer(text, integer, jsonb)', 'EXECUTE')
           AND NOT has_function_privilege('postgate_reporting', 'api.hold_customer(text, boolean, boolean, boolean, boolean)', 'EXECUTE')
           AND NOT has_function_privilege('postgate_reporting', 'api.set_customer_currency(text, text, numeric, date)', 'EXECUTE')

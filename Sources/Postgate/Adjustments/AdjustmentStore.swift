@@ -103,37 +103,47 @@ public struct AdjustmentStore: Sendable {
 
         let checksum = try Self.checksum(path)
         let name = (path as NSString).lastPathComponent
-        // The staging table belongs to the session: load, check and import on one connection.
+        // The import belongs to the session that began it: stage, check and import on one connection.
         return try await pool.withConnection { connection in
             try await domainErrors {
-                try await connection.query("SELECT api.begin_adjustment_import()")
-                let copy = PostgresQuery(unsafeSQL: "COPY pg_temp.adjustment_import (\(columns.map(\.stagingColumn).joined(separator: ", "))) FROM STDIN WITH (FORMAT csv)")
+                let importID = try await connection.query("SELECT api.begin_adjustment_import()")[0].decode(0, as: Int64.self)
+                func discard() async {
+                    _ = try? await connection.query("SELECT api.discard_adjustment_import(\(importID))")
+                }
+                let copy = PostgresQuery(unsafeSQL: "COPY staging.adjustment_import (\(columns.map(\.stagingColumn).joined(separator: ", "))) FROM STDIN WITH (FORMAT csv)")
                 let body = FileBody(handle: handle, first: Array(first[dataStart...]), size: size, progress: progress)
+                let rows: Int
                 do {
-                    try await connection.copyIn(copy, chunks: body)
+                    rows = try await connection.copyIn(copy, chunks: body)
                 } catch let error as PostgresError where error.kind == .server {
+                    await discard()
                     throw ImportRefused(reason: Self.copyProblem(error))
                 }
-                let rows = try await connection.query("SELECT count(*) FROM pg_temp.adjustment_import")[0].decode(0, as: Int.self)
-                if rows == 0 { throw ImportRefused(reason: "the file has headings but no rows: add one row per adjustment") }
+                if rows == 0 {
+                    await discard()
+                    throw ImportRefused(reason: "the file has headings but no rows: add one row per adjustment")
+                }
                 func problems() async throws -> [ImportProblem] {
-                    try await connection.query("SELECT * FROM api.validate_adjustment_import()").map { row in
+                    try await connection.query("SELECT * FROM api.validate_adjustment_import(\(importID))").map { row in
                         ImportProblem(line: try row.decode("line"), column: try row.decode("column_name"), value: try row.decode("value"), reason: try row.decode("reason"))
                     }
                 }
                 if dryRun {
                     let found = try await problems()
-                    try await connection.execute(unsafeSQL: "DROP TABLE IF EXISTS pg_temp.adjustment_import")
+                    await discard()
                     return ImportResult(rows: rows, batchID: nil, problems: found, dryRun: true)
                 }
                 // The import checks every row itself; only a refused file needs its problems listed.
                 let batch: Int64
                 do {
-                    batch = try await connection.query("SELECT api.import_adjustments(\(name), \(checksum), \(allowDuplicate))")[0].decode(0, as: Int64.self)
+                    batch = try await connection.query("SELECT api.import_adjustments(\(importID), \(name), \(checksum), \(allowDuplicate))")[0].decode(0, as: Int64.self)
                 } catch let error as PostgresError where error.sqlState == "PG422" {
                     let found = try await problems()
-                    try await connection.execute(unsafeSQL: "DROP TABLE IF EXISTS pg_temp.adjustment_import")
+                    await discard()
                     return ImportResult(rows: rows, batchID: nil, problems: found, dryRun: false)
+                } catch {
+                    await discard()
+                    throw error
                 }
                 return ImportResult(rows: rows, batchID: batch, problems: [], dryRun: false)
             }

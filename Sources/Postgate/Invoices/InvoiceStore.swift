@@ -10,27 +10,46 @@ public struct InvoiceStore: Sendable {
     }
 
     /// Creates a draft; returns its id and the customer's alerts.
-    public func createDraft(customer: String, date: LocalDate? = nil, reference: String? = nil, location: String? = nil) async throws -> (id: Int64, alerts: [CustomerAlert]) {
+    public func createDraft(customer: String, date: LocalDate? = nil, reference: String? = nil, location: String? = nil,
+                            lines: [NewInvoiceLine] = []) async throws -> (id: Int64, alerts: [CustomerAlert]) {
         var fields: [String: JSONValue] = ["customer": .string(customer)]
         fields["date"] = date.map { .string($0.description) }
         fields["reference"] = reference.map(JSONValue.string)
         fields["location"] = location.map(JSONValue.string)
         let json = PostgresJSON(fields)
         struct Created: Decodable { var invoiceId: Int64; var alerts: [CustomerAlert] }
+        // The draft and its lines are written together, or not at all.
         return try await domainErrors {
-            let text = try await pool.query("SELECT api.create_invoice(\(json))::text AS r")[0].decode("r", as: String.self)
-            let created = try JSONDecoder.postgate.decode(Created.self, from: Data(text.utf8))
-            return (created.invoiceId, created.alerts)
+            try await pool.withTransaction { connection in
+                let text = try await connection.query("SELECT api.create_invoice(\(json))::text AS r")[0].decode("r", as: String.self)
+                let created = try JSONDecoder.postgate.decode(Created.self, from: Data(text.utf8))
+                for line in lines { _ = try await Self.addLine(created.invoiceId, line, on: connection) }
+                return (created.invoiceId, created.alerts)
+            }
         }
     }
 
     /// Adds a line; returns its line number.
     @discardableResult
     public func addLine(_ invoice: Int64, _ line: NewInvoiceLine) async throws -> Int {
-        let json = String(decoding: try JSONEncoder.postgate.encode(line), as: UTF8.self)
-        return try await domainErrors {
-            try await pool.query("SELECT api.add_invoice_line(\(invoice), \(json)::jsonb)")[0].decode(0, as: Int.self)
+        try await addLines(invoice, [line])[0]
+    }
+
+    /// Adds lines, all or none; returns their line numbers.
+    @discardableResult
+    public func addLines(_ invoice: Int64, _ lines: [NewInvoiceLine]) async throws -> [Int] {
+        try await domainErrors {
+            try await pool.withTransaction { connection in
+                var numbers: [Int] = []
+                for line in lines { numbers.append(try await Self.addLine(invoice, line, on: connection)) }
+                return numbers
+            }
         }
+    }
+
+    static func addLine(_ invoice: Int64, _ line: NewInvoiceLine, on connection: PostgresConnection) async throws -> Int {
+        let json = String(decoding: try JSONEncoder.postgate.encode(line), as: UTF8.self)
+        return try await connection.query("SELECT api.add_invoice_line(\(invoice), \(json)::jsonb)")[0].decode(0, as: Int.self)
     }
 
     /// Changes fields of a line (`quantity`, `unit_price`, `tax_rate`, `location`, `product`).

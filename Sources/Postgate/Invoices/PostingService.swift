@@ -49,8 +49,11 @@ public struct MassPostingResult: Sendable {
     /// Posted by an earlier, interrupted run of the same confirmation.
     public var alreadyPosted: [Int64] = []
     public var notPosted: [Int64] = []
-    /// Why it stopped before the end, when it did.
+    /// Why it stopped before the end, when it did. The chunk it was posting was rolled back whole.
     public var stoppedBecause: String?
+    /// It stopped because the database connection broke (the server restarted, say): running the
+    /// same confirmation, or the same selection, again posts the rest.
+    public var connectionLost = false
 }
 
 /// Why a confirmation was refused before anything was posted.
@@ -68,8 +71,12 @@ struct Candidate: Sendable {
     var facts: InvoiceFacts
     var version: Int
     var posted: Bool
+    /// The total in the customer's currency.
     var total: Decimal
     var currency: String
+    /// The total in the invoice's own currency.
+    var invoiceTotal: Decimal
+    var invoiceCurrency: String
 }
 
 /// The one gate through which invoices are posted. Each posting is one transaction: lock the
@@ -89,20 +96,29 @@ public struct PostingService: Sendable {
     /// Posts the invoices together; refused whole if the policy blocks any of them.
     @discardableResult
     public func post(_ ids: [Int64]) async throws -> PostingResult {
-        try await domainErrors {
+        var seen = Set<Int64>()
+        let ids = ids.filter { seen.insert($0).inserted }
+        return try await domainErrors {
             try await pool.withTransaction { connection in
-                try await postLocked(ids, on: connection, mode: "single", mass: false, paid: false, batch: UUID())
+                try await postLocked(ids, on: connection, mode: "single", mass: false, paying: nil, batch: UUID())
             }
         }
     }
 
-    /// Posts one invoice and records its full payment in the same transaction: the only way to
-    /// post for a Cash Sales Only customer.
+    /// Posts one invoice and records its payment in the same transaction, in the invoice's currency
+    /// and at its date (so it converts as the invoice does): the only way to post for a Cash Sales
+    /// Only customer, who must pay in full. `amount` defaults to the invoice's total.
     @discardableResult
-    public func postAndPay(_ id: Int64, paymentMethod: String? = nil, financialAccount: String? = nil, reference: String? = nil) async throws -> PostingResult {
-        try await domainErrors {
+    public func postAndPay(_ id: Int64, amount: Decimal? = nil, paymentMethod: String? = nil, financialAccount: String? = nil,
+                           reference: String? = nil) async throws -> PostingResult {
+        if let amount, amount <= 0 {
+            throw DomainError(kind: .invalid, field: "amount", message: "the amount paid must be greater than zero, not \(amount)",
+                              hint: "Leave it out to pay the invoice in full.")
+        }
+        return try await domainErrors {
             try await pool.withTransaction { connection in
-                try await postAndPay(id, on: connection, mode: "post_and_pay", paymentMethod: paymentMethod, financialAccount: financialAccount, reference: reference)
+                try await postAndPay(id, amount: amount, on: connection, mode: "post_and_pay", paymentMethod: paymentMethod,
+                                     financialAccount: financialAccount, reference: reference)
             }
         }
     }
@@ -121,33 +137,48 @@ public struct PostingService: Sendable {
                     let json = String(decoding: try JSONEncoder.postgate.encode(line), as: UTF8.self)
                     try await connection.query("SELECT api.add_invoice_line(\(created), \(json)::jsonb)")
                 }
-                return try await postAndPay(created, on: connection, mode: "pos", paymentMethod: paymentMethod, financialAccount: financialAccount, reference: reference)
+                return try await postAndPay(created, amount: nil, on: connection, mode: "pos", paymentMethod: paymentMethod,
+                                            financialAccount: financialAccount, reference: reference)
             }
         }
     }
 
-    private func postAndPay(_ id: Int64, on connection: PostgresConnection, mode: String, paymentMethod: String?, financialAccount: String?, reference: String?) async throws -> PostingResult {
-        let result = try await postLocked([id], on: connection, mode: mode, mass: false, paid: true, batch: UUID())
-        let invoice = try await connection.query("SELECT r ->> 'total' AS total, r ->> 'customer' AS customer FROM api.get_invoice(\(id)) r")
-        let total = try invoice[0].decode("total", as: String.self)
-        let customer = try invoice[0].decode("customer", as: String.self)
-        if let amount = Decimal(exactly: total), amount > 0 {
-            var payment: [String: JSONValue] = [
-                "customer": .string(customer), "amount": .number(amount),
-                "allocations": .array([.object(["invoice_number": .number(Decimal(result.numbers[id] ?? 0))])]),
-            ]
-            payment["payment_method"] = paymentMethod.map(JSONValue.string)
-            payment["financial_account"] = financialAccount.map(JSONValue.string)
-            payment["reference"] = reference.map(JSONValue.string)
-            try await connection.query("SELECT api.receive_payment(\(PostgresJSON(payment)))")
-        }
+    private func postAndPay(_ id: Int64, amount: Decimal?, on connection: PostgresConnection, mode: String, paymentMethod: String?,
+                            financialAccount: String?, reference: String?) async throws -> PostingResult {
+        let result = try await postLocked([id], on: connection, mode: mode, mass: false, paying: .some(amount), batch: UUID())
+        let invoice = try await connection.query("""
+            SELECT (r ->> 'total')::numeric AS total, r ->> 'customer' AS customer, r ->> 'currency' AS currency, r ->> 'date' AS date
+            FROM api.get_invoice(\(id)) r
+            """)
+        let total = try invoice[0].decode("total", as: Decimal.self)
+        let paid = amount ?? total
+        guard paid > 0 else { return result }
+        var payment: [String: JSONValue] = [
+            "customer": .string(try invoice[0].decode("customer")), "amount": .number(paid),
+            "currency": .string(try invoice[0].decode("currency")), "date": .string(try invoice[0].decode("date")),
+            "allocations": .array([.object(["invoice_number": .number(Decimal(result.numbers[id] ?? 0)), "amount": .number(paid)])]),
+        ]
+        payment["payment_method"] = paymentMethod.map(JSONValue.string)
+        payment["financial_account"] = financialAccount.map(JSONValue.string)
+        payment["reference"] = reference.map(JSONValue.string)
+        try await connection.query("SELECT api.receive_payment(\(PostgresJSON(payment)))")
         return result
     }
 
     /// Locks, reads the facts, evaluates, and posts, on a connection inside a transaction.
-    private func postLocked(_ ids: [Int64], on connection: PostgresConnection, mode: String, mass: Bool, paid: Bool, batch: UUID) async throws -> PostingResult {
+    /// `paying`: a payment recorded with the posting (`.some(nil)`: the invoice's total).
+    private func postLocked(_ ids: [Int64], on connection: PostgresConnection, mode: String, mass: Bool, paying: Decimal??,
+                            batch: UUID) async throws -> PostingResult {
         let settings = try await Self.settings(on: connection)
-        let candidates = try await Self.facts(ids, lock: true, mass: mass, paid: paid, on: connection)
+        var candidates = try await Self.facts(ids, lock: true, mass: mass, on: connection)
+        if let paying {
+            for index in candidates.indices {
+                let due = candidates[index].invoiceTotal
+                let amount = paying ?? due
+                candidates[index].facts.payment = OfferedPayment(amount: amount, due: due, currency: candidates[index].invoiceCurrency)
+                candidates[index].facts.paidInFull = amount >= due
+            }
+        }
         if let posted = candidates.first(where: \.posted) {
             throw DomainError(kind: .immutable, field: "invoice", message: "\(posted.facts.reference) is already posted",
                               hint: "A posted invoice is final: correct it with another document.")
@@ -183,7 +214,7 @@ public struct PostingService: Sendable {
         try await domainErrors {
             try await pool.withConnection { connection in
                 let settings = try await Self.settings(on: connection)
-                let candidates = try await Self.facts(ids, lock: false, mass: true, paid: false, on: connection)
+                let candidates = try await Self.facts(ids, lock: false, mass: true, on: connection)
                 let decisions = PostingPolicy.evaluateBatch(candidates.map(\.facts), settings: settings)
                 let token = UUID()
                 let pinned = candidates.map { ["id": JSONValue.number(Decimal($0.facts.invoiceID)), "version": .number(Decimal($0.version))] }
@@ -234,7 +265,7 @@ public struct PostingService: Sendable {
                     do {
                         try await connection.withTransaction { connection in
                             let settings = try await Self.settings(on: connection)
-                            let candidates = try await Self.facts(chunk, lock: true, mass: true, paid: false, on: connection)
+                            let candidates = try await Self.facts(chunk, lock: true, mass: true, on: connection)
                             let facts = candidates.map(\.facts)
                             let changed = candidates.filter { $0.version != versions[$0.facts.invoiceID] }.map(\.facts.reference)
                             if !changed.isEmpty || facts.count != chunk.count {
@@ -247,9 +278,15 @@ public struct PostingService: Sendable {
                             _ = try await Self.post(facts, decisions, mode: "mass", actor: actor, batch: token, on: connection)
                         }
                     } catch let error as PreviewOutdated {
-                        result.stoppedBecause = error.description
+                        result.stoppedBecause = "these drafts changed since the preview: " + error.changes.prefix(10).joined(separator: "; ")
+                            + (error.changes.count > 10 ? " and \(error.changes.count - 10) more" : "")
                     } catch let error as PostingRefused {
-                        result.stoppedBecause = error.description
+                        result.stoppedBecause = "the posting rules now block " + error.decisions.filter { !$0.decision.canPost }.prefix(10).map { item in
+                            "\(item.invoice) (" + item.decision.blockers.map(\.message).joined(separator: " ") + ")"
+                        }.joined(separator: "; ")
+                    } catch let error as PostgresError where error.breaksConnection {
+                        result.stoppedBecause = "the connection to the database was lost (\(error.message))"
+                        result.connectionLost = true
                     }
                     if result.stoppedBecause != nil {
                         result.notPosted = Array(remaining[start...])
@@ -278,7 +315,7 @@ public struct PostingService: Sendable {
         }
     }
 
-    static func facts(_ ids: [Int64], lock: Bool, mass: Bool, paid: Bool, on connection: PostgresConnection) async throws -> [Candidate] {
+    static func facts(_ ids: [Int64], lock: Bool, mass: Bool, on connection: PostgresConnection) async throws -> [Candidate] {
         let rows = try await connection.query("SELECT * FROM api.posting_facts(\(ids), \(lock))")
         let decoder = JSONDecoder.postgate
         func list<T: Decodable>(_ row: PostgresRow, _ column: String, as: T.Type) throws -> [T] {
@@ -290,16 +327,20 @@ public struct PostingService: Sendable {
             var facts = InvoiceFacts(
                 invoiceID: try row.decode("invoice_id"), reference: try row.decode("reference"), customer: try row.decode("customer"),
                 customerCurrency: try row.decode("customer_currency"), onHoldForInvoices: try row.decode("on_hold_invoices"),
-                cashSalesOnly: try row.decode("cash_sales_only"), paidInFull: paid, massPosting: mass,
+                cashSalesOnly: try row.decode("cash_sales_only"), massPosting: mass,
                 creditLimit: try row.decode("credit_limit"), openBalance: try row.decode("open_balance"),
                 invoiceTotal: try row.decode("total_customer"),
                 linesMissingSerials: try list(row, "missing_serials", as: MissingSerials.self),
                 disallowedTaxes: try list(row, "disallowed_taxes", as: DisallowedTax.self),
+                unavailableSerials: try list(row, "unavailable_serials", as: UnavailableSerial.self),
+                lineCount: try row.decode("line_count"),
                 unreviewedItems: try row.decode("unreviewed"), itemsToCreate: try row.decode("items_to_create"))
             facts.linesShortOfStock = try list(row, "short_stock", as: ShortStock.self).map {
                 StockShortage(line: $0.line, product: $0.product, location: $0.location, serial: $0.serial, needed: $0.needed, onHand: $0.onHand)
             }
-            return Candidate(facts: facts, version: try row.decode("version"), posted: try row.decode("status", as: String.self) == "posted", total: try row.decode("total_customer"), currency: try row.decode("customer_currency"))
+            return Candidate(facts: facts, version: try row.decode("version"), posted: try row.decode("status", as: String.self) == "posted",
+                             total: try row.decode("total_customer"), currency: try row.decode("customer_currency"),
+                             invoiceTotal: try row.decode("total"), invoiceCurrency: try row.decode("currency"))
         }
     }
 }
