@@ -9,21 +9,26 @@ import Foundation
 /// - `routines/R__name.sql` (functions, views, triggers written as `CREATE OR REPLACE`) are
 ///   re-applied, in file-name order, whenever their checksum changes.
 /// - A session advisory lock serialises migrators, so two processes migrating the same database
-///   at once apply each file exactly once.
+///   at once apply each file exactly once. Any login may take that lock, so a migrator waits for it
+///   only `lockTimeout`, then fails naming the session that holds it.
 public struct Migrator: Sendable {
     /// The folder holding `migrations/` and `routines/`.
     public let directory: String
     /// Schema of the history table.
     public let historySchema: String
 
+    /// How long `migrate` waits for another session's migration lock before failing.
+    public let lockTimeout: Duration
+
     /// Advisory lock key shared by every migrator ("pgmigrat" in ASCII).
     static let lockKey: Int64 = 0x7067_6D69_6772_6174
 
-    public init(directory: String, historySchema: String = "migrations") {
+    public init(directory: String, historySchema: String = "migrations", lockTimeout: Duration = .seconds(30)) {
         precondition(historySchema.allSatisfy { $0.isLetter || $0 == "_" } && !historySchema.isEmpty,
                      "history schema must be a plain identifier")
         self.directory = directory
         self.historySchema = historySchema
+        self.lockTimeout = lockTimeout
     }
 
     // MARK: Files
@@ -98,11 +103,12 @@ public struct Migrator: Sendable {
         public var version: Int?
     }
 
-    /// Applies what is pending. Waits for any other migrator working on the same database.
+    /// Applies what is pending. Waits up to `lockTimeout` for any other migrator working on the
+    /// same database, then throws `MigrationError.lockHeld`.
     @discardableResult
     public func migrate(_ connection: PostgresConnection, progress: @Sendable (String) -> Void = { _ in }) async throws -> Report {
         let (versioned, repeatable) = try scripts()
-        try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))")
+        try await lock(connection)
         do {
             let report = try await migrateLocked(connection, versioned: versioned, repeatable: repeatable, progress: progress)
             try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))")
@@ -111,6 +117,41 @@ public struct Migrator: Sendable {
             _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))")
             throw error
         }
+    }
+
+    /// Takes the migration lock without blocking on the server: a session that holds it and never
+    /// ends (an idle psql, a stuck process) must not make `migrate` hang.
+    private func lock(_ connection: PostgresConnection) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: lockTimeout)
+        while true {
+            let taken = try await connection.query("SELECT pg_try_advisory_lock(\(Self.lockKey)) AS taken")[0].decode("taken", as: Bool.self)
+            if taken { return }
+            let left = deadline - clock.now
+            guard left > .zero else { break }
+            try await Task.sleep(for: min(left, .milliseconds(200)))
+        }
+        throw MigrationError.lockHeld(holder: try await lockHolder(connection), waited: lockTimeout)
+    }
+
+    /// The session holding the migration lock in this database, if it still does.
+    func lockHolder(_ connection: PostgresConnection) async throws -> LockHolder? {
+        // A bigint advisory key is stored as its high and low 32 bits, with objsubid 1.
+        let high = Self.lockKey >> 32, low = Self.lockKey & 0xFFFF_FFFF
+        let rows = try await connection.query("""
+            SELECT a.pid, a.usename::text AS usename, a.application_name, host(a.client_addr) AS client_addr, a.client_port,
+                   a.backend_start, a.state, a.state_change
+            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND l.classid::bigint = \(high) AND l.objid::bigint = \(low) AND l.pid <> pg_backend_pid()
+            LIMIT 1
+            """)
+        guard let row = rows.first else { return nil }
+        return LockHolder(
+            pid: try row.decode("pid"), user: try row.decode("usename"), applicationName: try row.decode("application_name"),
+            clientAddress: try row.decode("client_addr"), clientPort: try row.decode("client_port"),
+            connectedAt: try row.decode("backend_start"), state: try row.decode("state"), stateSince: try row.decode("state_change"))
     }
 
     /// Versioned files not yet applied (the database is read, not changed, apart from creating
@@ -185,7 +226,13 @@ public struct Migrator: Sendable {
             """))
         var recorded: [String: String] = [:]
         for row in latestRoutineChecksums { recorded[try row.decode("script")] = try row.decode("checksum") }
-        for script in repeatable where recorded[script.file] != script.checksum {
+        // A changed routine file may drop and re-create objects that later files build on (a view
+        // over a function whose result changed), and a migration may drop what routines made: so
+        // from the first changed file on, every later one is applied again too, in order.
+        var fromHereOn = !report.applied.isEmpty
+        for script in repeatable {
+            fromHereOn = fromHereOn || recorded[script.file] != script.checksum
+            guard fromHereOn else { continue }
             progress("applying \(script.file)")
             let milliseconds = try await apply(script, on: connection)
             report.applied.append((script.file, milliseconds))
@@ -218,6 +265,41 @@ public struct Migrator: Sendable {
     }
 }
 
+/// A session holding the migration lock, as `pg_stat_activity` shows it to the migrating login
+/// (fields another login's session hides are nil).
+public struct LockHolder: Sendable, Hashable, CustomStringConvertible {
+    public var pid: Int
+    public var user: String?
+    public var applicationName: String?
+    /// The client's IP address; nil for a Unix socket or when hidden.
+    public var clientAddress: String?
+    /// The client's port; -1 for a Unix socket.
+    public var clientPort: Int?
+    public var connectedAt: Date?
+    public var state: String?
+    public var stateSince: Date?
+
+    public var description: String {
+        let client = switch (clientAddress, clientPort) {
+        case (let address?, let port?): "from \(address) port \(port)"
+        case (nil, -1): "over the local socket"
+        default: "from a client this login may not see"
+        }
+        var text = "session \(pid) of user \(user ?? "(hidden)")"
+        if let applicationName, !applicationName.isEmpty { text += " (application '\(applicationName)')" }
+        text += " " + client
+        if let connectedAt { text += ", connected since \(Self.timestamp(connectedAt))" }
+        if let state { text += ", \(state)" + (stateSince.map { " since \(Self.timestamp($0))" } ?? "") }
+        return text
+    }
+
+    private static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+}
+
 /// Why migrating stopped. Each case names the file and says what to do.
 public enum MigrationError: Error, Sendable, CustomStringConvertible {
     case sqlDirectoryMissing(String)
@@ -228,6 +310,8 @@ public enum MigrationError: Error, Sendable, CustomStringConvertible {
     case missingFile(file: String, version: Int)
     case outOfOrder(file: String, highestApplied: Int)
     case failed(file: String, PostgresError)
+    /// Another session held the migration lock for all of `waited`; nil when it let go meanwhile.
+    case lockHeld(holder: LockHolder?, waited: Duration)
 
     public var description: String {
         switch self {
@@ -247,6 +331,16 @@ public enum MigrationError: Error, Sendable, CustomStringConvertible {
             "\(file) is older than version \(highest), which is already applied: renumber it after \(highest)"
         case .failed(let file, let error):
             "\(file) failed and was rolled back: \(error)"
+        case .lockHeld(let holder?, let waited):
+            "another session has held the migration lock for over \(Self.seconds(waited)): \(holder). "
+                + "Let it finish and migrate again; if it is stuck, end it as an administrator with SELECT pg_terminate_backend(\(holder.pid))"
+        case .lockHeld(nil, let waited):
+            "another session held the migration lock for over \(Self.seconds(waited)) and has just let it go: migrate again"
         }
+    }
+
+    private static func seconds(_ duration: Duration) -> String {
+        let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
     }
 }

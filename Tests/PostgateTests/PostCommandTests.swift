@@ -63,4 +63,61 @@ struct PostCommandTests {
             #expect(items.output.contains("pos"))
         }
     }
+
+    @Test("every option of post is honoured or refused: --preview-only with ids previews and posts nothing")
+    func postOptions() async throws {
+        try await withTestDatabase { database in
+            _ = try run(database, ["demo"])
+            let draft = try run(database, ["invoices", "draft", "DEMO-ACME", "--location", "DEMO-MAIN", "--line", "DEMO-CABLE:2"])
+            let id = draft.output.split(separator: " ").dropFirst(3).first.map(String.init) ?? ""
+            let preview = try run(database, ["post", id, "--preview-only"])
+            #expect(preview.status == 0, "\(preview.error)")
+            #expect(preview.output.contains("Preview of 1 invoices"))
+            #expect(!preview.output.contains("Posted"))
+            let blockedPreview = try run(database, ["post", "--unposted", "--preview-only"])
+            #expect(blockedPreview.status == 0, "a preview succeeds whatever its verdicts: \(blockedPreview.error)")
+            for (arguments, says) in [([id, "--yes"], "--yes applies to a mass posting"), ([id, "--customer", "DEMO-ACME"], "--customer applies"),
+                                      ([id, "--chunk", "5"], "--chunk applies"), (["--unposted", "--preview-only", "--yes"], "--yes has nothing to confirm")] {
+                let refused = try run(database, ["post"] + arguments)
+                #expect(refused.status != 0)
+                #expect(refused.error.contains(says), "\(arguments): \(refused.error)")
+            }
+            let connection = try await database.connect()
+            let status = try await connection.query("SELECT status FROM report.invoices WHERE invoice_id = \(Int64(id) ?? 0)")[0].decode(0, as: String.self)
+            #expect(status == "draft", "nothing was posted")
+            await connection.close()
+        }
+    }
+
+    @Test("a draft with a refused line leaves nothing behind; a price with too many decimals is refused, not rounded")
+    func draftsAreAllOrNothing() async throws {
+        try await withTestDatabase { database in
+            _ = try run(database, ["demo"])
+            let connection = try await database.connect()
+            let before = try await connection.query("SELECT count(*) FROM report.invoices")[0].decode(0, as: Int.self)
+            let refused = try run(database, ["invoices", "draft", "DEMO-ACME", "--location", "DEMO-MAIN", "--line", "DEMO-CABLE:1", "--line", "NOPE:1"])
+            #expect(refused.status != 0)
+            #expect(refused.error.contains("NOPE"))
+            let rounded = try run(database, ["invoices", "draft", "DEMO-ACME", "--location", "DEMO-MAIN", "--line", "DEMO-CABLE:1@1.00001"])
+            #expect(rounded.status != 0)
+            #expect(rounded.error.contains("at most 4"), "\(rounded.error)")
+            let after = try await connection.query("SELECT count(*) FROM report.invoices")[0].decode(0, as: Int.self)
+            #expect(after == before, "no empty draft was left behind")
+            await connection.close()
+        }
+    }
+
+    @Test("post-and-pay takes --amount: a part payment of a Cash Sales Only invoice is refused with the amount due")
+    func postAndPayAmount() async throws {
+        try await withTestDatabase { database in
+            _ = try run(database, ["demo"])
+            let cash = try run(database, ["invoices", "draft", "DEMO-SHOP", "--location", "DEMO-MAIN", "--line", "DEMO-CABLE:1"])
+            let id = cash.output.split(separator: " ").dropFirst(3).first.map(String.init) ?? ""
+            let part = try run(database, ["post-and-pay", id, "--amount", "1"])
+            #expect(part.status != 0)
+            #expect(part.error.contains("the amount due is"), "\(part.error)")
+            let full = try run(database, ["post-and-pay", id, "--payment-method", "DEMO-CASH"])
+            #expect(full.status == 0, "\(full.error)")
+        }
+    }
 }

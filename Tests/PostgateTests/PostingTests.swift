@@ -11,6 +11,8 @@ import TestSupport
 /// sales only), HOLD (on hold).
 struct Company: Sendable {
     let pool: PostgresPool
+    /// The test database, reached as its administrator.
+    let database: TestDatabase
     var invoices: InvoiceStore { InvoiceStore(pool: pool) }
     var posting: PostingService { PostingService(pool: pool, actor: "tester") }
     var customers: CustomerStore { CustomerStore(pool: pool) }
@@ -74,7 +76,7 @@ func withCompany<T: Sendable>(_ body: (Company) async throws -> T) async throws 
         try await customers.create(NewCustomer(code: "HOLD", name: "Held", priceList: "SALES", paymentTerms: "NET30"))
         try await customers.hold("HOLD")
         do {
-            let value = try await body(Company(pool: pool))
+            let value = try await body(Company(pool: pool, database: database))
             await pool.shutdown()
             return value
         } catch {

@@ -29,6 +29,21 @@ struct LocalClusterTests {
         #expect(try cluster.initialize() == false)
     }
 
+    @Test("a port given once is kept when the server is started again without one")
+    func portIsRemembered() async throws {
+        let root = NSTemporaryDirectory() + "postgate-port-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let cluster = LocalCluster(root: root)
+        let port = 20_000 + Int(getpid() % 20_000)
+        try cluster.start(port: port, settings: ["fsync": "off"])
+        defer { try? cluster.stop() }
+        try cluster.stop()
+        try cluster.start(settings: ["fsync": "off"])
+        guard case .running(_, let running) = try cluster.status() else { Issue.record("the server should run"); return }
+        #expect(running == port)
+        #expect(cluster.rememberedPort == port)
+    }
+
     @Test("unsafe server settings are refused")
     func settingsAreChecked() throws {
         let cluster = LocalCluster(root: NSTemporaryDirectory() + "postgate-unused-\(UUID().uuidString)")

@@ -133,6 +133,40 @@ struct MigratorTests {
         }
     }
 
+    @Test("a migrator waits for the lock only so long, then names the session that holds it")
+    func lockHeldByAnotherSession() async throws {
+        let scratch = try Scratch()
+        defer { try? FileManager.default.removeItem(atPath: scratch.path) }
+        try await withTestDatabase(migrated: false) { database in
+            let holder = try await PostgresConnection.connect(database.config.with("application_name", "lock-holder"))
+            let holderPID = try await holder.query("SELECT pg_backend_pid() AS pid")[0].decode("pid", as: Int.self)
+            try await holder.query("SELECT pg_advisory_lock(\(Migrator.lockKey))")
+            let connection = try await database.connect()
+            let migrator = Migrator(directory: scratch.path, lockTimeout: .milliseconds(600))
+            let started = ContinuousClock.now
+            let error = await #expect(throws: MigrationError.self) { try await migrator.migrate(connection) }
+            let waited = ContinuousClock.now - started
+            #expect(waited >= .milliseconds(600) && waited < .seconds(10))
+            guard case .lockHeld(let found?, _) = error else { Issue.record("expected the lock holder, got \(String(describing: error))"); return }
+            #expect(found.pid == holderPID)
+            #expect(found.applicationName == "lock-holder")
+            #expect(found.clientPort == -1 || found.clientAddress != nil)
+            #expect(found.connectedAt != nil)
+            let message = error?.description ?? ""
+            #expect(message.contains("session \(holderPID)"))
+            #expect(message.contains("lock-holder"))
+            #expect(message.contains("pg_terminate_backend(\(holderPID))"))
+            // Nothing was applied while waiting; once the holder lets go, the run goes through.
+            let history = try await connection.query("SELECT to_regclass('migrations.history') IS NULL AS missing")[0].decode("missing", as: Bool.self)
+            #expect(history)
+            try await holder.query("SELECT pg_advisory_unlock(\(Migrator.lockKey))")
+            let report = try await migrator.migrate(connection)
+            #expect(report.version == 2)
+            await holder.close()
+            await connection.close()
+        }
+    }
+
     @Test("SHA-256 matches the standard test vectors")
     func sha256Vectors() {
         #expect(SHA256.hex(Array("".utf8)) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")

@@ -89,6 +89,9 @@ public func withTestDatabase<T: Sendable>(
     let admin = try await PostgresConnection.connect(server.admin)
     let source = migrated ? server.template : "template0"
     try await admin.execute(unsafeSQL: "CREATE DATABASE \(PostgresQuery.quoteIdentifier(name)) TEMPLATE \(PostgresQuery.quoteIdentifier(source))")
+    if migrated {
+        try await copyDatabaseRights(from: source, to: name, on: admin)
+    }
     let database = TestDatabase(name: name, config: server.admin.with("dbname", name), admin: server.admin)
     do {
         let value = try await body(database)
@@ -100,6 +103,22 @@ public func withTestDatabase<T: Sendable>(
         await admin.close()
         throw error
     }
+}
+
+/// CREATE DATABASE copies a template's contents but not the rights on the database itself
+/// (CONNECT, CREATE, TEMPORARY), which the migrations set: the copy is given the template's.
+private func copyDatabaseRights(from template: String, to name: String, on admin: PostgresConnection) async throws {
+    let grants = try await admin.query("""
+        SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END AS grantee, a.privilege_type AS privilege
+        FROM pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
+        WHERE d.datname = \(template)
+        """)
+    var statements = ["REVOKE ALL ON DATABASE \(PostgresQuery.quoteIdentifier(name)) FROM PUBLIC"]
+    for grant in grants {
+        let privilege = try grant.decode("privilege", as: String.self), grantee = try grant.decode("grantee", as: String.self)
+        statements.append("GRANT \(privilege) ON DATABASE \(PostgresQuery.quoteIdentifier(name)) TO \(grantee)")
+    }
+    try await admin.execute(unsafeSQL: statements.joined(separator: ";\n"))
 }
 
 /// Runs `body` with one connection to a fresh database.

@@ -11,13 +11,31 @@ FROM ar.invoices i JOIN ar.customers c ON c.id = i.customer_id
 LEFT JOIN (SELECT invoice_id, sum(amount) AS paid FROM ar.payment_allocations GROUP BY invoice_id) a ON a.invoice_id = i.id;
 COMMENT ON VIEW report.invoices IS 'Every invoice, draft or posted, with what has been paid against it and what is open.';
 
-CREATE OR REPLACE VIEW report.unposted_invoices AS
-SELECT f.invoice_id, f.reference, f.customer, i.invoice_date, i.currency, f.total, f.line_count AS lines,
-       f.on_hold_invoices AS customer_on_hold, f.cash_sales_only, f.credit_limit, f.open_balance,
-       f.open_balance + f.total_customer AS exposure,
-       f.missing_serials, f.disallowed_taxes, f.short_stock AS stock_short, f.unreviewed AS unreviewed_items, f.items_to_create
-FROM ar.invoice_facts((SELECT coalesce(array_agg(id), '{}') FROM ar.invoices WHERE status = 'draft')) f
-JOIN ar.invoices i ON i.id = f.invoice_id;
+-- A view checks EXECUTE on the functions it calls against its reader, and a function that is not a
+-- definer reads the ar tables as that reader: so the facts come through a definer function that
+-- takes no arguments and returns only what this view shows. Both are made afresh, so that the
+-- columns may change.
+DROP VIEW IF EXISTS report.unposted_invoices;
+DROP FUNCTION IF EXISTS ar.report_unposted_invoices();
+CREATE FUNCTION ar.report_unposted_invoices()
+RETURNS TABLE (invoice_id bigint, reference text, customer text, invoice_date date, currency text, total numeric, lines integer,
+               customer_on_hold boolean, cash_sales_only boolean, credit_limit numeric, open_balance numeric, exposure numeric,
+               missing_serials jsonb, disallowed_taxes jsonb, stock_short jsonb, unreviewed_items integer, items_to_create integer)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+    SELECT f.invoice_id, f.reference, f.customer, i.invoice_date, i.currency, f.total, f.line_count,
+           f.on_hold_invoices, f.cash_sales_only, f.credit_limit, f.open_balance, f.open_balance + f.total_customer,
+           f.missing_serials, f.disallowed_taxes, f.short_stock, f.unreviewed, f.items_to_create
+    FROM ar.invoice_facts((SELECT coalesce(array_agg(d.id), '{}') FROM ar.invoices d WHERE d.status = 'draft')) f
+    JOIN ar.invoices i ON i.id = f.invoice_id
+$$;
+COMMENT ON FUNCTION ar.report_unposted_invoices() IS 'The rows of report.unposted_invoices: the posting facts of every draft, read as the owner.';
+REVOKE ALL ON FUNCTION ar.report_unposted_invoices() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ar.report_unposted_invoices() TO postgate_reporting, postgate_service;
+
+CREATE VIEW report.unposted_invoices AS
+SELECT invoice_id, reference, customer, invoice_date, currency, total, lines, customer_on_hold, cash_sales_only, credit_limit, open_balance,
+       exposure, missing_serials, disallowed_taxes, stock_short, unreviewed_items, items_to_create
+FROM ar.report_unposted_invoices();
 COMMENT ON VIEW report.unposted_invoices IS 'Draft invoices with the facts the posting rules read (the same function guards the posting). The verdicts come from a preview: postgate post --unposted.';
 
 CREATE OR REPLACE VIEW report.payments AS
@@ -28,6 +46,9 @@ FROM ar.payments p JOIN ar.customers c ON c.id = p.customer_id
 LEFT JOIN ar.payment_methods m ON m.id = p.payment_method_id LEFT JOIN ar.financial_accounts a ON a.id = p.financial_account_id;
 COMMENT ON VIEW report.payments IS 'Payments in, with how much of each is allocated to invoices.';
 
+-- The rate is looked up in the view itself (as ar.conversion_rate would choose it: the pair's rate
+-- valid on the invoice date, else the inverse of the opposite pair) so that its reader needs no
+-- right on a function. An invoice without a rate is counted rather than failing the whole report.
 CREATE OR REPLACE VIEW report.aged_receivables AS
 SELECT c.code AS customer, c.name, c.currency,
        sum(o.open) FILTER (WHERE o.days_late <= 0)::numeric(16, 2) AS current,
@@ -35,23 +56,34 @@ SELECT c.code AS customer, c.name, c.currency,
        sum(o.open) FILTER (WHERE o.days_late BETWEEN 31 AND 60)::numeric(16, 2) AS days_31_60,
        sum(o.open) FILTER (WHERE o.days_late BETWEEN 61 AND 90)::numeric(16, 2) AS days_61_90,
        sum(o.open) FILTER (WHERE o.days_late > 90)::numeric(16, 2) AS over_90,
-       sum(o.open)::numeric(16, 2) AS total_open
+       sum(o.open)::numeric(16, 2) AS total_open,
+       count(*) FILTER (WHERE o.open IS NULL) AS invoices_without_rate
 FROM ar.customers c
 JOIN LATERAL (
-    SELECT (i.total - coalesce((SELECT sum(pa.amount) FROM ar.payment_allocations pa WHERE pa.invoice_id = i.id), 0))
-           * CASE WHEN i.currency = c.currency THEN 1 ELSE ar.conversion_rate(i.currency, c.currency, i.invoice_date) END AS open,
+    SELECT (i.total - coalesce((SELECT sum(pa.amount) FROM ar.payment_allocations pa WHERE pa.invoice_id = i.id), 0)) * fx.rate AS open,
            current_date - i.due_date AS days_late
-    FROM ar.invoices i WHERE i.customer_id = c.id AND i.status = 'posted'
-) o ON o.open <> 0
+    FROM ar.invoices i
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN i.currency = c.currency THEN 1 ELSE coalesce(
+                   (SELECT r.rate FROM ar.conversion_rates r
+                    WHERE r.from_currency = i.currency AND r.to_currency = c.currency AND r.valid_from <= i.invoice_date
+                    ORDER BY r.valid_from DESC LIMIT 1),
+                   (SELECT round(1 / r.rate, 10) FROM ar.conversion_rates r
+                    WHERE r.from_currency = c.currency AND r.to_currency = i.currency AND r.valid_from <= i.invoice_date
+                    ORDER BY r.valid_from DESC LIMIT 1)) END AS rate
+    ) fx
+    WHERE i.customer_id = c.id AND i.status = 'posted'
+) o ON o.open IS DISTINCT FROM 0
 GROUP BY c.code, c.name, c.currency;
-COMMENT ON VIEW report.aged_receivables IS 'Open amounts of posted invoices (less allocated payments) by days past due: current, 1-30, 31-60, 61-90, over 90.';
+COMMENT ON VIEW report.aged_receivables IS 'Open amounts of posted invoices (less allocated payments) in the customer''s currency by days past due: '
+    'current, 1-30, 31-60, 61-90, over 90. invoices_without_rate: open invoices left out of the sums for want of a conversion rate.';
 
 CREATE OR REPLACE VIEW report.posting_audit AS
 SELECT a.posted_at, i.number, a.invoice_id, c.code AS customer, a.mode, a.actor, a.batch_id,
        (SELECT count(*) FROM jsonb_array_elements(a.findings) f WHERE f ->> 'severity' = 'warn') AS warnings,
-       a.findings
+       a.findings, a.login
 FROM ar.posting_audit a JOIN ar.invoices i ON i.id = a.invoice_id JOIN ar.customers c ON c.id = i.customer_id;
-COMMENT ON VIEW report.posting_audit IS 'Each posting: when, by whom, how (single, mass, post and pay, POS), and every rule finding.';
+COMMENT ON VIEW report.posting_audit IS 'Each posting: when, by whom (the actor the service names, and the database login), how (single, mass, post and pay, POS), and every rule finding.';
 
 CREATE OR REPLACE VIEW report.customer_items AS
 SELECT ci.id AS item_id, c.code AS customer, p.code AS product, t.code AS item_type, ci.serial, ci.quantity, ci.source,

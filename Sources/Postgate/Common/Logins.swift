@@ -11,6 +11,16 @@ public enum AccessRole: String, Sendable, CaseIterable {
     case reporting
 
     public var groupRole: String { "postgate_" + rawValue }
+
+    /// Session defaults set on each login of this role. Role settings of a group do not reach its
+    /// members, so they go on the login itself (`sql/routines/R__0900_rights.sql` sets the same
+    /// ones on reporting logins that lack them). Defaults only: what a login may do is its rights.
+    public var loginSettings: [(name: String, value: String)] {
+        switch self {
+        case .reporting: [("default_transaction_read_only", "on"), ("statement_timeout", "5min")]
+        case .service, .client: []
+        }
+    }
 }
 
 /// A LOGIN role that belongs to one of Postgate's groups.
@@ -75,8 +85,8 @@ public struct LoginStore: Sendable {
             guard existing.isEmpty else { throw LoginError.exists(name) }
             // Identifiers cannot be bind parameters; PostgreSQL's own format(%I) quotes them.
             var statements = [try await format("CREATE ROLE %I LOGIN IN ROLE %I", name, role.groupRole, on: connection)]
-            if role == .reporting {
-                statements.append(try await format("ALTER ROLE %I SET default_transaction_read_only = on", name, on: connection))
+            for setting in role.loginSettings {
+                statements.append(try await format("ALTER ROLE %I SET %I = %L", name, setting.name, setting.value, on: connection))
             }
             if let password {
                 let verifier = try await connection.encryptPassword(password, user: name)
