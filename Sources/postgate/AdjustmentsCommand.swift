@@ -3,6 +3,11 @@ import Foundation
 import Postgate
 import Postgres
 
+extension FileEncoding: ExpressibleByArgument {}
+extension DateOrder: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.uppercased()) }
+}
+
 struct AdjustmentsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "adjustments",
@@ -36,30 +41,50 @@ struct AdjustmentsCommand: AsyncParsableCommand {
         @Argument(help: "The CSV file.") var file: String
         @Flag(help: "Check the file and report; import nothing.") var dryRun = false
         @Flag(help: "Import a file that was imported before (every row again).") var allowDuplicate = false
-        @Flag(help: "Print the result, with every problem, as JSON.") var json = false
+        @Option(help: "How the file was saved: utf-8, windows-1252 or latin-1 (default: UTF-8 when it is, else Windows-1252).")
+        var encoding: FileEncoding?
+        @Option(help: "How dates like 11/01/2026 are read: MDY (month first) or DMY (day first); YYYY-MM-DD is always read.")
+        var dateOrder: DateOrder?
+        @Flag(help: "Print the result, with the first 1000 problems and the count of each kind, as JSON.") var json = false
 
         func run() async throws {
             let bar = ProgressBar()
+            var options = ImportOptions(dryRun: dryRun, allowDuplicate: allowDuplicate, encoding: encoding, dateOrder: dateOrder ?? .iso)
+            options.problemLimit = 1000
             let result = try await withPool(connection) {
-                try await AdjustmentStore(pool: $0).importFile(file, dryRun: dryRun, allowDuplicate: allowDuplicate) { done, total in
+                try await AdjustmentStore(pool: $0).importFile(file, options: options) { done, total in
                     if total > 4 << 20 { bar.show(done, total) }
                 }
             }
             bar.finish()
             if json {
                 try printJSON(result)
-            } else if !result.problems.isEmpty {
-                print("\(result.problems.count) problem\(result.problems.count == 1 ? "" : "s") in \(result.rows) rows; nothing was imported:")
-                for problem in result.problems.prefix(50) {
-                    print("  row \(problem.line), \(problem.column)\(problem.value.map { " '\($0)'" } ?? ""): \(problem.reason)")
-                }
-                if result.problems.count > 50 { print("  … and \(result.problems.count - 50) more (--json lists them all)") }
-            } else if let batch = result.batchID {
-                print("Imported \(result.rows) adjustments as batch \(batch).")
             } else {
-                print("\(result.rows) rows read; the file can be imported (dry run: nothing was imported).")
+                if result.encodingGuessed {
+                    print("The file is not UTF-8: it was read as \(result.encoding.displayName), as spreadsheets save CSV on Western systems "
+                        + "(--encoding says otherwise).")
+                }
+                if result.totalProblems > 0 {
+                    print("\(result.totalProblems) problem\(result.totalProblems == 1 ? "" : "s") in \(result.rowsWithProblems) of \(result.rows) rows; nothing was imported:")
+                    for problem in result.problems.prefix(50) {
+                        print("  row \(problem.line), \(problem.column)\(problem.value.map { " '\($0)'" } ?? ""): \(problem.reason)")
+                    }
+                    if result.problemCounts.contains(where: { $0.reason.contains("order is given") }) {
+                        print("  Dates like 11/01/2026 need their order: pass --date-order MDY (month first) or --date-order DMY (day first).")
+                    }
+                    if result.totalProblems > 50 {
+                        print("  … and \(result.totalProblems - 50) more (--json lists the first \(options.problemLimit)). By kind:")
+                        for count in result.problemCounts {
+                            print("  \(count.problems) × \(count.column): \(count.reason) (first in row \(count.firstLine))")
+                        }
+                    }
+                } else if let batch = result.batchID {
+                    print("Imported \(result.rows) adjustments as batch \(batch).")
+                } else {
+                    print("\(result.rows) rows read; the file can be imported (dry run: nothing was imported).")
+                }
             }
-            if !result.problems.isEmpty { throw ExitCode(1) }
+            if result.totalProblems > 0 { throw ExitCode(1) }
         }
     }
 

@@ -96,13 +96,16 @@ struct AdjustmentTests {
                 ACME,2026-11-01,1,,NOREASON
                 ,2026-11-01,,,
                 ACME,2026-11-01,0,,
+                ACME,2026-02-30,1,,
 
                 """)
             let result = try await store.importFile(path)
             #expect(!result.imported)
             let found = result.problems.map { "\($0.line) \($0.column): \($0.reason)" }
             for expected in [
-                "3 Customer Code: there is no customer with this code", "4 Adjustment Date: not a date: write YYYY-MM-DD, such as 2026-11-01",
+                "3 Customer Code: there is no customer with this code",
+                "4 Adjustment Date: dates written like 11/01/2026 are read only when the order is given: date order MDY (month first) or DMY (day first)",
+                "12 Adjustment Date: not a date: write YYYY-MM-DD, such as 2026-11-01",
                 "5 Amount: not an amount: write digits with a point for decimals, such as -125.50", "6 Amount: more decimals than EUR has (2)",
                 "7 Customer Code: the customer is inactive", "8 Currency: there is no such currency", "9 Reason: there is no such reason code",
                 "10 Amount: Amount is mandatory", "10 Customer Code: Customer Code is mandatory", "11 Amount: an adjustment of zero changes nothing",

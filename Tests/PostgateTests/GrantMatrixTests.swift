@@ -11,7 +11,7 @@ let clientAPIFunctions: Set<String> = [
     "update_pending_item", "review_customer_items", "get_invoice", "list_unposted", "receive_payment", "add_customer_item",
     "post_receipt", "post_transfer", "post_write_off", "pick_serials", "conversion_rate", "list_reference", "get_customer",
     "list_customers", "customer_alerts", "product_price", "list_products", "get_product", "begin_adjustment_import",
-    "validate_adjustment_import", "import_adjustments", "add_adjustment", "export_adjustments", "discard_adjustment_import",
+    "validate_adjustment_import", "import_adjustments", "add_adjustment", "export_adjustments", "discard_adjustment_import", "adjustment_import_summary",
 ]
 
 /// One login per group, made for one test and dropped after it (roles are cluster-wide).

@@ -41,7 +41,7 @@ public actor TestServer {
             let folder = NSTemporaryDirectory() + "postgate-test-\(getpid())"
             let cluster = LocalCluster(root: folder)
             try cluster.start(settings: [
-                "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "200",
+                "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "500",
             ])
             clusterToStop = cluster
             atexit {

@@ -10,6 +10,7 @@ CREATE TABLE ar.adjustment_imports (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     login      name NOT NULL DEFAULT session_user,
     backend    integer NOT NULL DEFAULT pg_backend_pid(),
+    date_order text NOT NULL DEFAULT 'ISO' CONSTRAINT adjustment_imports_date_order_check CHECK (date_order IN ('ISO', 'MDY', 'DMY')),
     started_at timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE ar.adjustment_imports IS 'Adjustment imports in progress: who began each, from which session, and when. Ended imports are removed.';

@@ -10,12 +10,58 @@ public struct ImportProblem: Sendable, Hashable, Codable {
     public var reason: String
 }
 
+/// How many problems of one kind a file has.
+public struct ImportProblemCount: Sendable, Hashable, Codable {
+    public var column: String
+    public var reason: String
+    public var problems: Int
+    /// The first row with it.
+    public var firstLine: Int64
+}
+
+/// How the dates of a file are written: ISO (YYYY-MM-DD) always reads; MDY and DMY also read
+/// 11/01/2026 (and with '-' or '.') month first or day first.
+public enum DateOrder: String, Sendable, CaseIterable, Codable {
+    case iso = "ISO"
+    case mdy = "MDY"
+    case dmy = "DMY"
+}
+
+/// How to read a file.
+public struct ImportOptions: Sendable {
+    /// Check and report; import nothing.
+    public var dryRun = false
+    /// Import a file whose checksum matches an earlier batch.
+    public var allowDuplicate = false
+    /// nil: UTF-8 when the file is, else Windows-1252 when it is (the report says so).
+    public var encoding: FileEncoding?
+    public var dateOrder: DateOrder = .iso
+    /// At most this many problems are listed (the counts cover them all).
+    public var problemLimit = 1000
+
+    public init(dryRun: Bool = false, allowDuplicate: Bool = false, encoding: FileEncoding? = nil, dateOrder: DateOrder = .iso) {
+        self.dryRun = dryRun
+        self.allowDuplicate = allowDuplicate
+        self.encoding = encoding
+        self.dateOrder = dateOrder
+    }
+}
+
 /// What an import did, or would do (`dryRun`).
 public struct ImportResult: Sendable, Codable {
     public var rows: Int
     public var batchID: Int64?
+    /// The first problems, in row order (at most the options' limit).
     public var problems: [ImportProblem]
     public var dryRun: Bool
+    /// The encoding the file was read in.
+    public var encoding: FileEncoding = .utf8
+    /// The file was not UTF-8, so it was read as Windows-1252 without being asked to.
+    public var encodingGuessed = false
+    /// Every problem, counted by column and reason.
+    public var problemCounts: [ImportProblemCount] = []
+    public var totalProblems = 0
+    public var rowsWithProblems = 0
     public var imported: Bool { batchID != nil }
 }
 
@@ -87,6 +133,12 @@ public struct AdjustmentStore: Sendable {
     /// `progress` receives bytes read and the file's size.
     public func importFile(_ path: String, dryRun: Bool = false, allowDuplicate: Bool = false,
                            progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> ImportResult {
+        try await importFile(path, options: ImportOptions(dryRun: dryRun, allowDuplicate: allowDuplicate), progress: progress)
+    }
+
+    /// Imports a file read as `options` say.
+    public func importFile(_ path: String, options: ImportOptions,
+                           progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> ImportResult {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw ImportRefused(reason: "cannot read \(path): check the path and its permissions")
         }
@@ -101,16 +153,24 @@ public struct AdjustmentStore: Sendable {
         }
         let columns = try Self.columns(for: headings)
 
-        let checksum = try Self.checksum(path)
+        let scan = try FileScan(path: path)
+        let encoding = try scan.encoding(asked: options.encoding)
+        let checksum = scan.checksum
         let name = (path as NSString).lastPathComponent
+        let dryRun = options.dryRun
+        let allowDuplicate = options.allowDuplicate
+        var result = ImportResult(rows: 0, batchID: nil, problems: [], dryRun: dryRun, encoding: encoding,
+                                  encodingGuessed: options.encoding == nil && encoding != .utf8)
         // The import belongs to the session that began it: stage, check and import on one connection.
         return try await pool.withConnection { connection in
             try await domainErrors {
-                let importID = try await connection.query("SELECT api.begin_adjustment_import()")[0].decode(0, as: Int64.self)
+                let importOptions = PostgresJSON(["date_order": JSONValue.string(options.dateOrder.rawValue)])
+                let importID = try await connection.query("SELECT api.begin_adjustment_import(\(importOptions))")[0].decode(0, as: Int64.self)
                 func discard() async {
                     _ = try? await connection.query("SELECT api.discard_adjustment_import(\(importID))")
                 }
-                let copy = PostgresQuery(unsafeSQL: "COPY staging.adjustment_import (\(columns.map(\.stagingColumn).joined(separator: ", "))) FROM STDIN WITH (FORMAT csv)")
+                let copy = PostgresQuery(unsafeSQL: "COPY staging.adjustment_import (\(columns.map(\.stagingColumn).joined(separator: ", "))) "
+                    + "FROM STDIN WITH (FORMAT csv, ENCODING '\(encoding.postgresName)')")
                 let body = FileBody(handle: handle, first: Array(first[dataStart...]), size: size, progress: progress)
                 let rows: Int
                 do {
@@ -123,29 +183,39 @@ public struct AdjustmentStore: Sendable {
                     await discard()
                     throw ImportRefused(reason: "the file has headings but no rows: add one row per adjustment")
                 }
-                func problems() async throws -> [ImportProblem] {
-                    try await connection.query("SELECT * FROM api.validate_adjustment_import(\(importID))").map { row in
+                result.rows = rows
+                // The first problems and the counts of all of them: memory stays flat however bad the file.
+                func problems() async throws -> ImportResult {
+                    var found = result
+                    found.problems = try await connection.query("SELECT * FROM api.validate_adjustment_import(\(importID), \(Int32(clamping: options.problemLimit)))").map { row in
                         ImportProblem(line: try row.decode("line"), column: try row.decode("column_name"), value: try row.decode("value"), reason: try row.decode("reason"))
                     }
+                    for row in try await connection.query("SELECT * FROM api.adjustment_import_summary(\(importID))") {
+                        let count = ImportProblemCount(column: try row.decode("column_name"), reason: try row.decode("reason"),
+                                                       problems: try row.decode("problems"), firstLine: try row.decode("first_line"))
+                        found.problemCounts.append(count)
+                        found.totalProblems += count.problems
+                        found.rowsWithProblems = try row.decode("rows_with_problems")
+                    }
+                    return found
                 }
                 if dryRun {
                     let found = try await problems()
                     await discard()
-                    return ImportResult(rows: rows, batchID: nil, problems: found, dryRun: true)
+                    return found
                 }
                 // The import checks every row itself; only a refused file needs its problems listed.
-                let batch: Int64
                 do {
-                    batch = try await connection.query("SELECT api.import_adjustments(\(importID), \(name), \(checksum), \(allowDuplicate))")[0].decode(0, as: Int64.self)
+                    result.batchID = try await connection.query("SELECT api.import_adjustments(\(importID), \(name), \(checksum), \(allowDuplicate))")[0].decode(0, as: Int64.self)
                 } catch let error as PostgresError where error.sqlState == "PG422" {
                     let found = try await problems()
                     await discard()
-                    return ImportResult(rows: rows, batchID: nil, problems: found, dryRun: false)
+                    return found
                 } catch {
                     await discard()
                     throw error
                 }
-                return ImportResult(rows: rows, batchID: batch, problems: [], dryRun: false)
+                return result
             }
         }
     }
@@ -182,18 +252,10 @@ public struct AdjustmentStore: Sendable {
             line = "row \(number + 1): "
         }
         switch error.sqlState {
-        case "22021": return "\(line)the file is not UTF-8 text: save it from the spreadsheet as CSV UTF-8"
+        case "22021", "22P05": return "\(line)\(error.message): save the file from the spreadsheet as CSV UTF-8, or say how it was saved (--encoding)"
         case "22P04": return "\(line)\(error.message): each row must have one value per heading (quote values that hold commas)"
         default: return "\(line)\(error.message)"
         }
-    }
-
-    static func checksum(_ path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ImportRefused(reason: "cannot read \(path)") }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty { hasher.update(data) }
-        return hasher.finalize()
     }
 
     /// Writes adjustments as CSV with the export's headings, streamed with COPY TO STDOUT.
