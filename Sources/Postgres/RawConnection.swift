@@ -42,7 +42,8 @@ final class RawConnection: @unchecked Sendable {
             throw PostgresError(kind: .connectionFailed, message: "libpq could not allocate a connection")
         }
         guard PQstatus(handle) == CONNECTION_OK else {
-            let error = PostgresError.connection(handle, kind: .connectionFailed, prefix: "could not connect to PostgreSQL")
+            var error = PostgresError.connection(handle, kind: .connectionFailed, prefix: "could not connect to PostgreSQL")
+            error.message += " (tried \(Self.target(handle)))"
             PQfinish(handle)
             throw error
         }
@@ -53,6 +54,14 @@ final class RawConnection: @unchecked Sendable {
         // Fix the text formats this client decodes, whatever the server's or role's defaults.
         try connection.simpleQuery("SET DateStyle TO ISO, YMD; SET TimeZone TO 'UTC'; SET IntervalStyle TO iso_8601")
         return connection
+    }
+
+    /// Where a connection went, as libpq resolved it: socket folder or host and port, database, user.
+    static func target(_ handle: OpaquePointer) -> String {
+        func text(_ value: UnsafeMutablePointer<CChar>?) -> String { value.map { String(cString: $0) } ?? "" }
+        let host = text(PQhost(handle)), port = text(PQport(handle))
+        let place = host.hasPrefix("/") ? "the socket in \(host) (port \(port))" : "host \(host) port \(port)"
+        return "\(place), database \(text(PQdb(handle))), user \(text(PQuser(handle)))"
     }
 
     func close() {

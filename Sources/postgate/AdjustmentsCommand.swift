@@ -19,7 +19,7 @@ struct AdjustmentsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Enter one adjustment (negative lowers the balance).")
         @OptionGroup var connection: ConnectionOptions
         @Argument var customer: String
-        @Argument(help: ArgumentHelp("Amount; negative lowers the balance (write it after --, e.g. -- -25.00).")) var amount: Decimal
+        @Argument(help: ArgumentHelp("Amount; negative lowers the balance, such as -25.00.")) var amount: Decimal
         @Option(help: "YYYY-MM-DD (default: today).") var date: LocalDate?
         @Option(help: "Currency of the amount (default: the customer's).") var currency: String?
         @Option(help: "Reason code (default: the default reason).") var reason: String?

@@ -12,7 +12,11 @@ extension SalesDocument: ExpressibleByArgument {
 }
 
 extension Decimal: @retroactive ExpressibleByArgument {
-    public init?(argument: String) { self.init(exactly: argument) }
+    public init?(argument: String) {
+        var text = argument
+        if text.first == CommandLineText.minus { text = "-" + text.dropFirst() }
+        self.init(exactly: text)
+    }
 }
 
 extension LocalDate: ExpressibleByArgument {
@@ -182,7 +186,7 @@ struct CustomersCommand: AsyncParsableCommand {
             }
             if json { return try printJSON(customers) }
             guard !customers.isEmpty else {
-                print(search == nil ? "No customers yet. Add one: postgate customers add CODE --name NAME --price-list PL --terms TERMS" : "No customer matches '\(search!)'.")
+                print(search == nil ? "No customers yet. Add one: \(CommandLineText.command("customers add", "CODE --name NAME --price-list PL --terms TERMS"))" : "No customer matches '\(search!)'.")
                 return
             }
             printTable(["CODE", "NAME", "CUR", "TERMS", "CREDIT LIMIT", "HOLD", "VERSION"], customers.map { c in

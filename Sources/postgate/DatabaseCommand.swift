@@ -22,8 +22,9 @@ struct DatabaseCommand: AsyncParsableCommand {
     struct Start: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create (if needed) and start the embedded server.")
         @OptionGroup var data: DataFolder
-        @Option(help: "Also listen on TCP on localhost at this port (password logins only).")
+        @Option(help: "Also listen on TCP on localhost at this port (password logins only; kept for later starts).")
         var port: Int?
+        @Flag(help: "Say nothing about what to run next (for scripts that run it next).") var quiet = false
 
         func validate() throws {
             if let port, !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535, not \(port)") }
@@ -42,8 +43,9 @@ struct DatabaseCommand: AsyncParsableCommand {
             if try await cluster.createDatabase(DatabaseTarget.embeddedDatabase) {
                 print("Created database \(DatabaseTarget.embeddedDatabase).")
             }
+            guard !quiet else { return }
             print("Connect:   psql \"\(cluster.url(database: DatabaseTarget.embeddedDatabase))\"")
-            print("Next:      postgate migrate\(data.path.map { " --data \($0)" } ?? "")")
+            print("Next:      \(CommandLineText.command("migrate"))")
         }
     }
 
@@ -72,9 +74,9 @@ struct DatabaseCommand: AsyncParsableCommand {
             let cluster = data.cluster
             switch try cluster.status() {
             case .notInitialized:
-                print("No embedded server in \(cluster.root) yet. Start one: postgate db start")
+                print("No embedded server in \(cluster.root) yet. Start one: \(CommandLineText.command("db start"))")
             case .stopped:
-                print("The embedded server in \(cluster.root) is stopped. Start it: postgate db start")
+                print("The embedded server in \(cluster.root) is stopped. Start it: \(CommandLineText.command("db start"))")
             case .running(let pid, let port):
                 print("Server:    running (pid \(pid), port \(port)), data in \(cluster.dataDirectory)")
                 print("Socket:    \(cluster.socketDirectory)")
@@ -88,7 +90,7 @@ struct DatabaseCommand: AsyncParsableCommand {
             let exists = try await connection.query("SELECT 1 FROM pg_database WHERE datname = \(DatabaseTarget.embeddedDatabase)")
             await connection.close()
             guard !exists.isEmpty else {
-                print("Database:  \(DatabaseTarget.embeddedDatabase) does not exist yet. Create and migrate it: postgate migrate")
+                print("Database:  \(DatabaseTarget.embeddedDatabase) does not exist yet. Create and migrate it: \(CommandLineText.command("migrate"))")
                 return
             }
             let database = try await PostgresConnection.connect(cluster.connectionConfig(database: DatabaseTarget.embeddedDatabase))
@@ -101,7 +103,7 @@ struct DatabaseCommand: AsyncParsableCommand {
             if pending.isEmpty {
                 print("Migrations: up to date")
             } else {
-                print("Migrations: \(pending.count) pending (\(pending.map(\.file).joined(separator: ", "))). Apply them: postgate migrate")
+                print("Migrations: \(pending.count) pending (\(pending.map(\.file).joined(separator: ", "))). Apply them: \(CommandLineText.command("migrate"))")
             }
         }
     }
@@ -111,7 +113,19 @@ struct DatabaseCommand: AsyncParsableCommand {
         @OptionGroup var data: DataFolder
 
         func run() async throws {
+            try Self.requireRunning(data.cluster)
             print(data.cluster.url(database: DatabaseTarget.embeddedDatabase))
+        }
+
+        /// A URL or variables for a server that is not running would only fail later, in psql.
+        static func requireRunning(_ cluster: LocalCluster) throws {
+            switch try cluster.status() {
+            case .running: return
+            case .notInitialized:
+                throw Failure("there is no embedded server in \(cluster.root) yet: start one with \(CommandLineText.command("db start"))")
+            case .stopped:
+                throw Failure("the embedded server in \(cluster.root) is stopped: start it with \(CommandLineText.command("db start"))")
+            }
         }
     }
 
@@ -119,11 +133,16 @@ struct DatabaseCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "env",
             abstract: "Print PG* variables for the embedded server, for eval in a shell.",
-            discussion: "eval \"$(postgate db env)\" lets psql, pg_dump and pg_prove connect with no arguments."
+            discussion: """
+                eval "$(postgate db env)" lets psql, pg_dump and pg_prove connect with no arguments, as the server's \
+                administrator (the account that runs it: postgres when postgate runs as root). A reporting login connects \
+                with PGUSER set to its name: postgate logins add alice --role reporting, then PGUSER=alice psql.
+                """
         )
         @OptionGroup var data: DataFolder
 
         func run() async throws {
+            try URLCommand.requireRunning(data.cluster)
             let config = data.cluster.connectionConfig(database: DatabaseTarget.embeddedDatabase)
             let names = ["host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "dbname": "PGDATABASE"]
             for (key, value) in config.parameters {

@@ -16,7 +16,7 @@ struct DemoCommand: AsyncParsableCommand {
         try await withPool(connection) { pool in
             let customers = CustomerStore(pool: pool)
             if (try? await customers.get("DEMO-ACME")) != nil {
-                print("The demo company is already loaded. Look around: postgate customers list, postgate invoices list, psql \"$(postgate db url)\"")
+                print("The demo company is already loaded. Look around: \(CommandLineText.command("customers list")), \(CommandLineText.command("invoices list")), psql \"$(\(CommandLineText.command("db url")))\"")
                 return
             }
             try await load(pool)
@@ -42,7 +42,7 @@ struct DemoCommand: AsyncParsableCommand {
                 let balance = try await customers.balance(code)
                 print("  \(code.padding(toLength: 12, withPad: " ", startingAt: 0)) \(balance.balance.money) \(balance.currency)  \(balance.creditStatus)\(balance.onHold ? ", on hold" : "")")
             }
-            print("\nNext: psql \"$(postgate db url)\" -c 'SELECT * FROM report.unposted_invoices' (the blocked drafts and why), report.customer_items, report.posting_audit")
+            print("\nNext: psql \"$(\(CommandLineText.command("db url")))\" -c 'SELECT * FROM report.unposted_invoices' (the blocked drafts and why), report.customer_items, report.posting_audit")
         }
     }
 

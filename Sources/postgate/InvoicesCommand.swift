@@ -54,7 +54,7 @@ struct InvoicesCommand: AsyncParsableCommand {
             }
             print("Created draft invoice \(id) for \(customer)\(lines.isEmpty ? "" : " with \(lines.count) line\(lines.count == 1 ? "" : "s")").")
             printAlerts(alerts)
-            print("Next: postgate invoices add-line \(id) --line PRODUCT:QTY, then postgate post \(id)")
+            print("Next: \(CommandLineText.command("invoices add-line", "\(id) --line PRODUCT:QTY")), then \(CommandLineText.command("post", "\(id)"))")
         }
     }
 
@@ -166,7 +166,7 @@ struct InvoicesCommand: AsyncParsableCommand {
             if json { return try printJSON(shown) }
             print("Invoice   \(shown.number.map { "number \($0)" } ?? "draft \(shown.id)")  \(shown.customer) (\(shown.customerName))  \(shown.date)\(shown.dueDate.map { ", due \($0)" } ?? "")")
             printTable(["LINE", "PRODUCT", "QUANTITY", "PRICE", "TAX", "NET", "SERIALS"], shown.lines.map { line in
-                [String(line.line), line.product, line.quantity.description, line.unitPrice.description, line.taxRate, line.netAmount.description,
+                [String(line.line), line.product, line.quantity.description, line.unitPrice.money, line.taxRate, line.netAmount.money,
                  line.serials.map { $0.serial + ($0.addedAtSale ? " (added at sale)" : "") }.joined(separator: ", ")]
             })
             print("Total     \(shown.netTotal.money) + tax \(shown.taxTotal.money) = \(shown.total.money) \(shown.currency)")

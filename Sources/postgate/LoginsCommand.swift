@@ -59,7 +59,7 @@ struct LoginsCommand: AsyncParsableCommand {
             let logins = try await LoginStore(connection: database).list()
             await database.close()
             guard !logins.isEmpty else {
-                print("No logins yet. Add one: postgate logins add NAME --role reporting")
+                print("No logins yet. Add one: \(CommandLineText.command("logins add", "NAME --role reporting"))")
                 return
             }
             let width = max(5, logins.map(\.name.count).max() ?? 0)

@@ -27,6 +27,7 @@ struct PostCommand: AsyncParsableCommand {
     @Flag(help: "Post without asking, when nothing is blocked (mass posting).") var yes = false
     @Flag(help: "Only preview (the given ids, or the unposted selection); post nothing.") var previewOnly = false
     @Option(help: "Invoices per transaction in a mass posting (default 1000).") var chunk: Int?
+    @Flag(help: "With --preview-only: print the preview as JSON (every invoice's verdict and findings).") var json = false
 
     func validate() throws {
         if unposted != invoices.isEmpty { throw ValidationError("give draft invoice ids, or --unposted for a mass posting (not both)") }
@@ -40,6 +41,7 @@ struct PostCommand: AsyncParsableCommand {
         }
         if previewOnly && yes { throw ValidationError("--preview-only posts nothing, so --yes has nothing to confirm: give one or the other") }
         if previewOnly && chunk != nil { throw ValidationError("--preview-only posts nothing, so --chunk has nothing to divide: give one or the other") }
+        if json && !previewOnly { throw ValidationError("--json prints a preview: give it with --preview-only") }
     }
 
     func run() async throws {
@@ -58,12 +60,19 @@ struct PostCommand: AsyncParsableCommand {
             let started = ContinuousClock.now
             let preview = try await service.preview(ids)
             let previewTime = ContinuousClock.now - started
+            if json {
+                try printJSON(PreviewReport(preview))
+                return
+            }
             printPreview(preview, took: previewTime)
             if previewOnly { return }
             guard preview.canPost else {
-                throw ValidationError("\(preview.blocked.count) of the selected invoices are blocked, so the selection cannot be posted: fix them or narrow the selection (see the reasons above)")
+                throw Failure("\(preview.blocked.count) of the selected invoices are blocked, so the selection cannot be posted: fix them or narrow the selection (see the reasons above)")
             }
             if !yes {
+                guard isatty(STDIN_FILENO) == 1 else {
+                    throw Failure("nothing was posted: without a terminal to confirm at, pass --yes to post the \(preview.items.count) invoices previewed above", code: 2)
+                }
                 print("Post these \(preview.items.count) invoices? Type yes to confirm: ", terminator: "")
                 guard readLine()?.lowercased() == "yes" else { print("Nothing was posted."); return }
             }
@@ -81,7 +90,7 @@ struct PostCommand: AsyncParsableCommand {
             let next = result.connectionLost
                 ? "Run the same command again once the database is back: it posts the rest."
                 : "Fix what changed and run the same command again: it previews and posts the rest."
-            throw ValidationError("the mass posting stopped: \(result.posted.count) of \(total) invoices were posted\(earlier), "
+            throw Failure("the mass posting stopped: \(result.posted.count) of \(total) invoices were posted\(earlier), "
                 + "\(result.notPosted.count) were not, because \(reason). \(next)")
         }
     }
@@ -95,7 +104,37 @@ struct PostCommand: AsyncParsableCommand {
             print("\(item.reference) (\(item.customer), \(item.total.money) \(item.currency)): \(item.decision.canPost ? "can be posted" : "BLOCKED")")
             printFindings(item.decision, indent: "    ")
         }
-        if blocked.count + warned.count > 50 { print("… and \(blocked.count + warned.count - 50) more with findings (postgate post --unposted --preview-only on a narrower selection).") }
+        if blocked.count + warned.count > 50 { print("… and \(blocked.count + warned.count - 50) more with findings (\(CommandLineText.command("post", "--unposted --preview-only")) on a narrower selection).") }
+    }
+}
+
+/// A preview for scripts: whether the selection can be posted, and each invoice's verdict.
+struct PreviewReport: Encodable {
+    struct Item: Encodable {
+        var invoiceId: Int64
+        var reference: String
+        var customer: String
+        var currency: String
+        var total: String
+        var canPost: Bool
+        var itemsToCreate: Int
+        var findings: [Finding]
+    }
+    var token: String
+    var canPost: Bool
+    var itemsToCreate: Int
+    var totals: [String: String]
+    var invoices: [Item]
+
+    init(_ preview: Preview) {
+        token = preview.token.uuidString.lowercased()
+        canPost = preview.canPost
+        itemsToCreate = preview.itemsToCreate
+        totals = preview.totals.mapValues(\.description)
+        invoices = preview.items.map {
+            Item(invoiceId: $0.invoiceID, reference: $0.reference, customer: $0.customer, currency: $0.currency, total: $0.total.description,
+                 canPost: $0.decision.canPost, itemsToCreate: $0.itemsToCreate, findings: $0.decision.findings)
+        }
     }
 }
 
@@ -161,19 +200,27 @@ struct PaymentsCommand: AsyncParsableCommand {
             payment["financial_account"] = financialAccount.map(JSONValue.string)
             payment["reference"] = reference.map(JSONValue.string)
             if !allocations.isEmpty {
-                payment["allocations"] = .array(try allocations.map { text in
-                    let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
-                    guard let number = Decimal(exactly: parts[0]) else { throw ValidationError("--invoice \(text): give an invoice number, or NUMBER=AMOUNT") }
-                    var allocation: [String: JSONValue] = ["invoice_number": .number(number)]
-                    if parts.count == 2 {
-                        guard let share = Decimal(exactly: parts[1]) else { throw ValidationError("--invoice \(text): '\(parts[1])' is not an amount") }
-                        allocation["amount"] = .number(share)
-                    }
-                    return .object(allocation)
-                })
+                payment["allocations"] = .array(try allocations.map { try Self.allocation($0) })
             }
             let id = try await withPool(connection) { try await PaymentStore(pool: $0).receive(payment) }
-            print("Recorded payment \(id): \(amount) from \(customer).")
+            print("Recorded payment \(id): \(amount.money) from \(customer).")
+        }
+
+        /// NUMBER or NUMBER=AMOUNT: a posted invoice's number (a whole number), and the share of the
+        /// payment it gets (an amount greater than zero).
+        static func allocation(_ text: String) throws -> JSONValue {
+            let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard let first = parts.first, let number = Int64(first.trimmingCharacters(in: .whitespaces)), number > 0 else {
+                throw ValidationError("--invoice '\(text)': start with the invoice's number (a whole number such as 12), then =AMOUNT if only part goes to it")
+            }
+            var allocation: [String: JSONValue] = ["invoice_number": .number(Decimal(number))]
+            if parts.count == 2 {
+                guard let share = Decimal(argument: parts[1].trimmingCharacters(in: .whitespaces)), share > 0 else {
+                    throw ValidationError("--invoice '\(text)': after '=' give the amount allocated to invoice \(number), greater than zero (such as \(number)=100.00)")
+                }
+                allocation["amount"] = .number(share)
+            }
+            return .object(allocation)
         }
     }
 }

@@ -112,7 +112,7 @@ struct ProductsCommand: AsyncParsableCommand {
         func run() async throws {
             let products = try await withPool(connection) { try await CatalogStore(pool: $0).products(search: search, limit: limit) }
             if json { return try printJSON(products) }
-            guard !products.isEmpty else { print("No products found. Add one: postgate products add CODE --name NAME"); return }
+            guard !products.isEmpty else { print("No products found. Add one: \(CommandLineText.command("products add", "CODE --name NAME"))"); return }
             printTable(["CODE", "NAME", "UNIT", "SERIALS", "ON HAND", "VERSION"], products.map { p in
                 [p.code, p.name, p.unit, p.isBuildup ? "buildup" : p.serialTracking.rawValue, p.onHand.description, String(p.version)]
             })
@@ -145,7 +145,7 @@ struct ProductsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withPool(connection) { try await CatalogStore(pool: $0).setPrice(priceList: priceList, product: product, price: price, validFrom: validFrom) }
-            print("Price of \(product) in \(priceList): \(price)\(validFrom.map { " from \($0)" } ?? " from today").")
+            print("Price of \(product) in \(priceList): \(price.money)\(validFrom.map { " from \($0)" } ?? " from today").")
         }
     }
 

@@ -141,7 +141,7 @@ struct SerialsCommand: AsyncParsableCommand {
         func run() async throws {
             let events = try await withPool(connection) { try await StockStore(pool: $0).history(serial: serial, product: product) }
             if json { return try printJSON(events) }
-            guard !events.isEmpty else { print("No history for serial \(serial): postgate serials find \(serial)"); return }
+            guard !events.isEmpty else { print("No history for serial \(serial): \(CommandLineText.command("serials find", serial))"); return }
             printTable(["DATE", "PRODUCT", "DOCUMENT", "REFERENCE", "LOCATION", "QUANTITY", "CUSTOMER"], events.map {
                 [$0.date.description, $0.product, "\($0.documentKind.replacingOccurrences(of: "_", with: "-")) \($0.documentID)", $0.reference,
                  $0.location, $0.quantity.description, $0.customer.orDash]

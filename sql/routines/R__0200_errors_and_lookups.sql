@@ -25,10 +25,37 @@ BEGIN
     IF p_value IS NULL OR btrim(p_value) = '' THEN
         PERFORM ar.fail('PG400', p_field, format('%s is required and cannot be blank', p_field), format('Give a value for %s.', p_field));
     END IF;
+    IF p_value ~ '[[:cntrl:]]' THEN
+        PERFORM ar.fail('PG400', p_field, format('%s holds a control character (a line break, tab or escape)', p_field),
+                        format('Give %s as plain text on one line.', p_field));
+    END IF;
+    IF length(p_value) > 500 THEN
+        PERFORM ar.fail('PG400', p_field, format('%s is %s characters long; at most 500 are kept', p_field, length(p_value)), NULL);
+    END IF;
     RETURN btrim(p_value);
 END
 $$;
-COMMENT ON FUNCTION ar.required_text(text, text) IS 'The trimmed text, or a PG400 refusal naming the field when it is missing or blank.';
+COMMENT ON FUNCTION ar.required_text(text, text) IS 'The trimmed text, or a PG400 refusal naming the field when it is missing, blank, holds control characters or is over 500 characters.';
+
+-- A code or serial people type and search for: required text of at most 64 characters, with
+-- no invisible characters (zero-width spaces and joiners, direction marks, byte-order marks).
+CREATE OR REPLACE FUNCTION ar.code_text(p_value text, p_field text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    v text;
+BEGIN
+    IF length(btrim(p_value)) > 64 THEN
+        PERFORM ar.fail('PG400', p_field, format('%s is %s characters long; at most 64 are allowed', p_field, length(btrim(p_value))), NULL);
+    END IF;
+    v := ar.required_text(p_value, p_field);
+    IF v ~ '[\u00AD\u200B-\u200F\u2028-\u202F\u2060-\u206F\uFEFF]' THEN
+        PERFORM ar.fail('PG400', p_field, format('%s holds an invisible character (such as a zero-width space)', p_field),
+                        format('Retype %s with visible characters only.', p_field));
+    END IF;
+    RETURN v;
+END
+$$;
+COMMENT ON FUNCTION ar.code_text(text, text) IS 'A code or serial: required text of at most 64 visible characters, trimmed; else a PG400 refusal naming the field.';
 
 -- Refuses a JSON argument that is not an object, or that has a key not in p_known, naming it.
 CREATE OR REPLACE FUNCTION ar.check_fields(p jsonb, p_known text[], p_noun text, p_prefix text DEFAULT NULL) RETURNS void
@@ -119,6 +146,12 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ar.conversion_rate(text, text, date) IS 'Units of p_to for one p_from on a date: the latest rate valid on or before it, else the inverse of the opposite pair, else a PG424 refusal.';
+
+-- An amount as people read it: with its currency's decimals, and the currency.
+CREATE OR REPLACE FUNCTION ar.amount_text(p_amount numeric, p_currency text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT round(p_amount, coalesce((SELECT minor_units FROM ar.currencies WHERE code = p_currency), 2))::text || ' ' || p_currency
+$$;
 
 CREATE OR REPLACE FUNCTION ar.rate_exists(p_a text, p_b text) RETURNS boolean
 LANGUAGE sql STABLE AS $$

@@ -8,7 +8,7 @@ SET LOCAL ROLE postgate_owner;
 CREATE OR REPLACE FUNCTION api.save_currency(p_code text, p_name text, p_minor_units integer DEFAULT 2, p_version integer DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 DECLARE
-    v_code text := upper(ar.required_text(p_code, 'code'));
+    v_code text := upper(ar.code_text(p_code, 'code'));
     v_version integer;
 BEGIN
     IF v_code !~ '^[A-Z]{3}$' THEN
@@ -78,7 +78,7 @@ COMMENT ON FUNCTION api.add_conversion_rate(text, text, numeric, date) IS 'Recor
 CREATE OR REPLACE FUNCTION api.save_price_list(p_code text, p_name text, p_currency text, p_version integer DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 DECLARE
-    v_code text := ar.required_text(p_code, 'code');
+    v_code text := ar.code_text(p_code, 'code');
     v_currency text := ar.currency_code(p_currency, 'currency');
     v_row ar.price_lists;
 BEGIN
@@ -102,7 +102,7 @@ COMMENT ON FUNCTION api.save_price_list(text, text, text, integer) IS 'Adds a pr
 CREATE OR REPLACE FUNCTION api.save_payment_method(p_code text, p_name text, p_version integer DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 DECLARE
-    v_code text := ar.required_text(p_code, 'code');
+    v_code text := ar.code_text(p_code, 'code');
     v_row ar.payment_methods;
 BEGIN
     SELECT * INTO v_row FROM ar.payment_methods WHERE lower(code) = lower(v_code) FOR UPDATE;
@@ -120,7 +120,7 @@ COMMENT ON FUNCTION api.save_payment_method(text, text, integer) IS 'Adds a paym
 CREATE OR REPLACE FUNCTION api.save_financial_account(p_code text, p_name text, p_currency text, p_payment_methods text[], p_version integer DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 DECLARE
-    v_code text := ar.required_text(p_code, 'code');
+    v_code text := ar.code_text(p_code, 'code');
     v_currency text := ar.currency_code(p_currency, 'currency');
     v_row ar.financial_accounts;
     v_methods bigint[];
@@ -154,7 +154,7 @@ COMMENT ON FUNCTION api.save_financial_account(text, text, text, text[], integer
 CREATE OR REPLACE FUNCTION api.save_payment_terms(p_code text, p_name text, p_net_days integer DEFAULT 0, p_cash_sales_only boolean DEFAULT false, p_version integer DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 DECLARE
-    v_code text := ar.required_text(p_code, 'code');
+    v_code text := ar.code_text(p_code, 'code');
     v_row ar.payment_terms;
 BEGIN
     IF p_net_days IS NULL OR p_net_days NOT BETWEEN 0 AND 3650 THEN
@@ -177,7 +177,7 @@ COMMENT ON FUNCTION api.save_payment_terms(text, text, integer, boolean, integer
 CREATE OR REPLACE FUNCTION api.save_invoice_schedule(p_code text, p_name text, p_description text DEFAULT '', p_version integer DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 DECLARE
-    v_code text := ar.required_text(p_code, 'code');
+    v_code text := ar.code_text(p_code, 'code');
     v_row ar.invoice_schedules;
 BEGIN
     SELECT * INTO v_row FROM ar.invoice_schedules WHERE lower(code) = lower(v_code) FOR UPDATE;
@@ -195,7 +195,7 @@ COMMENT ON FUNCTION api.save_invoice_schedule(text, text, text, integer) IS 'Add
 CREATE OR REPLACE FUNCTION api.save_tax_rate(p_code text, p_name text, p_rate numeric, p_exempt boolean DEFAULT false, p_version integer DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 DECLARE
-    v_code text := ar.required_text(p_code, 'code');
+    v_code text := ar.code_text(p_code, 'code');
     v_row ar.tax_rates;
 BEGIN
     IF p_rate IS NULL OR p_rate < 0 OR p_rate > 100 OR scale(p_rate) > 4 THEN
@@ -216,7 +216,7 @@ COMMENT ON FUNCTION api.save_tax_rate(text, text, numeric, boolean, integer) IS 
 CREATE OR REPLACE FUNCTION api.save_tax_category(p_code text, p_name text, p_tax_rates text[], p_version integer DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 DECLARE
-    v_code text := ar.required_text(p_code, 'code');
+    v_code text := ar.code_text(p_code, 'code');
     v_row ar.tax_categories;
     v_rates bigint[];
     v_created boolean := false;
@@ -241,7 +241,7 @@ COMMENT ON FUNCTION api.save_tax_category(text, text, text[], integer) IS 'Adds 
 CREATE OR REPLACE FUNCTION api.save_employee(p_code text, p_name text, p_is_sales_rep boolean DEFAULT false, p_version integer DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 DECLARE
-    v_code text := ar.required_text(p_code, 'code');
+    v_code text := ar.code_text(p_code, 'code');
     v_row ar.employees;
     v_customers text;
 BEGIN

@@ -44,10 +44,8 @@ COMMENT ON FUNCTION ar.json_value(jsonb, text, text) IS 'The value of a key of t
 
 -- A decimal field of a JSON argument, refused (never rounded) when it has more decimals than
 -- stored or is too large to store. NULL when absent.
-CREATE OR REPLACE FUNCTION ar.decimal_field(p jsonb, p_key text, p_field text, p_decimals integer, p_limit numeric) RETURNS numeric
+CREATE OR REPLACE FUNCTION ar.checked_decimal(v numeric, p_field text, p_decimals integer, p_limit numeric) RETURNS numeric
 LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE
-    v numeric := (ar.json_value(p, p_key, 'number') #>> '{}')::numeric;
 BEGIN
     IF v IS NOT NULL AND scale(trim_scale(v)) > p_decimals THEN
         PERFORM ar.fail('PG400', p_field, format('%s: %s has %s decimals, and at most %s are kept', p_field, v, scale(trim_scale(v)), p_decimals),
@@ -60,6 +58,13 @@ BEGIN
     RETURN v;
 END
 $$;
+
+CREATE OR REPLACE FUNCTION ar.decimal_field(p jsonb, p_key text, p_field text, p_decimals integer, p_limit numeric) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT ar.checked_decimal((ar.json_value(p, p_key, 'number') #>> '{}')::numeric, p_field, p_decimals, p_limit)
+$$;
+
+COMMENT ON FUNCTION ar.checked_decimal(numeric, text, integer, numeric) IS 'The number, or a PG400 refusal naming the field when it has more decimals than kept or is too large to store.';
 COMMENT ON FUNCTION ar.decimal_field(jsonb, text, text, integer, numeric) IS
     'A number field of a JSON argument, checked against the decimals and size it is stored with: a PG400 refusal naming the field, never a rounding.';
 
@@ -73,7 +78,7 @@ DECLARE
     v_limit numeric;
 BEGIN
     PERFORM ar.check_fields(p, v_known, 'a customer');
-    IF p ? 'code' THEN c.code := ar.required_text(ar.json_value(p, 'code', 'string') #>> '{}', 'code'); END IF;
+    IF p ? 'code' THEN c.code := ar.code_text(ar.json_value(p, 'code', 'string') #>> '{}', 'code'); END IF;
     IF p ? 'name' THEN c.name := ar.required_text(ar.json_value(p, 'name', 'string') #>> '{}', 'name'); END IF;
     IF p ? 'currency' THEN c.currency := ar.currency_code(ar.required_text(ar.json_value(p, 'currency', 'string') #>> '{}', 'currency'), 'currency'); END IF;
     IF p ? 'price_list' THEN
@@ -105,9 +110,9 @@ BEGIN
     END IF;
     IF p ? 'credit_limit' THEN
         -- Checked before it lands in numeric(14, 2), which would round it silently.
-        v_limit := (ar.json_value(p, 'credit_limit', 'number') #>> '{}')::numeric;
-        IF v_limit IS NOT NULL AND (v_limit < 0 OR scale(v_limit) > 2 OR v_limit >= 1e12) THEN
-            PERFORM ar.fail('PG400', 'credit_limit', format('credit_limit must be zero or more with at most 2 decimals, not %s', v_limit),
+        v_limit := ar.decimal_field(p, 'credit_limit', 'credit_limit', 2, 1e12);
+        IF v_limit < 0 THEN
+            PERFORM ar.fail('PG400', 'credit_limit', format('credit_limit must be zero or more, not %s', v_limit),
                             'Give an amount such as 5000 or 5000.50; leave it empty (null) for no limit.');
         END IF;
         c.credit_limit := v_limit;
@@ -382,7 +387,8 @@ BEGIN
     v_balance := ar.customer_balance(c.id);
     IF c.credit_limit IS NOT NULL AND v_balance > c.credit_limit THEN
         RETURN QUERY SELECT 'over_credit_limit'::text, 'warn'::text,
-            format('Customer %s has reached its credit limit: balance %s %s is over the limit of %s %s.', c.code, v_balance, c.currency, c.credit_limit, c.currency);
+            format('Customer %s has reached its credit limit: balance %s is over the limit of %s.', c.code,
+                   ar.amount_text(v_balance, c.currency), ar.amount_text(c.credit_limit, c.currency));
     END IF;
     IF NOT c.active THEN
         RETURN QUERY SELECT 'inactive'::text, 'warn'::text, format('Customer %s is inactive.', c.code);

@@ -14,7 +14,7 @@ CREATE OR REPLACE FUNCTION api.save_item_type(p_code text, p_name text, p_warran
                                               p_service_interval_months integer DEFAULT NULL, p_version integer DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 DECLARE
-    v_code text := ar.required_text(p_code, 'code');
+    v_code text := ar.code_text(p_code, 'code');
     v_row ar.customer_item_types;
 BEGIN
     IF p_warranty_months IS NULL OR p_warranty_months NOT BETWEEN 0 AND 600 THEN
@@ -40,7 +40,7 @@ COMMENT ON FUNCTION api.save_item_type(text, text, integer, integer, integer) IS
 CREATE OR REPLACE FUNCTION api.save_location(p_code text, p_name text, p_active boolean DEFAULT true, p_version integer DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 DECLARE
-    v_code text := ar.required_text(p_code, 'code');
+    v_code text := ar.code_text(p_code, 'code');
     v_row ar.locations;
 BEGIN
     SELECT * INTO v_row FROM ar.locations WHERE lower(code) = lower(v_code) FOR UPDATE;
@@ -76,7 +76,7 @@ DECLARE
     v_old_tracking text;
 BEGIN
     PERFORM ar.check_fields(p_product, v_known, 'a product');
-    v_code := ar.required_text(ar.json_value(p_product, 'code', 'string') #>> '{}', 'code');
+    v_code := ar.code_text(ar.json_value(p_product, 'code', 'string') #>> '{}', 'code');
     SELECT * INTO p FROM ar.products WHERE lower(code) = lower(v_code) FOR UPDATE;
     v_exists := FOUND;
     IF v_exists THEN
@@ -173,8 +173,8 @@ BEGIN
         v_count := v_count + 1;
         v_component := ar.lookup('products', ar.required_text(v_item ->> 'product', format('components[%s].product', v_count)),
                                  format('components[%s].product', v_count), 'product', 'postgate products add CODE --name NAME');
-        v_quantity := (ar.json_value(v_item, 'quantity', 'number') #>> '{}')::numeric;
-        IF v_quantity IS NULL OR v_quantity <= 0 OR scale(v_quantity) > 4 THEN
+        v_quantity := ar.decimal_field(v_item, 'quantity', format('components[%s].quantity', v_count), 4, 1e10);
+        IF v_quantity IS NULL OR v_quantity <= 0 THEN
             PERFORM ar.fail('PG400', format('components[%s].quantity', v_count), format('component quantity must be greater than zero with at most 4 decimals, not %s', coalesce(v_quantity::text, 'empty')), NULL);
         END IF;
         IF v_component = v_buildup.id THEN
@@ -208,7 +208,8 @@ DECLARE
     v_list bigint := ar.lookup('price_lists', ar.required_text(p_price_list, 'price_list'), 'price_list', 'price list', 'postgate ref price-lists add CODE --name NAME --currency CUR');
     v_product bigint := ar.lookup('products', ar.required_text(p_product, 'product'), 'product', 'product', 'postgate products add CODE --name NAME');
 BEGIN
-    IF p_price IS NULL OR p_price < 0 OR scale(p_price) > 4 THEN
+    PERFORM ar.checked_decimal(p_price, 'price', 4, 1e10);
+    IF p_price IS NULL OR p_price < 0 THEN
         PERFORM ar.fail('PG400', 'price', format('price must be zero or more with at most 4 decimals, not %s', coalesce(p_price::text, 'empty')), NULL);
     END IF;
     INSERT INTO ar.product_prices (price_list_id, product_id, valid_from, price) VALUES (v_list, v_product, coalesce(p_valid_from, current_date), p_price)

@@ -127,8 +127,8 @@ BEGIN
         IF v_product.is_buildup THEN
             PERFORM ar.fail('PG422', v_field || '.product', format('%s is a buildup: its stock is the stock of its components', v_product.code), 'Move the components instead.');
         END IF;
-        v_quantity := (ar.json_value(v_line, 'quantity', 'number') #>> '{}')::numeric;
-        IF v_quantity IS NULL OR v_quantity <= 0 OR scale(v_quantity) > 4 THEN
+        v_quantity := ar.decimal_field(v_line, 'quantity', v_field || '.quantity', 4, 1e10);
+        IF v_quantity IS NULL OR v_quantity <= 0 THEN
             PERFORM ar.fail('PG400', v_field || '.quantity', format('%s.quantity must be greater than zero with at most 4 decimals, not %s', v_field, coalesce(v_quantity::text, 'empty')), NULL);
         END IF;
 
@@ -163,7 +163,7 @@ BEGIN
             IF jsonb_typeof(v_serial) = 'string' THEN
                 v_serial := jsonb_build_object('serial', v_serial);
             END IF;
-            v_serial_text := ar.required_text(ar.json_value(v_serial, 'serial', 'string') #>> '{}', v_field || '.serial');
+            v_serial_text := ar.code_text(ar.json_value(v_serial, 'serial', 'string') #>> '{}', v_field || '.serial');
             IF lower(v_serial_text) = ANY (v_seen) THEN
                 PERFORM ar.fail('PG400', v_field, format('serial %s appears twice on line %s', v_serial_text, v_line_no), 'Name each serial once.');
             END IF;
@@ -174,7 +174,7 @@ BEGIN
                     PERFORM ar.fail('PG400', v_field || '.quantity', format('a unique serial is one unit; %s has quantity %s', v_serial_text, v_serial_qty), 'Leave the quantity out.');
                 END IF;
                 v_serial_qty := 1;
-            ELSIF v_serial_qty IS NULL OR v_serial_qty <= 0 OR scale(v_serial_qty) > 4 THEN
+            ELSIF v_serial_qty IS NULL OR v_serial_qty <= 0 OR ar.checked_decimal(v_serial_qty, v_field || '.quantity', 4, 1e10) IS NULL THEN
                 PERFORM ar.fail('PG400', v_field || '.quantity', format('batch serial %s needs a quantity greater than zero, not %s', v_serial_text, coalesce(v_serial_qty::text, 'none')),
                                 'Give the quantity the batch serial covers on this line.');
             END IF;

@@ -258,7 +258,7 @@ BEGIN
     FOR v_serial IN SELECT * FROM jsonb_array_elements(coalesce(p_serials, '[]')) LOOP
         v_n := v_n + 1;
         IF jsonb_typeof(v_serial) = 'string' THEN v_serial := jsonb_build_object('serial', v_serial); END IF;
-        v_text := ar.required_text(ar.json_value(v_serial, 'serial', 'string') #>> '{}', format('%s.serials[%s].serial', p_field, v_n));
+        v_text := ar.code_text(ar.json_value(v_serial, 'serial', 'string') #>> '{}', format('%s.serials[%s].serial', p_field, v_n));
         v_qty := coalesce(ar.decimal_field(v_serial, 'quantity', format('%s.serials[%s].quantity', p_field, v_n), 4, 1e10), 1);
         IF p_product.serial_tracking = 'unique' AND v_qty <> 1 THEN
             PERFORM ar.fail('PG400', format('%s.serials[%s].quantity', p_field, v_n), 'a unique serial is one unit', 'Leave the quantity out.');

@@ -399,8 +399,9 @@ BEGIN
     END;
     v_currency := CASE WHEN p_payment ? 'currency' THEN ar.currency_code(ar.json_value(p_payment, 'currency', 'string') #>> '{}', 'currency') ELSE c.currency END;
     SELECT minor_units INTO v_minor FROM ar.currencies WHERE code = v_currency;
-    v_amount := (ar.json_value(p_payment, 'amount', 'number') #>> '{}')::numeric;
-    IF v_amount IS NULL OR v_amount <= 0 OR scale(trim_scale(v_amount)) > v_minor THEN
+    -- Amounts are stored with 2 decimals at most.
+    v_amount := ar.decimal_field(p_payment, 'amount', 'amount', least(v_minor, 2), 1e12);
+    IF v_amount IS NULL OR v_amount <= 0 THEN
         PERFORM ar.fail('PG400', 'amount', format('amount must be greater than zero with at most %s decimals, not %s', v_minor, coalesce(v_amount::text, 'empty')), NULL);
     END IF;
     v_rate := ar.conversion_rate(v_currency, c.currency, v_date);
@@ -412,12 +413,16 @@ BEGIN
     RETURNING id INTO v_id;
     FOR v_alloc IN SELECT * FROM jsonb_array_elements(coalesce(p_payment -> 'allocations', '[]')) LOOP
         v_n := v_n + 1;
+        IF coalesce(v_alloc ->> 'invoice_number', v_alloc ->> 'invoice_id', '') !~ '^[0-9]{1,15}$' THEN
+            PERFORM ar.fail('PG400', format('allocations[%s].invoice_number', v_n), format('%s is not an invoice number', coalesce(v_alloc ->> 'invoice_number', v_alloc ->> 'invoice_id', 'an empty value')),
+                            'Name the invoice by its number, a whole number.');
+        END IF;
         SELECT * INTO v_invoice FROM ar.invoices
         WHERE (number = (v_alloc ->> 'invoice_number')::bigint OR id = (v_alloc ->> 'invoice_id')::bigint) AND customer_id = c.id;
         IF NOT FOUND OR v_invoice.status <> 'posted' THEN
             PERFORM ar.fail('PG404', format('allocations[%s]', v_n), 'payments are allocated to posted invoices of the same customer', 'Name the invoice by invoice_number.');
         END IF;
-        v_alloc_amount := coalesce((v_alloc ->> 'amount')::numeric, v_amount - v_allocated);
+        v_alloc_amount := coalesce(ar.decimal_field(v_alloc, 'amount', format('allocations[%s].amount', v_n), least(v_minor, 2), 1e12), v_amount - v_allocated);
         IF v_alloc_amount <= 0 OR v_alloc_amount + coalesce((SELECT sum(amount) FROM ar.payment_allocations WHERE invoice_id = v_invoice.id), 0) > v_invoice.total THEN
             PERFORM ar.fail('PG422', format('allocations[%s].amount', v_n), format('invoice %s has %s open; %s cannot be allocated to it', v_invoice.number,
                     v_invoice.total - coalesce((SELECT sum(amount) FROM ar.payment_allocations WHERE invoice_id = v_invoice.id), 0), v_alloc_amount), NULL);

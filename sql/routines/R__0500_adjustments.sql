@@ -5,7 +5,7 @@ SET LOCAL ROLE postgate_owner;
 CREATE OR REPLACE FUNCTION api.save_adjustment_reason(p_code text, p_name text, p_active boolean DEFAULT true, p_version integer DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 DECLARE
-    v_code text := ar.required_text(p_code, 'code');
+    v_code text := ar.code_text(p_code, 'code');
     v_row ar.adjustment_reasons;
 BEGIN
     SELECT * INTO v_row FROM ar.adjustment_reasons WHERE lower(code) = lower(v_code) FOR UPDATE;
@@ -368,12 +368,15 @@ $$;
 COMMENT ON FUNCTION api.add_adjustment(jsonb) IS 'Enters one adjustment {"customer", "date", "amount", "currency", "reason", "reference", "notes"}; returns its id.';
 
 -- The export, with the import's headings. Filters: customer, from, to, reason, min, max, batch.
+DROP FUNCTION IF EXISTS api.export_adjustments(jsonb);
 CREATE OR REPLACE FUNCTION api.export_adjustments(p_filter jsonb DEFAULT '{}')
 RETURNS TABLE ("Customer Code" text, "Customer Name" text, "Adjustment Date" date, "Amount" numeric, "Currency" text,
-               "Reason" text, "Reference" text, "Notes" text, "Import Batch" bigint, "Created At" timestamptz)
+               "Reason" text, "Reference" text, "Notes" text, "Import Batch" bigint, "Created At (UTC)" text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
-    SELECT c.code, c.name, a.adjustment_date, trim_scale(a.amount), a.currency, r.code, a.reference, a.notes, a.batch_id, a.created_at
+    SELECT c.code, c.name, a.adjustment_date, round(a.amount, cur.minor_units), a.currency, r.code, a.reference, a.notes, a.batch_id,
+           to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')
     FROM ar.adjustments a JOIN ar.customers c ON c.id = a.customer_id JOIN ar.adjustment_reasons r ON r.id = a.reason_id
+    JOIN ar.currencies cur ON cur.code = a.currency
     WHERE (p_filter ->> 'customer' IS NULL OR lower(c.code) = lower(p_filter ->> 'customer'))
       AND (p_filter ->> 'from' IS NULL OR a.adjustment_date >= (p_filter ->> 'from')::date)
       AND (p_filter ->> 'to' IS NULL OR a.adjustment_date <= (p_filter ->> 'to')::date)

@@ -10,7 +10,7 @@ public enum AdjustmentColumn: String, CaseIterable, Sendable {
     case reference = "Reference"
     case notes = "Notes"
     case importBatch = "Import Batch"
-    case createdAt = "Created At"
+    case createdAt = "Created At (UTC)"
 
     /// The staging table's column.
     public var stagingColumn: String {
@@ -45,7 +45,7 @@ public enum AdjustmentColumn: String, CaseIterable, Sendable {
         case .reference: ("free text", "CN-2026-001", "empty")
         case .notes: ("free text; may hold commas, quotes and line breaks inside double quotes", "\"Goodwill, per call\"", "empty")
         case .importBatch: ("written by the export; ignored on import", "12", "ignored")
-        case .createdAt: ("written by the export; ignored on import", "2026-11-01 09:30:00+00", "ignored")
+        case .createdAt: ("written by the export, in UTC; ignored on import", "2026-11-01 09:30:00", "ignored")
         }
     }
 

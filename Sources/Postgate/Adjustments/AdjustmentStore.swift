@@ -226,7 +226,9 @@ public struct AdjustmentStore: Sendable {
         var unknown: [String] = []
         var duplicated: [String] = []
         for heading in headings.map({ $0.trimmingCharacters(in: .whitespaces) }) {
-            guard let column = AdjustmentColumn.allCases.first(where: { $0.rawValue.caseInsensitiveCompare(heading) == .orderedSame }) else {
+            // Earlier exports wrote the creation time's heading without its zone.
+            let known = heading.caseInsensitiveCompare("Created At") == .orderedSame ? AdjustmentColumn.createdAt.rawValue : heading
+            guard let column = AdjustmentColumn.allCases.first(where: { $0.rawValue.caseInsensitiveCompare(known) == .orderedSame }) else {
                 unknown.append(heading.isEmpty ? "(an empty heading)" : heading)
                 continue
             }

@@ -84,12 +84,31 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
             return
         }
         let field = [error.column, error.constraint].compactMap { $0 }.first { !$0.isEmpty }
+        // The project's own refusals say what to do; PostgreSQL's own messages are put in words
+        // that name what was refused instead of the server's internals.
+        let plain = error.sqlState.flatMap { Self.plainWords(forSQLState: $0, constraint: error.constraint) }
         self.init(
             kind: error.kind == .server ? Self.kind(forSQLState: error.sqlState) : .database,
             field: field,
-            message: error.message,
-            hint: error.hint.flatMap { $0.isEmpty ? nil : $0 },
+            message: plain?.message ?? error.message,
+            hint: plain?.hint ?? error.hint.flatMap { $0.isEmpty ? nil : $0 },
             sqlState: error.sqlState)
+    }
+
+    /// A sentence for PostgreSQL's own errors that reach a user through a path the api functions
+    /// do not check first (a race between two clients, a value past a column's limit).
+    static func plainWords(forSQLState state: String, constraint: String?) -> (message: String, hint: String)? {
+        let what = constraint.map { " (\($0.replacingOccurrences(of: "_", with: " ")))" } ?? ""
+        switch state {
+        case "23505": return ("that code is already in use\(what): someone may have saved it at the same moment", "Read it again, then change it with its version, or choose another code.")
+        case "23503": return ("it refers to something that does not exist, or no longer does\(what)", "Check the codes it names.")
+        case "23514", "23502": return ("a value is not allowed here\(what)", "Check the values given.")
+        case "22003": return ("a number is too large to be stored", "Give a smaller value.")
+        case "22001", "54000": return ("a value is too long to be stored", "Give a shorter value.")
+        case "22P02", "22007", "22008": return ("a value is not written in the form expected", "Check the values given: numbers with a point for decimals, dates as YYYY-MM-DD.")
+        case "40001", "40P01", "55P03": return ("the database was busy with the same rows and gave up", "Try again.")
+        default: return nil
+        }
     }
 }
 

@@ -1,0 +1,153 @@
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+/// Every option and argument of every command that uses the database, fed malformed values: no
+/// input ever reaches a crash, and no raw server message reaches the user.
+@Suite("Malformed values on the command line")
+struct MalformedArgumentsTests {
+    /// A valid invocation of each command on the demo company; each of its slots is then
+    /// replaced in turn by each malformed value. The commands are read from the CLI's own
+    /// description of itself, so a new command without a line here fails the test.
+    static let invocations: [String: [String]] = [
+        "migrate": ["--sql", "sql"],
+        "customers add": ["NEWC", "--name", "New", "--price-list", "DEMO-SALES", "--terms", "DEMO-NET30", "--credit-limit", "100"],
+        "customers update": ["DEMO-ACME", "--version", "1", "--name", "Acme", "--credit-limit", "100"],
+        "customers show": ["DEMO-ACME"],
+        "customers list": ["--search", "A", "--limit", "5", "--offset", "0"],
+        "customers hold": ["DEMO-ACME", "--block", "sales-invoice"],
+        "customers release": ["DEMO-HELD"],
+        "customers set-currency": ["DEMO-ACME", "EUR", "--rate", "1", "--on", "2026-11-01"],
+        "customers alerts": ["DEMO-ACME", "--document", "sales-invoice"],
+        "ref list": ["currencies"],
+        "ref currencies add": ["XTS", "--name", "Test", "--minor-units", "2"],
+        "ref rates add": ["USD", "EUR", "0.9", "--valid-from", "2026-01-01"],
+        "ref rates show": ["USD", "EUR", "--on", "2026-11-01"],
+        "ref price-lists add": ["PL2", "--name", "List", "--currency", "EUR"],
+        "ref payment-methods add": ["PM2", "--name", "Method"],
+        "ref accounts add": ["AC2", "--name", "Account", "--currency", "EUR", "--methods", "DEMO-CASH"],
+        "ref terms add": ["T2", "--name", "Terms", "--net-days", "10"],
+        "ref schedules add": ["S2", "--name", "Schedule", "--description", "monthly"],
+        "ref taxes add": ["TX2", "--name", "Tax", "--rate", "10"],
+        "ref tax-categories add": ["TC2", "--name", "Category", "--rates", "DEMO-VAT"],
+        "ref employees add": ["E2", "--name", "Employee"],
+        "products add": ["P2", "--name", "Product", "--unit", "pcs", "--tax", "DEMO-VAT", "--serials", "none"],
+        "products update": ["DEMO-CABLE", "--version", "1", "--name", "Cable"],
+        "products show": ["DEMO-CABLE"],
+        "products list": ["--search", "C", "--limit", "5"],
+        "products buildup": ["DEMO-KIT", "--component", "DEMO-CABLE=2"],
+        "products price": ["DEMO-SALES", "DEMO-CABLE", "9.50", "--valid-from", "2026-01-01"],
+        "products item-types add": ["IT2", "--name", "Type", "--warranty-months", "12", "--service-months", "6"],
+        "stock receive": ["--location", "DEMO-MAIN", "--line", "DEMO-CABLE:5", "--date", "2026-11-01", "--reference", "R", "--notes", "N"],
+        "stock transfer": ["--from", "DEMO-MAIN", "--to", "DEMO-MAIN", "--line", "DEMO-CABLE:1"],
+        "stock write-off": ["--location", "DEMO-MAIN", "--line", "DEMO-CABLE:1", "--reference", "R"],
+        "stock on-hand": ["--product", "DEMO-CABLE", "--location", "DEMO-MAIN"],
+        "stock locations add": ["L2", "--name", "Location"],
+        "serials find": ["TV", "--status", "in-stock"],
+        "serials history": ["TV55-001", "--product", "DEMO-TV55"],
+        "serials pick": ["DEMO-TV55", "--location", "DEMO-MAIN"],
+        "invoices draft": ["DEMO-ACME", "--date", "2026-11-01", "--reference", "R", "--location", "DEMO-MAIN", "--line", "DEMO-CABLE:1@2.50"],
+        "invoices add-line": ["1", "--line", "DEMO-CABLE:1", "--tax", "DEMO-VAT", "--location", "DEMO-MAIN"],
+        "invoices serials": ["1", "1", "TV55-001"],
+        "invoices remove-line": ["1", "1"],
+        "invoices delete": ["2"],
+        "invoices item": ["1", "--serial", "S", "--warranty-start", "2026-11-01", "--notes", "N"],
+        "invoices review": ["1", "--reviewer", "someone"],
+        "invoices show": ["1"],
+        "invoices list": ["--customer", "DEMO-ACME", "--from", "2026-01-01", "--to", "2026-12-31", "--min-total", "1", "--max-total", "1000"],
+        "post": ["--unposted", "--preview-only", "--customer", "DEMO-ACME", "--min-total", "1", "--max-total", "9"],
+        "post-and-pay": ["1", "--amount", "1", "--payment-method", "DEMO-CASH", "--account", "DEMO-TILL", "--reference", "R"],
+        "payments receive": ["DEMO-ACME", "10", "--date", "2026-11-01", "--currency", "EUR", "--reference", "R", "--invoice", "1=5"],
+        "pos sale": ["DEMO-SHOP", "--location", "DEMO-MAIN", "--line", "DEMO-CABLE:1", "--payment-method", "DEMO-CASH"],
+        "items add": ["DEMO-ACME", "DEMO-TV55", "--serial", "X1", "--warranty-start", "2026-11-01", "--notes", "N"],
+        "items list": ["DEMO-ACME"],
+        "adjustments add": ["DEMO-ACME", "-25.50", "--date", "2026-11-01", "--currency", "EUR", "--reason", "GENERAL", "--reference", "R"],
+        "adjustments import": ["/nonexistent.csv", "--encoding", "utf-8", "--date-order", "MDY"],
+        "adjustments export": ["--customer", "DEMO-ACME", "--from", "2026-01-01", "--min-amount", "-5", "--max-amount", "5", "--batch", "1"],
+        "adjustments template": [],
+        "adjustments reasons": ["R2", "--name", "Reason"],
+        "logins add": ["someone", "--role", "reporting"],
+        "logins list": [],
+        "logins remove": ["nobody_at_all"],
+    ]
+
+    /// Commands that run the embedded server, long measurements or the demo itself.
+    static let excluded: Set<String> = ["db start", "db stop", "db status", "db url", "db env", "demo", "bench client", "bench posting",
+                                        "bench adjustments", "help"]
+
+    static let values = ["", "=", "99999999999999999999999999", "-5", "1.123456789", "A\u{1B}[31mB\nC", "x\u{200B}y"]
+
+    /// What a raw server message, or a crash, looks like.
+    static let raw = ["SQLSTATE", "syntax error", "violates", "numeric field overflow", "out of range for type", "index row size",
+                      "invalid input syntax", "value too long", "duplicate key", "Fatal error", "Backtrac", "Program crashed"]
+
+    /// The leaf commands, as the command line describes itself.
+    static func commands() throws -> [String] {
+        let help = try Subprocess.run([CommandLineTests.executable, "--experimental-dump-help"])
+        struct Command: Decodable {
+            var commandName: String
+            var subcommands: [Command]?
+        }
+        struct Dump: Decodable { var command: Command }
+        let dump = try JSONDecoder().decode(Dump.self, from: Data(help.output.utf8))
+        func leaves(_ command: Command, _ path: [String]) -> [String] {
+            guard let subcommands = command.subcommands, !subcommands.isEmpty else { return [path.joined(separator: " ")] }
+            return subcommands.flatMap { leaves($0, path + [$0.commandName]) }
+        }
+        return leaves(dump.command, []).filter { !$0.isEmpty }
+    }
+
+    @Test("every command has a valid invocation to vary")
+    func everyCommandIsCovered() throws {
+        let missing = try Self.commands().filter { Self.invocations[$0] == nil && !Self.excluded.contains($0) }
+        #expect(missing.isEmpty, "commands without an invocation here: \(missing)")
+    }
+
+    @Test("no malformed value crashes a command or shows a raw server message", .timeLimit(.minutes(5)))
+    func malformedValues() async throws {
+        try await withTestDatabase { database in
+            let setup = try Subprocess.run([CommandLineTests.executable, "demo", "--database", database.config.conninfo])
+            #expect(setup.status == 0, "\(setup.error)")
+            var runs: [[String]] = []
+            for (command, base) in Self.invocations.sorted(by: { $0.key < $1.key }) {
+                let words = command.split(separator: " ").map(String.init)
+                // Each slot that holds a value: a positional, or the value after an option.
+                for index in base.indices where !base[index].hasPrefix("--") {
+                    for value in Self.values {
+                        var arguments = base
+                        arguments[index] = value
+                        runs.append(words + arguments)
+                    }
+                }
+            }
+            let conninfo = database.config.conninfo
+            let findings = try await withThrowingTaskGroup(of: String?.self) { group in
+                var results: [String] = []
+                var next = 0
+                func launch() {
+                    guard next < runs.count else { return }
+                    let arguments = runs[next]
+                    next += 1
+                    group.addTask {
+                        let result = try Subprocess.run([CommandLineTests.executable] + arguments + ["--database", conninfo])
+                        let text = result.output + result.error
+                        if result.status >= 128 { return "\(arguments): crashed with status \(result.status): \(text.prefix(300))" }
+                        if let pattern = Self.raw.first(where: { text.contains($0) }) {
+                            return "\(arguments): shows '\(pattern)': \(text.prefix(300))"
+                        }
+                        return nil
+                    }
+                }
+                for _ in 0..<6 { launch() }
+                while let finding = try await group.next() {
+                    if let finding { results.append(finding) }
+                    launch()
+                }
+                return results
+            }
+            #expect(runs.count > 500)
+            #expect(findings.isEmpty, "\(findings.count) of \(runs.count) runs:\n\(findings.prefix(40).joined(separator: "\n"))")
+        }
+    }
+}
