@@ -10,8 +10,11 @@ let package = Package(
         .library(name: "PostingPolicy", targets: ["PostingPolicy"]),
         .library(name: "Postgate", targets: ["Postgate"]),
     ],
+    // Exact versions: Package.resolved stays out of the repository.
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
     ],
     targets: [
         .systemLibrary(
@@ -19,9 +22,14 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
-        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        .target(
+            name: "Postgres",
+            dependencies: [
+                "CLibPQ", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
         .target(name: "PostingPolicy"),
-        .target(name: "Postgate", dependencies: ["Postgres", "PostingPolicy"]),
+        .target(name: "Postgate", dependencies: ["Postgres", "PostingPolicy", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "postgate",
             dependencies: [

@@ -28,7 +28,7 @@ public struct LocalCluster: Sendable {
     public var socketDirectory: String {
         let inside = root + "/socket"
         if inside.utf8.count + "/.s.PGSQL.65535".utf8.count < 100 { return inside }
-        return "/tmp/postgate-" + String(SHA256.hex(Array(root.utf8)).prefix(12))
+        return "/tmp/postgate-" + String(Checksum.sha256(Array(root.utf8)).prefix(12))
     }
 
     public enum Status: Sendable, Equatable {
@@ -41,12 +41,12 @@ public struct LocalCluster: Sendable {
 
     /// Creates the cluster if the data folder has none. Returns true when it created one.
     @discardableResult
-    public func initialize() throws(LocalClusterError) -> Bool {
+    public func initialize() async throws(LocalClusterError) -> Bool {
         if FileManager.default.fileExists(atPath: dataDirectory + "/PG_VERSION") { return false }
-        let binaries = try Self.serverBinaries()
+        let binaries = try await Self.serverBinaries()
         let account = try Self.serverAccount()
         try prepareFolders(for: account)
-        let result = try Self.run(binaries + "/initdb", [
+        let result = try await Self.run(binaries + "/initdb", [
             "--pgdata=" + dataDirectory, "--username=" + superuser, "--encoding=UTF8", "--locale=C",
             "--auth-local=trust", "--auth-host=scram-sha-256", "--no-instructions",
         ], as: account, in: root)
@@ -85,7 +85,7 @@ public struct LocalCluster: Sendable {
     /// (for example `fsync=off` for tests).
     /// A port given once is remembered in the cluster's folder, so a later start without one (a
     /// command that starts the server when it finds it stopped) listens on it again.
-    public func start(port: Int? = nil, settings: [String: String] = [:]) throws(LocalClusterError) {
+    public func start(port: Int? = nil, settings: [String: String] = [:]) async throws(LocalClusterError) {
         var options: [String] = []
         let given = port
         if let port = port ?? rememberedPort {
@@ -99,27 +99,33 @@ public struct LocalCluster: Sendable {
             }
             options += ["-c", "\(name)=\(value)"]
         }
-        try initialize()
+        try await initialize()
         if let given { try? String(given).write(toFile: portFile, atomically: true, encoding: .utf8) }
         if case .running = try status() { return }
-        let binaries = try Self.serverBinaries()
+        let binaries = try await Self.serverBinaries()
         let account = try Self.serverAccount()
         try prepareFolders(for: account)
         var arguments = ["start", "--pgdata=" + dataDirectory, "--log=" + logFile, "--wait", "--timeout=60", "--silent"]
         if !options.isEmpty { arguments.append("--options=" + options.joined(separator: " ")) }
-        let result = try Self.run(binaries + "/pg_ctl", arguments, as: account, in: root)
+        let result = try await Self.run(binaries + "/pg_ctl", arguments, as: account, in: root)
         guard result.status == 0 else {
             throw .commandFailed("pg_ctl start", result.output + "\n" + tail(of: logFile))
         }
     }
 
     /// Stops the server if it runs ("fast": open transactions are rolled back).
-    public func stop() throws(LocalClusterError) {
+    public func stop() async throws(LocalClusterError) {
         guard case .running = try status() else { return }
-        let result = try Self.run(try Self.serverBinaries() + "/pg_ctl", [
+        let result = try await Self.run(try await Self.serverBinaries() + "/pg_ctl", [
             "stop", "--pgdata=" + dataDirectory, "--mode=fast", "--wait", "--silent",
         ], as: try Self.serverAccount(), in: root)
         guard result.status == 0 else { throw .commandFailed("pg_ctl stop", result.output) }
+    }
+
+    /// Asks a running server to stop ("fast", as `stop` does) by signalling it, without waiting:
+    /// for exit handlers, which cannot wait for a program to run.
+    public func signalStop() {
+        if case .running(let pid, _)? = try? status() { kill(pid_t(pid), SIGINT) }
     }
 
     /// Whether the cluster exists and runs, read from its `postmaster.pid`.
@@ -226,9 +232,9 @@ public struct LocalCluster: Sendable {
 
     /// The folder holding `initdb`, `pg_ctl` and `postgres`: `pg_config --bindir`, else the
     /// newest `/usr/lib/postgresql/*/bin`.
-    public static func serverBinaries() throws(LocalClusterError) -> String {
+    public static func serverBinaries() async throws(LocalClusterError) -> String {
         var candidates: [String] = []
-        if let result = try? run("/usr/bin/env", ["pg_config", "--bindir"], as: Account(name: nil, uid: 0, gid: 0), in: nil),
+        if let result = try? await run("/usr/bin/env", ["pg_config", "--bindir"], as: Account(name: nil, uid: 0, gid: 0), in: nil),
            result.status == 0 {
             candidates.append(result.output.trimmingCharacters(in: .whitespacesAndNewlines))
         }
@@ -245,13 +251,13 @@ public struct LocalCluster: Sendable {
     struct CommandResult { var status: Int32; var output: String }
 
     /// Runs a program, as the server account when that is another user.
-    static func run(_ program: String, _ arguments: [String], as account: Account, in folder: String?) throws(LocalClusterError) -> CommandResult {
+    static func run(_ program: String, _ arguments: [String], as account: Account, in folder: String?) async throws(LocalClusterError) -> CommandResult {
         // `env -C` changes folder as the server account (the server complains when it starts in
         // a folder it cannot read, such as root's home).
         let inFolder = folder.map { ["/usr/bin/env", "-C", $0, program] } ?? [program]
         let command = (account.name.map { ["/usr/sbin/runuser", "-u", $0, "--"] + inFolder } ?? inFolder) + arguments
         do {
-            let result = try Subprocess.run(command, mergeOutput: true)
+            let result = try await Program.run(command, mergeOutput: true)
             return CommandResult(status: result.status, output: result.output)
         } catch {
             throw .commandFailed((program as NSString).lastPathComponent, error.description)

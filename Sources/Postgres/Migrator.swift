@@ -88,7 +88,7 @@ public struct Migrator: Sendable {
         guard let data = FileManager.default.contents(atPath: path), let sql = String(data: data, encoding: .utf8) else {
             throw .unreadable(path, "not readable as UTF-8 text")
         }
-        return Script(kind: kind, version: version, file: file, sql: sql, checksum: SHA256.hex(data))
+        return Script(kind: kind, version: version, file: file, sql: sql, checksum: Checksum.sha256(data))
     }
 
     // MARK: Running

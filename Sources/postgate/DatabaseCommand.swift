@@ -32,12 +32,12 @@ struct DatabaseCommand: AsyncParsableCommand {
 
         func run() async throws {
             let cluster = data.cluster
-            let created = try cluster.initialize()
+            let created = try await cluster.initialize()
             if created { print("Created a PostgreSQL cluster in \(cluster.dataDirectory)") }
             if case .running(let pid, _) = try cluster.status() {
                 print("The embedded server is already running (pid \(pid)).")
             } else {
-                try cluster.start(port: port)
+                try await cluster.start(port: port)
                 print("Started the embedded server; its socket is in \(cluster.socketDirectory).")
             }
             if try await cluster.createDatabase(DatabaseTarget.embeddedDatabase) {
@@ -59,7 +59,7 @@ struct DatabaseCommand: AsyncParsableCommand {
                 print("The embedded server in \(cluster.root) is not running.")
                 return
             }
-            try cluster.stop()
+            try await cluster.stop()
             print("Stopped the embedded server in \(cluster.root).")
         }
     }

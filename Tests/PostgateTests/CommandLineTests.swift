@@ -20,13 +20,13 @@ struct CommandLineTests {
 
     /// Runs postgate with the environment cleared of any server settings, so the embedded
     /// server is what it finds.
-    func postgate(_ arguments: String..., input: String? = nil) throws -> Subprocess.Result {
+    func postgate(_ arguments: String..., input: String? = nil) async throws -> Program.Result {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             throw NotBuilt(path: Self.executable)
         }
         var environment = ProcessInfo.processInfo.environment
         for name in ["DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"] { environment[name] = nil }
-        return try Subprocess.run([Self.executable] + arguments, input: input, environment: environment)
+        return try await Program.run([Self.executable] + arguments, input: input, environment: environment)
     }
 
     struct NotBuilt: Error, CustomStringConvertible {
@@ -40,25 +40,25 @@ struct CommandLineTests {
         try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let data = parent + "/pg"
         defer {
-            _ = try? postgate("db", "stop", "--data", data)
+            LocalCluster(root: data).signalStop()
             try? FileManager.default.removeItem(atPath: parent)
         }
 
-        let start = try postgate("db", "start", "--data", data)
+        let start = try await postgate("db", "start", "--data", data)
         #expect(start.status == 0, "\(start.error)")
         #expect(start.output.contains("Started the embedded server"))
         #expect(start.output.contains("postgate migrate"))
 
-        let url = try postgate("db", "url", "--data", data)
+        let url = try await postgate("db", "url", "--data", data)
         #expect(url.status == 0)
         let lines = url.output.split(separator: "\n")
         #expect(lines.count == 1)
         let conninfo = String(lines.first ?? "")
 
-        let migrate = try postgate("migrate", "--data", data)
+        let migrate = try await postgate("migrate", "--data", data)
         #expect(migrate.status == 0, "\(migrate.error)")
         #expect(migrate.output.contains("Applied V0001__schemas_and_roles.sql"))
-        let again = try postgate("migrate", "--data", data)
+        let again = try await postgate("migrate", "--data", data)
         #expect(again.output.contains("up to date"))
 
         let admin = try await PostgresConnection.connect(ConnectionConfig(conninfo: conninfo))
@@ -66,14 +66,14 @@ struct CommandLineTests {
         #expect(schemas == "api,ar,report")
         await admin.close()
 
-        let add = try postgate("logins", "add", "alice", "--role", "reporting", "--data", data)
+        let add = try await postgate("logins", "add", "alice", "--role", "reporting", "--data", data)
         #expect(add.status == 0, "\(add.error)")
-        let duplicate = try postgate("logins", "add", "alice", "--role", "client", "--data", data)
+        let duplicate = try await postgate("logins", "add", "alice", "--role", "client", "--data", data)
         #expect(duplicate.status != 0)
         #expect(duplicate.error.contains("already exists"))
-        let withPassword = try postgate("logins", "add", "app", "--role", "client", "--password-stdin", "--data", data, input: "correct horse\n")
+        let withPassword = try await postgate("logins", "add", "app", "--role", "client", "--password-stdin", "--data", data, input: "correct horse\n")
         #expect(withPassword.status == 0, "\(withPassword.error)")
-        let list = try postgate("logins", "list", "--data", data)
+        let list = try await postgate("logins", "list", "--data", data)
         #expect(list.output.contains("alice  reporting   no"))
         #expect(list.output.contains("app    client      yes"))
 
@@ -89,20 +89,20 @@ struct CommandLineTests {
         #expect(noTables?.sqlState == "42501")
         await alice.close()
 
-        let remove = try postgate("logins", "remove", "alice", "--data", data)
+        let remove = try await postgate("logins", "remove", "alice", "--data", data)
         #expect(remove.status == 0)
-        let refuse = try postgate("logins", "remove", "postgres", "--data", data)
+        let refuse = try await postgate("logins", "remove", "postgres", "--data", data)
         #expect(refuse.status != 0)
         #expect(refuse.error.contains("not a Postgate login"))
 
-        let status = try postgate("db", "status", "--data", data)
+        let status = try await postgate("db", "status", "--data", data)
         let latest = try Migrator(directory: SQLFiles.locate()).scripts().versioned.last?.version
         #expect(status.output.contains("schema version \(latest ?? 0),"))
         #expect(status.output.contains("up to date"))
 
-        let stop = try postgate("db", "stop", "--data", data)
+        let stop = try await postgate("db", "stop", "--data", data)
         #expect(stop.status == 0)
-        let stopped = try postgate("db", "status", "--data", data)
+        let stopped = try await postgate("db", "status", "--data", data)
         #expect(stopped.output.contains("is stopped"))
     }
 
@@ -113,10 +113,10 @@ struct CommandLineTests {
         (["db", "start", "--port", "70000"], "--port"),
         (["no-such-command"], "no-such-command"),
     ])
-    func badArguments(_ arguments: [String], _ mention: String) throws {
+    func badArguments(_ arguments: [String], _ mention: String) async throws {
         let folder = NSTemporaryDirectory() + "postgate-unused-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let result = try Subprocess.run([Self.executable] + arguments + (arguments.count > 1 ? ["--data", folder] : []))
+        let result = try await Program.run([Self.executable] + arguments + (arguments.count > 1 ? ["--data", folder] : []))
         #expect(result.status != 0)
         #expect(result.error.contains(mention), "stderr was: \(result.error)")
         // Nothing was created for a refused command.
@@ -124,8 +124,8 @@ struct CommandLineTests {
     }
 
     @Test("--help lists every command")
-    func helpListsCommands() throws {
-        let help = try Subprocess.run([Self.executable, "--help"])
+    func helpListsCommands() async throws {
+        let help = try await Program.run([Self.executable, "--help"])
         for command in ["db", "migrate", "logins"] {
             #expect(help.output.contains("  \(command) "), "missing \(command)")
         }
@@ -137,7 +137,7 @@ struct BenchCommandTests {
     @Test("bench reports every case with its median and its ratio to the baseline")
     func benchReportsEveryCase() async throws {
         try await withTestDatabase(migrated: false) { database in
-            let result = try Subprocess.run([
+            let result = try await Program.run([
                 CommandLineTests.executable, "bench", "--database", database.config.conninfo,
                 "--statements", "50", "--copy-rows", "500", "--runs", "1",
             ])

@@ -7,8 +7,8 @@ import TestSupport
 /// The source article's customers, set up from the command line alone and read back with SQL.
 @Suite("postgate customers and postgate ref")
 struct CustomersCommandTests {
-    func run(_ database: TestDatabase, _ arguments: [String]) throws -> Subprocess.Result {
-        try Subprocess.run([CommandLineTests.executable] + arguments + ["--database", database.config.conninfo])
+    func run(_ database: TestDatabase, _ arguments: [String]) async throws -> Program.Result {
+        try await Program.run([CommandLineTests.executable] + arguments + ["--database", database.config.conninfo])
     }
 
     @Test("a user sets up customers from the CLI and reads their balances and alerts")
@@ -37,19 +37,19 @@ struct CustomersCommandTests {
                 ["customers", "update", "SHOP", "--version", "1", "--credit-limit", "250.50"],
             ]
             for arguments in setup {
-                let result = try run(database, arguments)
+                let result = try await run(database, arguments)
                 #expect(result.status == 0, "\(arguments.joined(separator: " ")): \(result.error)")
             }
 
-            let list = try run(database, ["customers", "list"])
+            let list = try await run(database, ["customers", "list"])
             #expect(list.output.contains("ACME  Acme Ltd"))
             #expect(list.output.contains("CASHONLY (cash)"))
-            let json = try run(database, ["customers", "show", "ACME", "--json"])
+            let json = try await run(database, ["customers", "show", "ACME", "--json"])
             let shown = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
             let customer = shown?["customer"] as? [String: Any]
             #expect(customer?["on_hold"] as? Bool == true)
             #expect((shown?["alerts"] as? [[String: Any]])?.first?["alert"] as? String == "on_hold")
-            let alerts = try run(database, ["customers", "alerts", "ACME", "--document", "payment-in"])
+            let alerts = try await run(database, ["customers", "alerts", "ACME", "--document", "payment-in"])
             #expect(alerts.output.contains("No alerts"))
 
             // psql users read the same facts from the report views.
@@ -68,17 +68,17 @@ struct CustomersCommandTests {
     @Test("refusals from the CLI name the field and what to do, and change nothing")
     func refusals() async throws {
         try await withTestDatabase { database in
-            _ = try run(database, ["ref", "currencies", "add", "EUR", "--name", "Euro"])
-            let missing = try run(database, ["customers", "add", "X", "--name", "X", "--price-list", "NOPE", "--terms", "NET30"])
+            _ = try await run(database, ["ref", "currencies", "add", "EUR", "--name", "Euro"])
+            let missing = try await run(database, ["customers", "add", "X", "--name", "X", "--price-list", "NOPE", "--terms", "NET30"])
             #expect(missing.status != 0)
             #expect(missing.error.contains("price_list: there is no price list with code 'NOPE'"))
             #expect(missing.error.contains("postgate ref price-lists add"))
-            let badCurrency = try run(database, ["ref", "currencies", "add", "EURO", "--name", "x"])
+            let badCurrency = try await run(database, ["ref", "currencies", "add", "EURO", "--name", "x"])
             #expect(badCurrency.error.contains("three-letter ISO 4217"))
-            let badNumber = try run(database, ["customers", "add", "X", "--name", "X", "--price-list", "P", "--terms", "T", "--credit-limit", "1,000"])
+            let badNumber = try await run(database, ["customers", "add", "X", "--name", "X", "--price-list", "P", "--terms", "T", "--credit-limit", "1,000"])
             #expect(badNumber.status != 0)
             #expect(badNumber.error.contains("--credit-limit"))
-            let unknownClear = try run(database, ["customers", "update", "X", "--version", "1", "--clear", "name"])
+            let unknownClear = try await run(database, ["customers", "update", "X", "--version", "1", "--clear", "name"])
             #expect(unknownClear.error.contains("can be cleared"))
             let connection = try await database.connect()
             let count = try await connection.query("SELECT count(*) AS n FROM report.customers")[0].decode("n", as: Int.self)

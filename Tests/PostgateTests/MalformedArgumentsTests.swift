@@ -83,8 +83,8 @@ struct MalformedArgumentsTests {
                       "invalid input syntax", "value too long", "duplicate key", "Fatal error", "Backtrac", "Program crashed"]
 
     /// The leaf commands, as the command line describes itself.
-    static func commands() throws -> [String] {
-        let help = try Subprocess.run([CommandLineTests.executable, "--experimental-dump-help"])
+    static func commands() async throws -> [String] {
+        let help = try await Program.run([CommandLineTests.executable, "--experimental-dump-help"])
         struct Command: Decodable {
             var commandName: String
             var subcommands: [Command]?
@@ -99,15 +99,15 @@ struct MalformedArgumentsTests {
     }
 
     @Test("every command has a valid invocation to vary")
-    func everyCommandIsCovered() throws {
-        let missing = try Self.commands().filter { Self.invocations[$0] == nil && !Self.excluded.contains($0) }
+    func everyCommandIsCovered() async throws {
+        let missing = try await Self.commands().filter { Self.invocations[$0] == nil && !Self.excluded.contains($0) }
         #expect(missing.isEmpty, "commands without an invocation here: \(missing)")
     }
 
     @Test("no malformed value crashes a command or shows a raw server message", .timeLimit(.minutes(5)))
     func malformedValues() async throws {
         try await withTestDatabase { database in
-            let setup = try Subprocess.run([CommandLineTests.executable, "demo", "--database", database.config.conninfo])
+            let setup = try await Program.run([CommandLineTests.executable, "demo", "--database", database.config.conninfo])
             #expect(setup.status == 0, "\(setup.error)")
             var runs: [[String]] = []
             for (command, base) in Self.invocations.sorted(by: { $0.key < $1.key }) {
@@ -130,7 +130,7 @@ struct MalformedArgumentsTests {
                     let arguments = runs[next]
                     next += 1
                     group.addTask {
-                        let result = try Subprocess.run([CommandLineTests.executable] + arguments + ["--database", conninfo])
+                        let result = try await Program.run([CommandLineTests.executable] + arguments + ["--database", conninfo])
                         let text = result.output + result.error
                         if result.status >= 128 { return "\(arguments): crashed with status \(result.status): \(text.prefix(300))" }
                         if let pattern = Self.raw.first(where: { text.contains($0) }) {

@@ -140,15 +140,15 @@ struct SpreadsheetFilesTests {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: folder) }
             let path = try write(folder, "excel.csv", windows1252([Self.heading, "ACME,11/1/2026,-125.50,,Crédit — remise", ""].joined(separator: "\r\n")))
-            func importing(_ options: [String]) throws -> Subprocess.Result {
-                try Subprocess.run([CommandLineTests.executable, "adjustments", "import", path] + options + ["--database", database.config.conninfo])
+            func importing(_ options: [String]) async throws -> Program.Result {
+                try await Program.run([CommandLineTests.executable, "adjustments", "import", path] + options + ["--database", database.config.conninfo])
             }
-            let refused = try importing([])
+            let refused = try await importing([])
             #expect(refused.status == 1)
             #expect(refused.output.contains("read as Windows-1252"))
             #expect(refused.output.contains("row 2, Adjustment Date '11/1/2026'"))
             #expect(refused.output.contains("pass --date-order MDY (month first) or --date-order DMY (day first)"))
-            let done = try importing(["--date-order", "mdy"])
+            let done = try await importing(["--date-order", "mdy"])
             #expect(done.status == 0, "\(done.error)")
             #expect(done.output.contains("Imported 1 adjustments"))
             let note = try await connection.query("SELECT notes, adjustment_date::text AS d FROM report.adjustments")[0]

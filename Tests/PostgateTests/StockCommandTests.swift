@@ -7,8 +7,8 @@ import TestSupport
 /// The serial tracking article's flows, from the command line alone; psql reads the result.
 @Suite("postgate products, stock and serials")
 struct StockCommandTests {
-    func run(_ database: TestDatabase, _ arguments: [String]) throws -> Subprocess.Result {
-        try Subprocess.run([CommandLineTests.executable] + arguments + ["--database", database.config.conninfo])
+    func run(_ database: TestDatabase, _ arguments: [String]) async throws -> Program.Result {
+        try await Program.run([CommandLineTests.executable] + arguments + ["--database", database.config.conninfo])
     }
 
     @Test("configure, receive, transfer, write off, correct a serial and find its history from the CLI")
@@ -32,19 +32,19 @@ struct StockCommandTests {
                 (["stock", "write-off", "--location", "VAN", "--line", "CARPET:1:ROLL-A=1"], false), // none at VAN
             ]
             for (arguments, succeeds) in steps {
-                let result = try run(database, arguments)
+                let result = try await run(database, arguments)
                 #expect((result.status == 0) == succeeds, "\(arguments.joined(separator: " ")): \(result.output) \(result.error)")
             }
-            let onHand = try run(database, ["stock", "on-hand"])
+            let onHand = try await run(database, ["stock", "on-hand"])
             #expect(onHand.output.contains("CARPET   Carpet roll  MAIN      100"))
-            let found = try run(database, ["serials", "find", "SN-1"])
+            let found = try await run(database, ["serials", "find", "SN-1"])
             #expect(found.output.contains("SN-1    TV55     written off"))
             #expect(found.output.contains("SN-10   TV55     in stock"))
-            let history = try run(database, ["serials", "history", "SN-2"])
+            let history = try await run(database, ["serials", "history", "SN-2"])
             #expect(history.output.contains("receipt"))
             #expect(history.output.contains("PO-1"))
             #expect(history.output.contains("VAN"))
-            let refused = try run(database, ["stock", "write-off", "--location", "VAN", "--line", "CARPET:1:ROLL-A=1"])
+            let refused = try await run(database, ["stock", "write-off", "--location", "VAN", "--line", "CARPET:1:ROLL-A=1"])
             #expect(refused.error.contains("0 on hand at VAN"))
 
             let connection = try await database.connect()
@@ -62,7 +62,7 @@ struct StockCommandTests {
     @Test("a malformed --line is refused before anything is sent", arguments: ["TV55", "TV55:two", "CARPET:5:R1=x", "CARPET:5:R1@31-12-2027"])
     func malformedLines(_ bad: String) async throws {
         try await withTestDatabase { database in
-            let result = try run(database, ["stock", "receive", "--location", "MAIN", "--line", bad])
+            let result = try await run(database, ["stock", "receive", "--location", "MAIN", "--line", bad])
             #expect(result.status != 0)
             #expect(result.error.contains("--line"))
         }

@@ -11,8 +11,8 @@ struct LocalClusterTests {
         defer { try? FileManager.default.removeItem(atPath: parent) }
         let cluster = LocalCluster(root: parent + "/nested/data")
         #expect(try cluster.status() == .notInitialized)
-        try cluster.start(settings: ["fsync": "off"])
-        defer { try? cluster.stop() }
+        try await cluster.start(settings: ["fsync": "off"])
+        defer { cluster.signalStop() }
         guard case .running(let pid, let port) = try cluster.status() else { Issue.record("the server should run"); return }
         #expect(pid > 0)
         #expect(port == 5432)
@@ -23,10 +23,10 @@ struct LocalClusterTests {
         #expect(try settings.decode("listen", as: String.self) == "")
         #expect(try settings.decode("db", as: String.self) == "postgate")
         await connection.close()
-        try cluster.stop()
+        try await cluster.stop()
         #expect(try cluster.status() == .stopped)
         // Starting again reuses the cluster.
-        #expect(try cluster.initialize() == false)
+        #expect(try await cluster.initialize() == false)
     }
 
     @Test("a port given once is kept when the server is started again without one")
@@ -35,20 +35,20 @@ struct LocalClusterTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let cluster = LocalCluster(root: root)
         let port = 20_000 + Int(getpid() % 20_000)
-        try cluster.start(port: port, settings: ["fsync": "off"])
-        defer { try? cluster.stop() }
-        try cluster.stop()
-        try cluster.start(settings: ["fsync": "off"])
+        try await cluster.start(port: port, settings: ["fsync": "off"])
+        defer { cluster.signalStop() }
+        try await cluster.stop()
+        try await cluster.start(settings: ["fsync": "off"])
         guard case .running(_, let running) = try cluster.status() else { Issue.record("the server should run"); return }
         #expect(running == port)
         #expect(cluster.rememberedPort == port)
     }
 
     @Test("unsafe server settings are refused")
-    func settingsAreChecked() throws {
+    func settingsAreChecked() async throws {
         let cluster = LocalCluster(root: NSTemporaryDirectory() + "postgate-unused-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(atPath: cluster.root) }
-        #expect(throws: LocalClusterError.self) { try cluster.start(settings: ["fsync": "off; rm -rf /"]) }
+        await #expect(throws: LocalClusterError.self) { try await cluster.start(settings: ["fsync": "off; rm -rf /"]) }
     }
 
     @Test("a long data path gets a short private socket folder")

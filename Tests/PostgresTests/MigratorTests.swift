@@ -47,7 +47,7 @@ struct MigratorTests {
             let history = try await connection.query("SELECT script, checksum, duration_ms FROM migrations.history ORDER BY id")
             #expect(history.count == 4)
             let recorded = try history[0].decode("checksum", as: String.self)
-            let fileChecksum = SHA256.hex(Array(try Data(contentsOf: URL(fileURLWithPath: scratch.path + "/migrations/V0001__ledger.sql"))))
+            let fileChecksum = Checksum.sha256(Array(try Data(contentsOf: URL(fileURLWithPath: scratch.path + "/migrations/V0001__ledger.sql"))))
             #expect(recorded == fileChecksum)
             // The server's own SHA-256 agrees with ours.
             let serverChecksum = try await connection.query("SELECT encode(sha256(convert_to(\("CREATE TABLE ledger (id int PRIMARY KEY, amount numeric NOT NULL);"), 'UTF8')), 'hex') AS h")[0].decode("h", as: String.self)
@@ -169,8 +169,8 @@ struct MigratorTests {
 
     @Test("SHA-256 matches the standard test vectors")
     func sha256Vectors() {
-        #expect(SHA256.hex(Array("".utf8)) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(Checksum.sha256(Array("".utf8)) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(Checksum.sha256(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(Checksum.sha256(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 }

@@ -40,13 +40,19 @@ public actor TestServer {
         } else {
             let folder = NSTemporaryDirectory() + "postgate-test-\(getpid())"
             let cluster = LocalCluster(root: folder)
-            try cluster.start(settings: [
+            try await cluster.start(settings: [
                 "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "500",
             ])
             clusterToStop = cluster
             atexit {
+                // An exit handler cannot wait for pg_ctl: the server is signalled to stop, and
+                // waited for briefly before its folder is removed.
                 if let cluster = clusterToStop {
-                    try? cluster.stop()
+                    cluster.signalStop()
+                    for _ in 0..<100 {
+                        guard case .running? = try? cluster.status() else { break }
+                        usleep(50_000)
+                    }
                     try? FileManager.default.removeItem(atPath: cluster.root)
                 }
             }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Postgres
 
@@ -38,14 +39,14 @@ struct FileScan: Sendable {
     init(path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw ImportRefused(reason: "cannot read \(path)") }
         defer { try? handle.close() }
-        var hasher = SHA256()
+        var hasher = Crypto.SHA256()
         var validator = Scanner()
         while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
-            hasher.update(data)
+            hasher.update(data: data)
             data.withUnsafeBytes { validator.consume($0) }
         }
         validator.finish()
-        checksum = hasher.finalize()
+        checksum = Checksum.hex(hasher.finalize())
         firstRowNotUTF8 = validator.firstRowNotUTF8
         firstRowNotWindows1252 = validator.firstRowNotWindows1252
     }

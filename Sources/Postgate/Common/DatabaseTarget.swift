@@ -35,7 +35,7 @@ public enum DatabaseTarget: Sendable {
             let status = try cluster.status()
             if status == .notInitialized { log("creating the embedded PostgreSQL server in \(cluster.root)") }
             if case .running = status {} else {
-                try cluster.start()
+                try await cluster.start()
                 log("started the embedded PostgreSQL server (socket in \(cluster.socketDirectory))")
             }
             if try await cluster.createDatabase(database) { log("created database \(database)") }
