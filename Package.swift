@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "postgate", targets: ["postgate"]),
         .library(name: "Postgres", targets: ["Postgres"]),
+        .library(name: "PostgresServer", targets: ["PostgresServer"]),
         .library(name: "PostingPolicy", targets: ["PostingPolicy"]),
         .library(name: "Postgate", targets: ["Postgate"]),
     ],
@@ -22,26 +23,35 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // The libpq client: connections, queries and coding, COPY, pipeline, pool.
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        // A private PostgreSQL server for development and tests, and the migration runner.
         .target(
-            name: "Postgres",
+            name: "PostgresServer",
             dependencies: [
-                "CLibPQ", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Subprocess", package: "swift-subprocess"),
+                "Postgres", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
         .target(name: "PostingPolicy"),
-        .target(name: "Postgate", dependencies: ["Postgres", "PostingPolicy", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "Postgate",
+            dependencies: ["Postgres", "PostgresServer", "PostingPolicy", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(name: "PostgateBench", dependencies: ["Postgate", "Postgres", "PostgresServer", "PostingPolicy"]),
         .executableTarget(
             name: "postgate",
             dependencies: [
                 "Postgate",
+                "PostgateBench",
                 "Postgres",
+                "PostgresServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/Support"),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: ["Postgres", "PostgresServer"], path: "Tests/Support"),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "PostgresServer", "PostgateBench", "TestSupport"]),
         .testTarget(name: "PostingPolicyTests", dependencies: ["PostingPolicy"]),
-        .testTarget(name: "PostgateTests", dependencies: ["Postgate", "Postgres", "TestSupport"]),
+        .testTarget(name: "PostgateTests", dependencies: ["Postgate", "PostgateBench", "Postgres", "PostgresServer", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

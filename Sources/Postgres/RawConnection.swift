@@ -19,9 +19,6 @@ final class RawConnection: @unchecked Sendable {
 
     static func connect(_ config: ConnectionConfig) throws(PostgresError) -> RawConnection {
         var parameters = config.parameters
-        if !parameters.contains(where: { $0.0 == "application_name" }) {
-            parameters.insert(("fallback_application_name", "postgate"), at: 0)
-        }
         parameters.append(("client_encoding", "UTF8"))
         let keywords = parameters.map { strdup($0.0) } + [nil]
         let values = parameters.map { strdup($0.1) } + [nil]

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Postgate
 import Postgres
+import PostgateBench
+import PostgresServer
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Postgate
 import Postgres
+import PostgresServer
 
 struct DatabaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Postgate
 import Postgres
+import PostgresServer
 
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,6 +4,7 @@ import Postgres
 import PostingPolicy
 import Testing
 import TestSupport
+import PostgateBench
 
 /// Connects as a new login of one of Postgate's groups (as other applications and the service
 /// really connect), and drops the login afterwards.

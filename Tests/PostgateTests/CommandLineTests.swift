@@ -3,6 +3,7 @@ import Postgate
 import Postgres
 import Testing
 import TestSupport
+import PostgresServer
 
 /// Drives the built `postgate` executable the way a person would, against its own embedded
 /// server in a fresh root-owned temporary folder.

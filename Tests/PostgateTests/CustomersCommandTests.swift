@@ -3,6 +3,7 @@ import Postgate
 import Postgres
 import Testing
 import TestSupport
+import PostgresServer
 
 /// The source article's customers, set up from the command line alone and read back with SQL.
 @Suite("postgate customers and postgate ref")

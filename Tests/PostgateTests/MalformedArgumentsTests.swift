@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import Testing
 import TestSupport
+import PostgresServer
 
 /// Every option and argument of every command that uses the database, fed malformed values: no
 /// input ever reaches a crash, and no raw server message reaches the user.

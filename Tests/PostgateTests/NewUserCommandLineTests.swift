@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import Testing
 import TestSupport
+import PostgresServer
 
 /// The command line as a new user meets it, run as a process: exit status and text.
 @Suite("The command line as a new user meets it")

@@ -3,6 +3,7 @@ import Postgate
 import Postgres
 import Testing
 import TestSupport
+import PostgresServer
 
 @Suite("postgate invoices, post, post-and-pay, payments, pos, demo")
 struct PostCommandTests {

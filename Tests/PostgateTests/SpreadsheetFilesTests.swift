@@ -3,6 +3,7 @@ import Postgate
 import Postgres
 import Testing
 import TestSupport
+import PostgresServer
 
 /// Text as a Western spreadsheet saves it: Windows-1252 (the characters these files use).
 func windows1252(_ text: String) -> [UInt8] {

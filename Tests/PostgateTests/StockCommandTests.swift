@@ -3,6 +3,7 @@ import Postgate
 import Postgres
 import Testing
 import TestSupport
+import PostgresServer
 
 /// The serial tracking article's flows, from the command line alone; psql reads the result.
 @Suite("postgate products, stock and serials")

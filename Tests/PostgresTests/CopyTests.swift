@@ -3,6 +3,7 @@ import Postgres
 import Synchronization
 import Testing
 import TestSupport
+import PostgateBench
 
 @Suite("COPY")
 struct CopyTests {

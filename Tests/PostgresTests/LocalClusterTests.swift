@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import Testing
+import PostgresServer
 
 @Suite("Embedded server")
 struct LocalClusterTests {

@@ -2,6 +2,7 @@ import Foundation
 @testable import Postgres
 import Testing
 import TestSupport
+import PostgresServer
 
 @Suite("Migrator")
 struct MigratorTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import PostgresServer
 
 /// The PostgreSQL server of one test run: the one `DATABASE_URL` or the `PG*` variables name,
 /// else an embedded cluster started once in a temporary folder and stopped when the run ends.

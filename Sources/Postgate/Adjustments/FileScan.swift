@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Postgres
+import PostgresServer
 
 /// The text encodings a spreadsheet's CSV file comes in.
 public enum FileEncoding: String, Sendable, CaseIterable, Codable {

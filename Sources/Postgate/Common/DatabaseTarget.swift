@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import PostgresServer
 
 /// Which database a command works on, found the same way by every command:
 /// `--database URL`, else `DATABASE_URL`, else libpq's `PG*` variables, else the embedded
@@ -27,7 +28,12 @@ public enum DatabaseTarget: Sendable {
 
     /// Makes the database reachable (starting the embedded server and creating its database
     /// when needed) and returns how to connect.
+    /// Sessions name themselves "postgate" in pg_stat_activity unless the caller names them.
     public func prepare(log: (String) -> Void = { _ in }) async throws -> ConnectionConfig {
+        try await reachable(log: log).with("fallback_application_name", "postgate")
+    }
+
+    private func reachable(log: (String) -> Void) async throws -> ConnectionConfig {
         switch self {
         case .configured(let config, _):
             return config

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// A private PostgreSQL server for one project folder or one test run: `initdb` into a data
 /// folder, `pg_ctl` to start and stop it, reachable on a Unix socket in a private folder (TCP

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Postgate
 
 /// Importing adjustments at scale against the floor of the same work, measured side by side in
 /// one run on one file: the floor stages the file with COPY and makes the import's own inserts
@@ -62,7 +63,7 @@ public struct AdjustmentBenchmark: Sendable {
         let bytes = try writeFile(path)
 
         progress("raw COPY")
-        let raw = try await Self.seconds {
+        let raw = try await seconds {
             try await pool.withConnection { connection in
                 try await connection.execute(unsafeSQL: """
                     CREATE TEMPORARY TABLE raw_adjustments (customer_code text, adjustment_date text, amount text, reason text, reference text, notes text)
@@ -74,7 +75,7 @@ public struct AdjustmentBenchmark: Sendable {
         progress("floor")
         let floor = try await pool.withConnection { connection in
             // Rolled back, so that the import then starts from the same empty tables.
-            let seconds = try await Self.seconds {
+            let elapsed = try await seconds {
                 try await connection.execute(unsafeSQL: "BEGIN")
                 let id = try await connection.query("SELECT api.begin_adjustment_import()")[0].decode(0, as: Int64.self)
                 try await connection.copyIn(
@@ -83,14 +84,14 @@ public struct AdjustmentBenchmark: Sendable {
                 try await connection.query(Self.floorSQL(id))
             }
             try await connection.execute(unsafeSQL: "ROLLBACK")
-            return seconds
+            return elapsed
         }
         try await pool.withConnection { try await $0.execute(unsafeSQL: "VACUUM ar.adjustments, ar.ledger_entries, ar.adjustment_batches") }
         progress("import")
-        let imported = try await Self.seconds {
+        let imported = try await seconds {
             let result = try await AdjustmentStore(pool: pool).importFile(path)
             guard result.rows == rows, result.imported else {
-                throw ImportRefused(reason: "the generated file should import whole, but: \(result.problems.prefix(3))")
+                throw BenchmarkFailure("the generated file should import whole, but: \(result.problems.prefix(3))")
             }
         }
         return Figures(rows: rows, fileBytes: bytes, rawCopy: raw, floor: floor, importFile: imported, peakMemory: Self.peakResidentMemory())
@@ -132,7 +133,7 @@ public struct AdjustmentBenchmark: Sendable {
 
     private func writeFile(_ path: String) throws -> Int {
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw ImportRefused(reason: "cannot write \(path)")
+            throw BenchmarkFailure("cannot write \(path)")
         }
         defer { try? handle.close() }
         var buffer = "Customer Code,Adjustment Date,Amount,Reason,Reference,Notes\n"
@@ -153,10 +154,4 @@ public struct AdjustmentBenchmark: Sendable {
         return written + data.count
     }
 
-    static func seconds(_ body: () async throws -> Void) async throws -> Double {
-        let start = ContinuousClock.now
-        try await body()
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
 }

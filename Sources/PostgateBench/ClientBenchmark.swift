@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Postgate
 
 /// Measured figures: each case is run several times and reported by its median, with its speed
 /// as a ratio to the baseline case measured in the same run (these machines are noisy; ratios
@@ -73,9 +74,6 @@ public struct ClientBenchmark: Sendable {
     /// Times `body` from an empty table.
     private func timed(_ connection: PostgresConnection, _ body: () async throws -> Void) async throws -> Double {
         try await connection.execute(unsafeSQL: "TRUNCATE bench_line")
-        let start = ContinuousClock.now
-        try await body()
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return try await seconds(body)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// Applies versioned and repeatable SQL files, Flyway-style.
 ///
@@ -21,7 +22,7 @@ public struct Migrator: Sendable {
     public let lockTimeout: Duration
 
     /// Advisory lock key shared by every migrator ("pgmigrat" in ASCII).
-    static let lockKey: Int64 = 0x7067_6D69_6772_6174
+    public static let lockKey: Int64 = 0x7067_6D69_6772_6174
 
     public init(directory: String, historySchema: String = "migrations", lockTimeout: Duration = .seconds(30)) {
         precondition(historySchema.allSatisfy { $0.isLetter || $0 == "_" } && !historySchema.isEmpty,
