@@ -66,7 +66,7 @@ final class RawConnection: @unchecked Sendable {
         handle = nil
     }
 
-    private func live() throws(PostgresError) -> OpaquePointer {
+    func live() throws(PostgresError) -> OpaquePointer {
         guard let handle else { throw PostgresError(kind: .connectionLost, message: "the connection is closed") }
         return handle
     }
@@ -124,7 +124,7 @@ final class RawConnection: @unchecked Sendable {
     }
 
     /// Turns a libpq result into a `PostgresResult`, or the error it carries.
-    private func check(_ result: OpaquePointer?) throws(PostgresError) -> PostgresResult {
+    func check(_ result: OpaquePointer?) throws(PostgresError) -> PostgresResult {
         guard let result else { throw failure(prefix: nil) }
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY, PGRES_SINGLE_TUPLE:
@@ -141,13 +141,13 @@ final class RawConnection: @unchecked Sendable {
         }
     }
 
-    private func failure(prefix: String?) -> PostgresError {
+    func failure(prefix: String?) -> PostgresError {
         let lost = handle.map { PQstatus($0) != CONNECTION_OK } ?? true
         return .connection(handle, kind: lost ? .connectionLost : .server, prefix: prefix)
     }
 
     /// Lays the binds out as the C arrays libpq takes, valid only inside `body`.
-    private func withBinds<R>(_ binds: [PostgresBind], _ body: (UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+    func withBinds<R>(_ binds: [PostgresBind], _ body: (UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
         if binds.isEmpty { return body(nil, nil) }
         let types = binds.map { Oid($0.type.rawValue) }
         let values: [UnsafeMutablePointer<CChar>?] = binds.map { bind in bind.text.map { strdup($0) } ?? nil }
@@ -161,158 +161,6 @@ final class RawConnection: @unchecked Sendable {
         }
     }
 
-    // MARK: COPY
-
-    /// `COPY … FROM STDIN`: `produce` writes the data in chunks as it reads them (a file, a
-    /// request body), so nothing needs to be held whole in memory. Returns the rows copied.
-    func copyIn(_ statement: String, produce: (CopyInWriter) throws -> Void) throws -> Int {
-        let writer = try beginCopyIn(statement)
-        do {
-            try produce(writer)
-        } catch {
-            _ = try? endCopyIn(writer, abandoning: "\(error)")
-            throw error
-        }
-        return try endCopyIn(writer, abandoning: nil)
-    }
-
-    /// Starts a `COPY … FROM STDIN`; write with the returned writer, then call `endCopyIn`.
-    func beginCopyIn(_ statement: String) throws(PostgresError) -> CopyInWriter {
-        let handle = try live()
-        guard let start = PQexec(handle, statement) else { throw failure(prefix: "could not start COPY") }
-        guard PQresultStatus(start) == PGRES_COPY_IN else {
-            _ = try check(start)
-            throw PostgresError(kind: .clientMisuse, message: "statement is not COPY … FROM STDIN: \(statement.prefix(80))")
-        }
-        PQclear(start)
-        return CopyInWriter(handle: handle)
-    }
-
-    /// Ends a `COPY … FROM STDIN`. With a reason, the copy is abandoned and nothing is stored.
-    /// Returns the rows copied.
-    func endCopyIn(_ writer: CopyInWriter, abandoning reason: String?) throws(PostgresError) -> Int {
-        let handle = try live()
-        var flushError: PostgresError?
-        if reason == nil {
-            do throws(PostgresError) { try writer.flush() } catch { flushError = error }
-        }
-        let abort = reason.map { "COPY abandoned by the client: \($0)" } ?? flushError.map { "COPY abandoned by the client: \($0)" }
-        guard PQputCopyEnd(handle, abort) == 1 else { throw failure(prefix: "could not finish COPY") }
-        var rows = 0
-        var serverError: PostgresError?
-        while let result = PQgetResult(handle) {
-            do throws(PostgresError) {
-                rows = try check(result).affectedRows ?? rows
-            } catch {
-                serverError = serverError ?? error
-            }
-        }
-        if let flushError { throw flushError }
-        if let serverError, reason == nil { throw serverError }
-        return rows
-    }
-
-    /// `COPY … TO STDOUT`: hands each chunk (normally one row) to `consume` as it arrives.
-    /// Returns the rows copied.
-    func copyOut(_ statement: String, consume: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
-        let handle = try live()
-        guard let start = PQexec(handle, statement) else { throw failure(prefix: "could not start COPY") }
-        guard PQresultStatus(start) == PGRES_COPY_OUT else {
-            _ = try check(start)
-            throw PostgresError(kind: .clientMisuse, message: "statement is not COPY … TO STDOUT: \(statement.prefix(80))")
-        }
-        PQclear(start)
-        var consumerError: (any Error)?
-        while true {
-            var buffer: UnsafeMutablePointer<CChar>?
-            let length = PQgetCopyData(handle, &buffer, 0)
-            if length == -1 { break }
-            if length == -2 { throw failure(prefix: "COPY failed while reading") }
-            if let buffer {
-                if consumerError == nil {
-                    // After a consumer error the rest is still drained, so the connection stays usable.
-                    do { try consume(UnsafeRawBufferPointer(start: buffer, count: Int(length))) } catch { consumerError = error }
-                }
-                PQfreemem(buffer)
-            }
-        }
-        var rows = 0
-        var serverError: PostgresError?
-        while let result = PQgetResult(handle) {
-            do throws(PostgresError) {
-                rows = try check(result).affectedRows ?? rows
-            } catch {
-                serverError = serverError ?? error
-            }
-        }
-        if let consumerError { throw consumerError }
-        if let serverError { throw serverError }
-        return rows
-    }
-
-    // MARK: Pipeline
-
-    /// Sends every statement without waiting for the previous one's result, then reads the
-    /// results in order. All statements run in one implicit transaction (unless the caller
-    /// opened one): when one fails, it reports its error, the later ones `.pipelineAborted`,
-    /// and the earlier ones are rolled back with it.
-    ///
-    /// Statements are flushed in batches of a bounded size and their results read before the
-    /// next batch is sent, so neither side can block on a full socket buffer.
-    func pipeline(_ queries: [PostgresQuery]) throws(PostgresError) -> [Result<PostgresResult, PostgresError>] {
-        let handle = try live()
-        guard PQenterPipelineMode(handle) == 1 else { throw failure(prefix: "could not enter pipeline mode") }
-        var outcomes: [Result<PostgresResult, PostgresError>] = []
-        outcomes.reserveCapacity(queries.count)
-        var next = 0
-        let batchBytes = 32 * 1024
-        while next < queries.count {
-            var pendingInBatch = 0
-            var bytes = 0
-            while next < queries.count && (bytes < batchBytes || pendingInBatch == 0) {
-                let query = queries[next]
-                let sent = withBinds(query.binds) { types, values in
-                    PQsendQueryParams(handle, query.sql, Int32(query.binds.count), types, values, nil, nil, 0)
-                }
-                guard sent == 1 else {
-                    PQexitPipelineMode(handle)
-                    throw failure(prefix: "could not send statement \(next + 1) of the pipeline")
-                }
-                bytes += query.sql.utf8.count + query.binds.reduce(0) { $0 + ($1.text?.utf8.count ?? 0) + 8 }
-                pendingInBatch += 1
-                next += 1
-            }
-            if next == queries.count {
-                guard PQpipelineSync(handle) == 1 else { throw failure(prefix: "could not send the pipeline's sync") }
-            } else {
-                guard PQsendFlushRequest(handle) == 1, PQflush(handle) == 0 else { throw failure(prefix: "could not flush the pipeline") }
-            }
-            for _ in 0..<pendingInBatch {
-                outcomes.append(readPipelineResult(handle))
-            }
-        }
-        if queries.isEmpty { _ = PQpipelineSync(handle) }
-        // Read the sync point that closes the pipeline.
-        while let result = PQgetResult(handle) {
-            let status = PQresultStatus(result)
-            PQclear(result)
-            if status == PGRES_PIPELINE_SYNC { break }
-        }
-        guard PQexitPipelineMode(handle) == 1 else { throw failure(prefix: "could not leave pipeline mode") }
-        return outcomes
-    }
-
-    /// One statement's result in pipeline mode: its result(s), then the NULL that ends them.
-    private func readPipelineResult(_ handle: OpaquePointer) -> Result<PostgresResult, PostgresError> {
-        var outcome: Result<PostgresResult, PostgresError>?
-        while let result = PQgetResult(handle) {
-            let checked: Result<PostgresResult, PostgresError>
-            do throws(PostgresError) { checked = .success(try check(result)) } catch { checked = .failure(error) }
-            if outcome == nil { outcome = checked }
-        }
-        return outcome ?? .failure(failure(prefix: "no result for a pipelined statement"))
-    }
-
     // MARK: Passwords
 
     /// The SCRAM verifier of a password, computed here so the password itself never reaches
@@ -324,37 +172,5 @@ final class RawConnection: @unchecked Sendable {
         }
         defer { PQfreemem(encrypted) }
         return String(cString: encrypted)
-    }
-}
-
-/// Writes the data of a `COPY … FROM STDIN`, buffering small writes into larger messages.
-public final class CopyInWriter: @unchecked Sendable {
-    private let handle: OpaquePointer
-    private var buffer: [UInt8] = []
-    private let chunkSize = 64 * 1024
-
-    init(handle: OpaquePointer) {
-        self.handle = handle
-        buffer.reserveCapacity(chunkSize)
-    }
-
-    public func write(_ text: String) throws(PostgresError) {
-        try write(bytes: text.utf8)
-    }
-
-    public func write(bytes: some Collection<UInt8>) throws(PostgresError) {
-        buffer.append(contentsOf: bytes)
-        if buffer.count >= chunkSize { try flush() }
-    }
-
-    func flush() throws(PostgresError) {
-        guard !buffer.isEmpty else { return }
-        let status = buffer.withUnsafeBufferPointer { pointer in
-            pointer.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }
-        }
-        buffer.removeAll(keepingCapacity: true)
-        guard status == 1 else {
-            throw PostgresError.connection(handle, kind: .connectionLost, prefix: "could not send COPY data")
-        }
     }
 }

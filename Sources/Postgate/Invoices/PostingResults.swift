@@ -1,0 +1,79 @@
+import Foundation
+import PostingPolicy
+
+/// What a posting did: each invoice's number, and every decision (kept in the posting audit too).
+public struct PostingResult: Sendable {
+    public var numbers: [Int64: Int64]
+    public var decisions: [Int64: Decision]
+}
+
+/// A posting the policy refused: nothing was posted. Each blocked invoice's findings say what to do.
+public struct PostingRefused: Error, Sendable, CustomStringConvertible {
+    public var decisions: [(invoice: String, decision: Decision)]
+
+    public var description: String {
+        let blocked = decisions.filter { !$0.decision.canPost }
+        return "nothing was posted: " + blocked.map { item in
+            "\(item.invoice): " + item.decision.blockers.map(\.message).joined(separator: " ")
+        }.joined(separator: "; ")
+    }
+}
+
+/// One invoice of a mass-posting preview.
+public struct PreviewItem: Sendable {
+    public var invoiceID: Int64
+    public var reference: String
+    public var customer: String
+    public var currency: String
+    public var total: Decimal
+    public var itemsToCreate: Int
+    public var decision: Decision
+}
+
+/// A mass-posting preview: every invoice's verdict and findings, and the token that pins the
+/// exact selection and versions for the confirmation.
+public struct Preview: Sendable {
+    public var token: UUID
+    public var items: [PreviewItem]
+    /// The selection may be posted only when no invoice in it is blocked.
+    public var canPost: Bool { items.allSatisfy(\.decision.canPost) }
+    public var blocked: [PreviewItem] { items.filter { !$0.decision.canPost } }
+    public var itemsToCreate: Int { items.reduce(0) { $0 + $1.itemsToCreate } }
+    public var totals: [String: Decimal] { items.reduce(into: [:]) { $0[$1.currency, default: 0] += $1.total } }
+}
+
+/// What a confirmed mass posting did.
+public struct MassPostingResult: Sendable {
+    public var posted: [Int64] = []
+    /// Posted by an earlier, interrupted run of the same confirmation.
+    public var alreadyPosted: [Int64] = []
+    public var notPosted: [Int64] = []
+    /// Why it stopped before the end, when it did. The chunk it was posting was rolled back whole.
+    public var stoppedBecause: String?
+    /// It stopped because the database connection broke (the server restarted, say): running the
+    /// same confirmation, or the same selection, again posts the rest.
+    public var connectionLost = false
+}
+
+/// Why a confirmation was refused before anything was posted.
+public struct PreviewOutdated: Error, Sendable, CustomStringConvertible {
+    public var changes: [String]
+    public var description: String {
+        "the selection changed since it was previewed, so nothing was posted: \(changes.prefix(10).joined(separator: "; "))"
+            + (changes.count > 10 ? " and \(changes.count - 10) more" : "") + ". Preview again."
+    }
+}
+
+/// An invoice's facts with what the service needs besides the policy: its version (to detect
+/// changes since a preview), total and currency.
+struct Candidate: Sendable {
+    var facts: InvoiceFacts
+    var version: Int
+    var posted: Bool
+    /// The total in the customer's currency.
+    var total: Decimal
+    var currency: String
+    /// The total in the invoice's own currency.
+    var invoiceTotal: Decimal
+    var invoiceCurrency: String
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Postgres
+import PostingPolicy
+
+extension PostingService {
+
+    static func settings(on connection: PostgresConnection) async throws -> PolicySettings {
+        var stored: [String: String] = [:]
+        for row in try await connection.query("SELECT key, value FROM api.posting_settings()") {
+            stored[try row.decode("key")] = try row.decode("value")
+        }
+        do {
+            return try PolicySettings(stored: stored)
+        } catch {
+            throw DomainError(kind: .invalid, field: "settings", message: "a posting setting is invalid: \(error)", hint: "Fix it with api.set_setting(key, value).")
+        }
+    }
+
+    static func facts(_ ids: [Int64], lock: Bool, mass: Bool, on connection: PostgresConnection) async throws -> [Candidate] {
+        let rows = try await connection.query("SELECT * FROM api.posting_facts(\(ids), \(lock))")
+        let decoder = JSONDecoder.postgate
+        func list<T: Decodable>(_ row: PostgresRow, _ column: String, as: T.Type) throws -> [T] {
+            let text: String = try row.decode(column)
+            return text == "[]" ? [] : try decoder.decode([T].self, from: Data(text.utf8))
+        }
+        struct ShortStock: Decodable { var line: Int; var product: String; var location: String; var serial: String?; var needed: Decimal; var onHand: Decimal }
+        return try rows.map { row in
+            var facts = InvoiceFacts(
+                invoiceID: try row.decode("invoice_id"), reference: try row.decode("reference"), customer: try row.decode("customer"),
+                customerCurrency: try row.decode("customer_currency"), onHoldForInvoices: try row.decode("on_hold_invoices"),
+                cashSalesOnly: try row.decode("cash_sales_only"), massPosting: mass,
+                creditLimit: try row.decode("credit_limit"), openBalance: try row.decode("open_balance"),
+                invoiceTotal: try row.decode("total_customer"),
+                linesMissingSerials: try list(row, "missing_serials", as: MissingSerials.self),
+                disallowedTaxes: try list(row, "disallowed_taxes", as: DisallowedTax.self),
+                unavailableSerials: try list(row, "unavailable_serials", as: UnavailableSerial.self),
+                lineCount: try row.decode("line_count"),
+                unreviewedItems: try row.decode("unreviewed"), itemsToCreate: try row.decode("items_to_create"))
+            facts.linesShortOfStock = try list(row, "short_stock", as: ShortStock.self).map {
+                StockShortage(line: $0.line, product: $0.product, location: $0.location, serial: $0.serial, needed: $0.needed, onHand: $0.onHand)
+            }
+            return Candidate(facts: facts, version: try row.decode("version"), posted: try row.decode("status", as: String.self) == "posted",
+                             total: try row.decode("total_customer"), currency: try row.decode("customer_currency"),
+                             invoiceTotal: try row.decode("total"), invoiceCurrency: try row.decode("currency"))
+        }
+    }
+}

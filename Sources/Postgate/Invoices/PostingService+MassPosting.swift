@@ -1,0 +1,99 @@
+import Foundation
+import Postgres
+import PostingPolicy
+
+extension PostingService {
+
+    /// Evaluates a selection without posting: every invoice's verdict and findings, and a token
+    /// that pins the selection for `confirm`.
+    public func preview(_ ids: [Int64]) async throws -> Preview {
+        try await domainErrors {
+            try await pool.withConnection { connection in
+                let settings = try await Self.settings(on: connection)
+                let candidates = try await Self.facts(ids, lock: false, mass: true, on: connection)
+                let decisions = PostingPolicy.evaluateBatch(candidates.map(\.facts), settings: settings)
+                let token = UUID()
+                let pinned = candidates.map { ["id": JSONValue.number(Decimal($0.facts.invoiceID)), "version": .number(Decimal($0.version))] }
+                try await connection.query("SELECT api.save_preview(\(token), \(PostgresJSON(pinned)))")
+                let items = zip(candidates, decisions).map { candidate, decision in
+                    PreviewItem(invoiceID: candidate.facts.invoiceID, reference: candidate.facts.reference, customer: candidate.facts.customer,
+                                currency: candidate.currency, total: candidate.total, itemsToCreate: candidate.facts.itemsToCreate, decision: decision)
+                }
+                return Preview(token: token, items: items)
+            }
+        }
+    }
+
+    /// Posts exactly what a preview showed, in transactions of at most `chunkSize` invoices.
+    /// Refused before the first chunk if anything changed since the preview; a change that slips
+    /// in between chunks stops the run, and the result says which invoices were posted and which
+    /// not. Running the same confirmation again after an interruption skips what was posted.
+    public func confirm(_ token: UUID, chunkSize: Int = 1000, progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> MassPostingResult {
+        try await domainErrors {
+            try await pool.withConnection { connection in
+                let pinned = try await connection.query("SELECT * FROM api.preview_invoices(\(token))")
+                var versions: [Int64: Int] = [:]
+                var order: [Int64] = []
+                for row in pinned {
+                    let id: Int64 = try row.decode("invoice_id")
+                    versions[id] = try row.decode("version")
+                    order.append(id)
+                }
+                let postedHere = Set(try await connection.query("SELECT invoice_id FROM api.posted_in_batch(\(token))").map { try $0.decode(0, as: Int64.self) })
+                var result = MassPostingResult()
+                var changes: [String] = []
+                for row in try await connection.query("SELECT * FROM api.invoice_versions(\(order))") {
+                    let id: Int64 = try row.decode("invoice_id")
+                    let status: String = try row.decode("status")
+                    if postedHere.contains(id) { result.alreadyPosted.append(id); continue }
+                    if status == "posted" { changes.append("draft \(id) was posted by someone else"); continue }
+                    if try row.decode("version", as: Int.self) != versions[id] { changes.append("draft \(id) was edited") }
+                }
+                let existing = try await connection.query("SELECT invoice_id FROM api.invoice_versions(\(order))").count
+                if existing < order.count { changes.append("\(order.count - existing) drafts were deleted") }
+                guard changes.isEmpty else { throw PreviewOutdated(changes: changes) }
+
+                let remaining = order.filter { !postedHere.contains($0) }.sorted()
+                var done = 0
+                progress(0, remaining.count)
+                for start in stride(from: 0, to: remaining.count, by: max(chunkSize, 1)) {
+                    let chunk = Array(remaining[start..<min(start + chunkSize, remaining.count)])
+                    do {
+                        try await connection.withTransaction { connection in
+                            let settings = try await Self.settings(on: connection)
+                            let candidates = try await Self.facts(chunk, lock: true, mass: true, on: connection)
+                            let facts = candidates.map(\.facts)
+                            let changed = candidates.filter { $0.version != versions[$0.facts.invoiceID] }.map(\.facts.reference)
+                            if !changed.isEmpty || facts.count != chunk.count {
+                                throw PreviewOutdated(changes: changed.map { "\($0) changed" } + (facts.count != chunk.count ? ["drafts were deleted"] : []))
+                            }
+                            let decisions = PostingPolicy.evaluateBatch(facts, settings: settings)
+                            guard decisions.allSatisfy(\.canPost) else {
+                                throw PostingRefused(decisions: zip(facts, decisions).map { ($0.reference, $1) })
+                            }
+                            _ = try await Self.post(facts, decisions, mode: "mass", actor: actor, batch: token, on: connection)
+                        }
+                    } catch let error as PreviewOutdated {
+                        result.stoppedBecause = "these drafts changed since the preview: " + error.changes.prefix(10).joined(separator: "; ")
+                            + (error.changes.count > 10 ? " and \(error.changes.count - 10) more" : "")
+                    } catch let error as PostingRefused {
+                        result.stoppedBecause = "the posting rules now block " + error.decisions.filter { !$0.decision.canPost }.prefix(10).map { item in
+                            "\(item.invoice) (" + item.decision.blockers.map(\.message).joined(separator: " ") + ")"
+                        }.joined(separator: "; ")
+                    } catch let error as PostgresError where error.breaksConnection {
+                        result.stoppedBecause = "the connection to the database was lost (\(error.message))"
+                        result.connectionLost = true
+                    }
+                    if result.stoppedBecause != nil {
+                        result.notPosted = Array(remaining[start...])
+                        return result
+                    }
+                    result.posted += chunk
+                    done += chunk.count
+                    progress(done, remaining.count)
+                }
+                return result
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Postgate
+import Postgres
+import PostingPolicy
+
+struct PaymentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "payments", abstract: "Payments in.", subcommands: [Receive.self])
+
+    struct Receive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record a payment in; optionally allocate it to invoices (--invoice NUMBER[=AMOUNT]).")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var customer: String
+        @Argument var amount: Decimal
+        @Option(help: "Payment date, YYYY-MM-DD (default: today).") var date: LocalDate?
+        @Option(help: "Currency (default: the customer's).") var currency: String?
+        @Option var paymentMethod: String?
+        @Option(name: .customLong("account")) var financialAccount: String?
+        @Option var reference: String?
+        @Option(name: .customLong("invoice"), help: "Allocate to invoice NUMBER, or NUMBER=AMOUNT; repeated.") var allocations: [String] = []
+
+        func run() async throws {
+            var payment: [String: JSONValue] = ["customer": .string(customer), "amount": .number(amount)]
+            payment["date"] = date.map { .string($0.description) }
+            payment["currency"] = currency.map(JSONValue.string)
+            payment["payment_method"] = paymentMethod.map(JSONValue.string)
+            payment["financial_account"] = financialAccount.map(JSONValue.string)
+            payment["reference"] = reference.map(JSONValue.string)
+            if !allocations.isEmpty {
+                payment["allocations"] = .array(try allocations.map { try Self.allocation($0) })
+            }
+            let id = try await withPool(connection) { try await PaymentStore(pool: $0).receive(payment) }
+            print("Recorded payment \(id): \(amount.money) from \(customer).")
+        }
+
+        /// NUMBER or NUMBER=AMOUNT: a posted invoice's number (a whole number), and the share of the
+        /// payment it gets (an amount greater than zero).
+        static func allocation(_ text: String) throws -> JSONValue {
+            let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard let first = parts.first, let number = Int64(first.trimmingCharacters(in: .whitespaces)), number > 0 else {
+                throw ValidationError("--invoice '\(text)': start with the invoice's number (a whole number such as 12), then =AMOUNT if only part goes to it")
+            }
+            var allocation: [String: JSONValue] = ["invoice_number": .number(Decimal(number))]
+            if parts.count == 2 {
+                guard let share = Decimal(argument: parts[1].trimmingCharacters(in: .whitespaces)), share > 0 else {
+                    throw ValidationError("--invoice '\(text)': after '=' give the amount allocated to invoice \(number), greater than zero (such as \(number)=100.00)")
+                }
+                allocation["amount"] = .number(share)
+            }
+            return .object(allocation)
+        }
+    }
+}
