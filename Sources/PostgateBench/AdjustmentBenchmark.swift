@@ -1,6 +1,6 @@
 import Foundation
-import Postgres
 import Postgate
+import Postgres
 
 /// Importing adjustments at scale against the floor of the same work, measured side by side in
 /// one run on one file: the floor stages the file with COPY and makes the import's own inserts
@@ -28,8 +28,10 @@ public struct AdjustmentBenchmark: Sendable {
 
         public var table: String {
             func line(_ label: String, _ seconds: Double) -> String {
-                String(format: "%@ %9.2f s %12.0f rows/s %7.2fx", label.padding(toLength: 62, withPad: " ", startingAt: 0), seconds, Double(rows) / seconds,
-                       seconds / floor)
+                String(
+                    format: "%@ %9.2f s %12.0f rows/s %7.2fx", label.padding(toLength: 62, withPad: " ", startingAt: 0), seconds,
+                    Double(rows) / seconds,
+                    seconds / floor)
             }
             return [
                 "import of \(rows) adjustments (\(fileBytes / 1_000_000) MB of CSV)",
@@ -47,15 +49,16 @@ public struct AdjustmentBenchmark: Sendable {
         let pool = PostgresPool(config: config, maxConnections: 2, acquireTimeout: .seconds(600))
         defer { Task { await pool.shutdown() } }
         try await pool.withConnection { connection in
-            try await connection.execute(unsafeSQL: """
-                SELECT api.save_currency('EUR', 'Euro');
-                SELECT api.save_price_list('SALES', 'Sales', 'EUR');
-                SELECT api.save_payment_terms('NET30', '30 days', 30);
-                SELECT api.save_adjustment_reason('REBATE', 'Rebate');
-                SELECT api.create_customer(jsonb_build_object('code', 'C' || lpad(k::text, 5, '0'), 'name', 'Customer ' || k,
-                                                              'price_list', 'SALES', 'payment_terms', 'NET30'))
-                FROM generate_series(1, 1000) k;
-                """)
+            try await connection.execute(
+                unsafeSQL: """
+                    SELECT api.save_currency('EUR', 'Euro');
+                    SELECT api.save_price_list('SALES', 'Sales', 'EUR');
+                    SELECT api.save_payment_terms('NET30', '30 days', 30);
+                    SELECT api.save_adjustment_reason('REBATE', 'Rebate');
+                    SELECT api.create_customer(jsonb_build_object('code', 'C' || lpad(k::text, 5, '0'), 'name', 'Customer ' || k,
+                                                                  'price_list', 'SALES', 'payment_terms', 'NET30'))
+                    FROM generate_series(1, 1000) k;
+                    """)
         }
         let path = folder + "/postgate-bench-adjustments-\(getpid()).csv"
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -65,9 +68,10 @@ public struct AdjustmentBenchmark: Sendable {
         progress("raw COPY")
         let raw = try await seconds {
             try await pool.withConnection { connection in
-                try await connection.execute(unsafeSQL: """
-                    CREATE TEMPORARY TABLE raw_adjustments (customer_code text, adjustment_date text, amount text, reason text, reference text, notes text)
-                    """)
+                try await connection.execute(
+                    unsafeSQL: """
+                        CREATE TEMPORARY TABLE raw_adjustments (customer_code text, adjustment_date text, amount text, reason text, reference text, notes text)
+                        """)
                 try await connection.copyIn("COPY raw_adjustments FROM STDIN WITH (FORMAT csv, HEADER true)", fromFile: path)
                 try await connection.execute(unsafeSQL: "DROP TABLE raw_adjustments")
             }
@@ -126,8 +130,9 @@ public struct AdjustmentBenchmark: Sendable {
     /// The peak resident memory of this process (VmHWM), in bytes; 0 where /proc is not there.
     public static func peakResidentMemory() -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
         return kilobytes * 1024
     }
 
@@ -141,7 +146,8 @@ public struct AdjustmentBenchmark: Sendable {
         for n in 1...rows {
             let cents = (n * 7919) % 100_000 - 50_000
             let amount = cents == 0 ? "0.01" : "\(cents < 0 ? "-" : "")\(abs(cents) / 100).\(String(format: "%02d", abs(cents) % 100))"
-            buffer += "C\(String(format: "%05d", 1 + n % 1000)),2026-\(String(format: "%02d", 1 + n % 12))-\(String(format: "%02d", 1 + n % 28)),\(amount),\(n % 3 == 0 ? "REBATE" : ""),REF-\(n),\"note \(n), checked\"\n"
+            buffer +=
+                "C\(String(format: "%05d", 1 + n % 1000)),2026-\(String(format: "%02d", 1 + n % 12))-\(String(format: "%02d", 1 + n % 28)),\(amount),\(n % 3 == 0 ? "REBATE" : ""),REF-\(n),\"note \(n), checked\"\n"
             if buffer.utf8.count > 1 << 20 {
                 let data = Data(buffer.utf8)
                 try handle.write(contentsOf: data)

@@ -1,6 +1,6 @@
 import Foundation
-import Postgres
 import Postgate
+import Postgres
 
 /// Measured figures: each case is run several times and reported by its median, with its speed
 /// as a ratio to the baseline case measured in the same run (these machines are noisy; ratios
@@ -47,9 +47,10 @@ public struct ClientBenchmark: Sendable {
     }
 
     public func run(on connection: PostgresConnection) async throws -> BenchmarkReport {
-        try await connection.execute(unsafeSQL: """
-            CREATE TEMPORARY TABLE bench_line (id bigint PRIMARY KEY, customer text NOT NULL, amount numeric(14, 2) NOT NULL)
-            """)
+        try await connection.execute(
+            unsafeSQL: """
+                CREATE TEMPORARY TABLE bench_line (id bigint PRIMARY KEY, customer text NOT NULL, amount numeric(14, 2) NOT NULL)
+                """)
         let inserts: [PostgresQuery] = (1...statements).map { id in
             "INSERT INTO bench_line VALUES (\(id), \("customer \(id)"), \(Decimal(id) + Decimal(string: "0.25")!))"
         }
@@ -57,15 +58,19 @@ public struct ClientBenchmark: Sendable {
         var pipelined = BenchmarkReport.Case(name: "insert, pipeline mode", rows: statements, seconds: [])
         var copied = BenchmarkReport.Case(name: "COPY FROM STDIN", rows: copyRows, seconds: [])
         for _ in 0..<runs {
-            single.seconds.append(try await timed(connection) {
-                for insert in inserts { try await connection.query(insert) }
-            })
-            pipelined.seconds.append(try await timed(connection) {
-                for result in try await connection.pipeline(inserts) { _ = try result.get() }
-            })
-            copied.seconds.append(try await timed(connection) {
-                try await connection.copyIn("COPY bench_line FROM STDIN", chunks: CopyChunks(count: copyRows) { "\($0)\tcustomer \($0)\t\($0).25\n" })
-            })
+            single.seconds.append(
+                try await timed(connection) {
+                    for insert in inserts { try await connection.query(insert) }
+                })
+            pipelined.seconds.append(
+                try await timed(connection) {
+                    for result in try await connection.pipeline(inserts) { _ = try result.get() }
+                })
+            copied.seconds.append(
+                try await timed(connection) {
+                    try await connection.copyIn(
+                        "COPY bench_line FROM STDIN", chunks: CopyChunks(count: copyRows) { "\($0)\tcustomer \($0)\t\($0).25\n" })
+                })
         }
         try await connection.execute(unsafeSQL: "DROP TABLE bench_line")
         return BenchmarkReport(cases: [single, pipelined, copied])

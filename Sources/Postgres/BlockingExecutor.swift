@@ -36,7 +36,7 @@ final class BlockingExecutor: @unchecked Sendable {
         if accepted { jobs.append(job) }
         condition.signal()
         condition.unlock()
-        if !accepted { job() } // after shutdown the caller's thread runs it: it will find the connection closed
+        if !accepted { job() }  // after shutdown the caller's thread runs it: it will find the connection closed
     }
 
     /// Lets the thread finish the queued jobs and exit.

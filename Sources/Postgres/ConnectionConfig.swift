@@ -11,7 +11,10 @@ public struct ConnectionConfig: Sendable, Hashable, CustomStringConvertible {
     }
     private var storage: [Parameter]
 
-    private struct Parameter: Sendable, Hashable { var key: String; var value: String }
+    private struct Parameter: Sendable, Hashable {
+        var key: String
+        var value: String
+    }
 
     public init(parameters: [(String, String)] = []) {
         storage = parameters.map { Parameter(key: $0.0, value: $0.1) }

@@ -10,10 +10,13 @@ extension Array: PostgresDecodable where Element == Int64 {
     public init?(postgresText: String, type: PostgresType) {
         guard postgresText.first == "{", postgresText.last == "}" else { return nil }
         let body = postgresText.dropFirst().dropLast()
-        if body.isEmpty { self = []; return }
+        if body.isEmpty {
+            self = []
+            return
+        }
         var values: [Int64] = []
         for item in body.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let value = Int64(item) else { return nil } // NULL elements are refused too
+            guard let value = Int64(item) else { return nil }  // NULL elements are refused too
             values.append(value)
         }
         self = values

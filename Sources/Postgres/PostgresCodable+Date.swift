@@ -8,7 +8,10 @@ extension Date: PostgresCodable {
         let micros = (timeIntervalSince1970 * 1_000_000).rounded()
         var seconds = Int64((micros / 1_000_000).rounded(.down))
         var fraction = Int64(micros) - seconds * 1_000_000
-        if fraction < 0 { fraction += 1_000_000; seconds -= 1 }
+        if fraction < 0 {
+            fraction += 1_000_000
+            seconds -= 1
+        }
         let (date, time) = Self.civil(fromUnixSeconds: seconds)
         return "\(date) \(time).\(String(format: "%06lld", fraction))+00"
     }
@@ -48,7 +51,10 @@ extension Date: PostgresCodable {
     static func civil(fromUnixSeconds seconds: Int64) -> (date: String, time: String) {
         var days = seconds / 86_400
         var secondOfDay = seconds % 86_400
-        if secondOfDay < 0 { secondOfDay += 86_400; days -= 1 }
+        if secondOfDay < 0 {
+            secondOfDay += 86_400
+            days -= 1
+        }
         let date = LocalDate(daysSinceUnixEpoch: Int(days))
         let time = String(format: "%02lld:%02lld:%02lld", secondOfDay / 3600, (secondOfDay % 3600) / 60, secondOfDay % 60)
         return (date.postgresText, time)

@@ -9,8 +9,8 @@ extension Decimal: PostgresCodable {
     /// Decimal's 38 would be silently rounded, which money must never be.
     public init?(postgresText: String, type: PostgresType) {
         guard let value = Decimal(string: postgresText, locale: Locale(identifier: "en_US_POSIX")),
-              !value.isNaN,
-              Decimal.canonical(value.description) == Decimal.canonical(postgresText)
+            !value.isNaN,
+            Decimal.canonical(value.description) == Decimal.canonical(postgresText)
         else { return nil }
         self = value
     }
@@ -19,7 +19,12 @@ extension Decimal: PostgresCodable {
     static func canonical(_ text: String) -> String {
         var body = Substring(text)
         var negative = false
-        if body.first == "-" { negative = true; body = body.dropFirst() } else if body.first == "+" { body = body.dropFirst() }
+        if body.first == "-" {
+            negative = true
+            body = body.dropFirst()
+        } else if body.first == "+" {
+            body = body.dropFirst()
+        }
         var integer = Substring(body)
         var fraction = Substring("")
         if let dot = body.firstIndex(of: ".") {

@@ -142,9 +142,10 @@ public final class PostgresConnection: @unchecked Sendable {
     private func runCopy(_ body: @escaping @Sendable () throws -> Int) async throws -> Int {
         let outcome: Result<Int, PostgresError> = await {
             do {
-                return .success(try await executor.run { () throws(PostgresError) -> Result<Int, WrappedError> in
-                    do { return .success(try body()) } catch { return .failure(WrappedError(error)) }
-                }.get())
+                return .success(
+                    try await executor.run { () throws(PostgresError) -> Result<Int, WrappedError> in
+                        do { return .success(try body()) } catch { return .failure(WrappedError(error)) }
+                    }.get())
             } catch let error as PostgresError {
                 return .failure(error)
             } catch let wrapped as WrappedError {
@@ -158,7 +159,8 @@ public final class PostgresConnection: @unchecked Sendable {
 
     private static func refuseBinds(_ statement: PostgresQuery) throws(PostgresError) {
         guard statement.binds.isEmpty else {
-            throw PostgresError(kind: .clientMisuse, message: "COPY statements take no bind parameters; filter with a view or a query inside COPY (…) instead")
+            throw PostgresError(
+                kind: .clientMisuse, message: "COPY statements take no bind parameters; filter with a view or a query inside COPY (…) instead")
         }
     }
 

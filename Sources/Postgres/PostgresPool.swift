@@ -139,10 +139,12 @@ actor PoolState {
     private func expire(_ id: UInt64) {
         guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
         let waiter = waiters.remove(at: index)
-        waiter.continuation.resume(throwing: PostgresError(
-            kind: .poolTimeout,
-            message: "no database connection became free within \(acquireTimeout) (all \(maxConnections) are in use)",
-            hint: "Raise the pool size or the wait time, or look for work that holds connections for long (psql: SELECT * FROM pg_stat_activity)."))
+        waiter.continuation.resume(
+            throwing: PostgresError(
+                kind: .poolTimeout,
+                message: "no database connection became free within \(acquireTimeout) (all \(maxConnections) are in use)",
+                hint: "Raise the pool size or the wait time, or look for work that holds connections for long (psql: SELECT * FROM pg_stat_activity)."
+            ))
     }
 
     func release(_ connection: PostgresConnection) async {

@@ -9,7 +9,8 @@ public struct PostgresTextArray: PostgresCodable, Hashable {
 
     /// Array literal with every element quoted: `{"a","b \"c\""}`.
     public var postgresText: String {
-        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        "{"
+            + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
             .joined(separator: ",") + "}"
     }
 
@@ -19,15 +20,25 @@ public struct PostgresTextArray: PostgresCodable, Hashable {
         guard postgresText.first == "{", postgresText.last == "}" else { return nil }
         var values: [String] = []
         var current = ""
-        var quoted = false, escaped = false, sawValue = false
+        var quoted = false
+        var escaped = false
+        var sawValue = false
         for character in postgresText.dropFirst().dropLast() {
-            if escaped { current.append(character); escaped = false; continue }
+            if escaped {
+                current.append(character)
+                escaped = false
+                continue
+            }
             switch character {
             case "\\" where quoted: escaped = true
-            case "\"": quoted.toggle(); sawValue = true
+            case "\"":
+                quoted.toggle()
+                sawValue = true
             case "," where !quoted:
                 if !sawValue && current == "NULL" { return nil }
-                values.append(current); current = ""; sawValue = false
+                values.append(current)
+                current = ""
+                sawValue = false
             default: current.append(character)
             }
         }

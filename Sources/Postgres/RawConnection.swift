@@ -23,8 +23,7 @@ final class RawConnection: @unchecked Sendable {
         let keywords = parameters.map { strdup($0.0) } + [nil]
         let values = parameters.map { strdup($0.1) } + [nil]
         defer {
-            keywords.forEach { free($0) }
-            values.forEach { free($0) }
+            for pointer in keywords + values { free(pointer) }
         }
         let handle = keywords.withUnsafeBufferPointer { keywordBuffer in
             values.withUnsafeBufferPointer { valueBuffer in
@@ -56,7 +55,8 @@ final class RawConnection: @unchecked Sendable {
     /// Where a connection went, as libpq resolved it: socket folder or host and port, database, user.
     static func target(_ handle: OpaquePointer) -> String {
         func text(_ value: UnsafeMutablePointer<CChar>?) -> String { value.map { String(cString: $0) } ?? "" }
-        let host = text(PQhost(handle)), port = text(PQport(handle))
+        let host = text(PQhost(handle))
+        let port = text(PQport(handle))
         let place = host.hasPrefix("/") ? "the socket in \(host) (port \(port))" : "host \(host) port \(port)"
         return "\(place), database \(text(PQdb(handle))), user \(text(PQuser(handle)))"
     }
@@ -151,7 +151,7 @@ final class RawConnection: @unchecked Sendable {
         if binds.isEmpty { return body(nil, nil) }
         let types = binds.map { Oid($0.type.rawValue) }
         let values: [UnsafeMutablePointer<CChar>?] = binds.map { bind in bind.text.map { strdup($0) } ?? nil }
-        defer { values.forEach { free($0) } }
+        defer { for pointer in values { free(pointer) } }
         return types.withUnsafeBufferPointer { typeBuffer in
             values.withUnsafeBufferPointer { valueBuffer in
                 valueBuffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { valuePointers in

@@ -47,10 +47,12 @@ public struct LocalCluster: Sendable {
         let binaries = try await Self.serverBinaries()
         let account = try Self.serverAccount()
         try prepareFolders(for: account)
-        let result = try await Self.run(binaries + "/initdb", [
-            "--pgdata=" + dataDirectory, "--username=" + superuser, "--encoding=UTF8", "--locale=C",
-            "--auth-local=trust", "--auth-host=scram-sha-256", "--no-instructions",
-        ], as: account, in: root)
+        let result = try await Self.run(
+            binaries + "/initdb",
+            [
+                "--pgdata=" + dataDirectory, "--username=" + superuser, "--encoding=UTF8", "--locale=C",
+                "--auth-local=trust", "--auth-host=scram-sha-256", "--no-instructions",
+            ], as: account, in: root)
         guard result.status == 0 else { throw .commandFailed("initdb", result.output) }
         let settings = """
 
@@ -117,9 +119,11 @@ public struct LocalCluster: Sendable {
     /// Stops the server if it runs ("fast": open transactions are rolled back).
     public func stop() async throws(LocalClusterError) {
         guard case .running = try status() else { return }
-        let result = try await Self.run(try await Self.serverBinaries() + "/pg_ctl", [
-            "stop", "--pgdata=" + dataDirectory, "--mode=fast", "--wait", "--silent",
-        ], as: try Self.serverAccount(), in: root)
+        let result = try await Self.run(
+            try await Self.serverBinaries() + "/pg_ctl",
+            [
+                "stop", "--pgdata=" + dataDirectory, "--mode=fast", "--wait", "--silent",
+            ], as: try Self.serverAccount(), in: root)
         guard result.status == 0 else { throw .commandFailed("pg_ctl stop", result.output) }
     }
 
@@ -135,7 +139,8 @@ public struct LocalCluster: Sendable {
         guard let text = try? String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8) else { return .stopped }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard lines.count >= 4, let pid = Int(lines[0].trimmingCharacters(in: .whitespaces)),
-              let port = Int(lines[3].trimmingCharacters(in: .whitespaces)) else { return .stopped }
+            let port = Int(lines[3].trimmingCharacters(in: .whitespaces))
+        else { return .stopped }
         // A pid file left by a crash names a process that is gone.
         guard kill(pid_t(pid), 0) == 0 || errno == EPERM else { return .stopped }
         return .running(pid: pid, port: port)
@@ -201,7 +206,9 @@ public struct LocalCluster: Sendable {
                 var info = stat()
                 guard stat(folder, &info) == 0 else { throw .folder(folder, String(cString: strerror(errno))) }
                 if info.st_uid != account.uid {
-                    guard chown(folder, account.uid, account.gid) == 0 else { throw .folder(folder, "cannot hand it to the postgres account: " + String(cString: strerror(errno))) }
+                    guard chown(folder, account.uid, account.gid) == 0 else {
+                        throw .folder(folder, "cannot hand it to the postgres account: " + String(cString: strerror(errno)))
+                    }
                 }
             }
         }
@@ -212,12 +219,16 @@ public struct LocalCluster: Sendable {
             var info = stat()
             guard stat(ancestor, &info) == 0 else { throw .folder(ancestor, String(cString: strerror(errno))) }
             let mode = info.st_mode
-            let passable = (info.st_uid == account.uid && mode & S_IXUSR != 0)
+            let passable =
+                (info.st_uid == account.uid && mode & S_IXUSR != 0)
                 || (info.st_gid == account.gid && mode & S_IXGRP != 0)
                 || mode & S_IXOTH != 0
             if !passable {
                 guard chmod(ancestor, (mode & 0o7777) | S_IXOTH) == 0 else {
-                    throw .folder(ancestor, "the postgres account cannot reach the data folder through it, and it cannot be made passable: " + String(cString: strerror(errno)))
+                    throw .folder(
+                        ancestor,
+                        "the postgres account cannot reach the data folder through it, and it cannot be made passable: "
+                            + String(cString: strerror(errno)))
                 }
             }
             ancestor = (ancestor as NSString).deletingLastPathComponent
@@ -236,23 +247,31 @@ public struct LocalCluster: Sendable {
     public static func serverBinaries() async throws(LocalClusterError) -> String {
         var candidates: [String] = []
         if let result = try? await run("/usr/bin/env", ["pg_config", "--bindir"], as: Account(name: nil, uid: 0, gid: 0), in: nil),
-           result.status == 0 {
+            result.status == 0
+        {
             candidates.append(result.output.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
             .compactMap(Int.init).sorted(by: >)
         candidates += versions.map { "/usr/lib/postgresql/\($0)/bin" }
-        for folder in candidates where FileManager.default.isExecutableFile(atPath: folder + "/initdb")
-            && FileManager.default.isExecutableFile(atPath: folder + "/pg_ctl") {
+        for folder in candidates
+        where FileManager.default.isExecutableFile(atPath: folder + "/initdb")
+            && FileManager.default.isExecutableFile(atPath: folder + "/pg_ctl")
+        {
             return folder
         }
         throw .serverNotInstalled
     }
 
-    struct CommandResult { var status: Int32; var output: String }
+    struct CommandResult {
+        var status: Int32
+        var output: String
+    }
 
     /// Runs a program, as the server account when that is another user.
-    static func run(_ program: String, _ arguments: [String], as account: Account, in folder: String?) async throws(LocalClusterError) -> CommandResult {
+    static func run(
+        _ program: String, _ arguments: [String], as account: Account, in folder: String?
+    ) async throws(LocalClusterError) -> CommandResult {
         // `env -C` changes folder as the server account (the server complains when it starts in
         // a folder it cannot read, such as root's home).
         let inFolder = folder.map { ["/usr/bin/env", "-C", $0, program] } ?? [program]

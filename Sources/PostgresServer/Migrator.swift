@@ -25,8 +25,9 @@ public struct Migrator: Sendable {
     public static let lockKey: Int64 = 0x7067_6D69_6772_6174
 
     public init(directory: String, historySchema: String = "migrations", lockTimeout: Duration = .seconds(30)) {
-        precondition(historySchema.allSatisfy { $0.isLetter || $0 == "_" } && !historySchema.isEmpty,
-                     "history schema must be a plain identifier")
+        precondition(
+            historySchema.allSatisfy { $0.isLetter || $0 == "_" } && !historySchema.isEmpty,
+            "history schema must be a plain identifier")
         self.directory = directory
         self.historySchema = historySchema
         self.lockTimeout = lockTimeout
@@ -57,7 +58,8 @@ public struct Migrator: Sendable {
         var seen: [Int: String] = [:]
         for file in try sqlFiles(in: "migrations") {
             guard file.hasPrefix("V"), let separator = file.range(of: "__"),
-                  let version = Int(file[file.index(after: file.startIndex)..<separator.lowerBound]), version > 0 else {
+                let version = Int(file[file.index(after: file.startIndex)..<separator.lowerBound]), version > 0
+            else {
                 throw .badFileName(file: "migrations/\(file)", expected: "V<number>__<name>.sql, for example V0002__customers.sql")
             }
             if let other = seen[version] { throw .duplicateVersion(version, first: other, second: file) }
@@ -138,8 +140,10 @@ public struct Migrator: Sendable {
     /// The session holding the migration lock in this database, if it still does.
     func lockHolder(_ connection: PostgresConnection) async throws -> LockHolder? {
         // A bigint advisory key is stored as its high and low 32 bits, with objsubid 1.
-        let high = Self.lockKey >> 32, low = Self.lockKey & 0xFFFF_FFFF
-        let rows = try await connection.query("""
+        let high = Self.lockKey >> 32
+        let low = Self.lockKey & 0xFFFF_FFFF
+        let rows = try await connection.query(
+            """
             SELECT a.pid, a.usename::text AS usename, a.application_name, host(a.client_addr) AS client_addr, a.client_port,
                    a.backend_start, a.state, a.state_change
             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -167,22 +171,23 @@ public struct Migrator: Sendable {
     private var history: String { "\(historySchema).history" }
 
     private func ensureHistory(_ connection: PostgresConnection) async throws {
-        try await connection.execute(unsafeSQL: """
-            CREATE SCHEMA IF NOT EXISTS \(historySchema);
-            REVOKE ALL ON SCHEMA \(historySchema) FROM PUBLIC;
-            CREATE TABLE IF NOT EXISTS \(history) (
-                id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                kind        text NOT NULL CONSTRAINT history_kind_check CHECK (kind IN ('versioned', 'repeatable')),
-                version     integer CONSTRAINT history_version_key UNIQUE,
-                script      text NOT NULL,
-                checksum    text NOT NULL,
-                applied_at  timestamptz NOT NULL DEFAULT now(),
-                applied_by  text NOT NULL DEFAULT session_user,
-                duration_ms numeric(12, 3) NOT NULL,
-                CONSTRAINT history_version_kind_check CHECK ((kind = 'versioned') = (version IS NOT NULL))
-            );
-            COMMENT ON TABLE \(history) IS 'Every SQL file applied to this database: versioned migrations once, routines at each change.';
-            """)
+        try await connection.execute(
+            unsafeSQL: """
+                CREATE SCHEMA IF NOT EXISTS \(historySchema);
+                REVOKE ALL ON SCHEMA \(historySchema) FROM PUBLIC;
+                CREATE TABLE IF NOT EXISTS \(history) (
+                    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    kind        text NOT NULL CONSTRAINT history_kind_check CHECK (kind IN ('versioned', 'repeatable')),
+                    version     integer CONSTRAINT history_version_key UNIQUE,
+                    script      text NOT NULL,
+                    checksum    text NOT NULL,
+                    applied_at  timestamptz NOT NULL DEFAULT now(),
+                    applied_by  text NOT NULL DEFAULT session_user,
+                    duration_ms numeric(12, 3) NOT NULL,
+                    CONSTRAINT history_version_kind_check CHECK ((kind = 'versioned') = (version IS NOT NULL))
+                );
+                COMMENT ON TABLE \(history) IS 'Every SQL file applied to this database: versioned migrations once, routines at each change.';
+                """)
     }
 
     private func appliedVersions(_ connection: PostgresConnection) async throws -> [Int: (file: String, checksum: String)] {
@@ -221,10 +226,12 @@ public struct Migrator: Sendable {
             report.version = script.version
         }
 
-        let latestRoutineChecksums = try await connection.query(PostgresQuery(unsafeSQL: """
-            SELECT DISTINCT ON (script) script, checksum FROM \(history)
-            WHERE kind = 'repeatable' ORDER BY script, id DESC
-            """))
+        let latestRoutineChecksums = try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT DISTINCT ON (script) script, checksum FROM \(history)
+                    WHERE kind = 'repeatable' ORDER BY script, id DESC
+                    """))
         var recorded: [String: String] = [:]
         for row in latestRoutineChecksums { recorded[try row.decode("script")] = try row.decode("checksum") }
         // A changed routine file may drop and re-create objects that later files build on (a view
@@ -251,9 +258,11 @@ public struct Migrator: Sendable {
                 try await connection.execute(unsafeSQL: "RESET ROLE")
                 let elapsed = ContinuousClock.now - started
                 let milliseconds = Decimal(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
-                let rounded = (milliseconds as NSDecimalNumber).rounding(accordingToBehavior: NSDecimalNumberHandler(
-                    roundingMode: .plain, scale: 3, raiseOnExactness: false, raiseOnOverflow: false,
-                    raiseOnUnderflow: false, raiseOnDivideByZero: false)).decimalValue
+                let rounded = (milliseconds as NSDecimalNumber).rounding(
+                    accordingToBehavior: NSDecimalNumberHandler(
+                        roundingMode: .plain, scale: 3, raiseOnExactness: false, raiseOnOverflow: false,
+                        raiseOnUnderflow: false, raiseOnDivideByZero: false)
+                ).decimalValue
                 var insert = PostgresQuery(unsafeSQL: "INSERT INTO \(history) (kind, version, script, checksum, duration_ms) VALUES ")
                 insert.append("(\(script.kind.rawValue), \(script.version), \(script.file), \(script.checksum), \(rounded))")
                 try await connection.query(insert)
@@ -281,11 +290,12 @@ public struct LockHolder: Sendable, Hashable, CustomStringConvertible {
     public var stateSince: Date?
 
     public var description: String {
-        let client = switch (clientAddress, clientPort) {
-        case (let address?, let port?): "from \(address) port \(port)"
-        case (nil, -1): "over the local socket"
-        default: "from a client this login may not see"
-        }
+        let client =
+            switch (clientAddress, clientPort) {
+            case (let address?, let port?): "from \(address) port \(port)"
+            case (nil, -1): "over the local socket"
+            default: "from a client this login may not see"
+            }
         var text = "session \(pid) of user \(user ?? "(hidden)")"
         if let applicationName, !applicationName.isEmpty { text += " (application '\(applicationName)')" }
         text += " " + client

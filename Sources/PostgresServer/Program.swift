@@ -2,9 +2,9 @@ import Foundation
 import Subprocess
 
 #if canImport(System)
-import System
+    import System
 #else
-import SystemPackage
+    import SystemPackage
 #endif
 
 /// Runs a program to completion (swift-subprocess). Its output goes to temporary files rather
@@ -30,8 +30,10 @@ public enum Program {
     ) async throws(Failure) -> Result {
         precondition(!command.isEmpty, "a command needs a program")
         let base = NSTemporaryDirectory() + "postgate-run-\(UUID().uuidString)"
-        let inputPath = base + ".in", outputPath = base + ".out", errorPath = base + ".err"
-        defer { [inputPath, outputPath, errorPath].forEach { try? FileManager.default.removeItem(atPath: $0) } }
+        let inputPath = base + ".in"
+        let outputPath = base + ".out"
+        let errorPath = base + ".err"
+        defer { for path in [inputPath, outputPath, errorPath] { try? FileManager.default.removeItem(atPath: path) } }
         _ = FileManager.default.createFile(atPath: inputPath, contents: Data((input ?? "").utf8), attributes: [.posixPermissions: 0o600])
         let program = command[0]
         let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)

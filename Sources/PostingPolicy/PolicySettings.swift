@@ -17,8 +17,10 @@ public struct PolicySettings: Sendable, Hashable, Codable {
     /// Rule id → the severity of its warn and block findings.
     public var severityOverrides: [String: Severity]
 
-    public init(creditMode: CreditMode = .warn, creditWatchRatio: Decimal = Decimal(string: "0.9")!, reviewRequired: Bool = false,
-                disabledRules: Set<String> = [], severityOverrides: [String: Severity] = [:]) {
+    public init(
+        creditMode: CreditMode = .warn, creditWatchRatio: Decimal = Decimal(string: "0.9")!, reviewRequired: Bool = false,
+        disabledRules: Set<String> = [], severityOverrides: [String: Severity] = [:]
+    ) {
         self.creditMode = creditMode
         self.creditWatchRatio = creditWatchRatio
         self.reviewRequired = reviewRequired
@@ -35,7 +37,10 @@ public struct PolicySettings: Sendable, Hashable, Codable {
     public init(stored: [String: String]) throws(PolicySettingsError) {
         self.init()
         if let text = stored["credit_mode"] {
-            guard let mode = CreditMode(rawValue: try Self.decode(String.self, text, key: "credit_mode", expected: "must be \"off\", \"warn\" or \"block\"")) else {
+            guard
+                let mode = CreditMode(
+                    rawValue: try Self.decode(String.self, text, key: "credit_mode", expected: "must be \"off\", \"warn\" or \"block\""))
+            else {
                 throw PolicySettingsError(key: "credit_mode", problem: "must be \"off\", \"warn\" or \"block\"")
             }
             creditMode = mode
@@ -50,8 +55,9 @@ public struct PolicySettings: Sendable, Hashable, Codable {
             disabledRules = Set(try Self.decode([String].self, text, key: "disabled_rules", expected: "must be a list of rule ids"))
         }
         if let text = stored["severity_overrides"] {
-            let pairs = try Self.decode([String: String].self, text, key: "severity_overrides",
-                                        expected: "must map rule ids to \"info\", \"warn\" or \"block\"")
+            let pairs = try Self.decode(
+                [String: String].self, text, key: "severity_overrides",
+                expected: "must map rule ids to \"info\", \"warn\" or \"block\"")
             for (rule, text) in pairs.sorted(by: { $0.key < $1.key }) {
                 guard let severity = Severity(rawValue: text) else {
                     throw PolicySettingsError(key: "severity_overrides", problem: "\(rule): '\(text)' is not info, warn or block")
@@ -83,7 +89,8 @@ public struct PolicySettings: Sendable, Hashable, Codable {
         }
         // The JSON number grammar: Decimal(string:) alone reads "0.9abc" as 0.9 and "1,000" as 1.
         guard number.wholeMatch(of: /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/) != nil,
-              let ratio = Decimal(string: number, locale: Locale(identifier: "en_US_POSIX")), ratio >= 0, ratio <= 1 else {
+            let ratio = Decimal(string: number, locale: Locale(identifier: "en_US_POSIX")), ratio >= 0, ratio <= 1
+        else {
             throw PolicySettingsError(key: key, problem: problem)
         }
         return ratio

@@ -6,15 +6,17 @@ public enum PostingPolicy {
     static func allRules(_ settings: PolicySettings) -> [any Rule<InvoiceFacts>] {
         [
             HasLinesRule(), OnHoldRule(), CashSalesOnlyRule(), ReviewRequiredRule(required: settings.reviewRequired), SerialsCompleteRule(),
-            SerialsAvailableRule(), StockAvailableRule(), TaxAllowedRule(), CreditLimitRule(mode: settings.creditMode, watchRatio: settings.creditWatchRatio),
+            SerialsAvailableRule(), StockAvailableRule(), TaxAllowedRule(),
+            CreditLimitRule(mode: settings.creditMode, watchRatio: settings.creditWatchRatio),
         ]
     }
 
     public static func ruleSet(_ settings: PolicySettings) -> RuleSet<InvoiceFacts> {
         let enabled = allRules(settings).filter { !settings.disabledRules.contains($0.id) }
-        return RuleSet(enabled.map { rule in
-            settings.severityOverrides[rule.id].map { SeverityOverride(base: rule, severity: $0) } ?? rule
-        })
+        return RuleSet(
+            enabled.map { rule in
+                settings.severityOverrides[rule.id].map { SeverityOverride(base: rule, severity: $0) } ?? rule
+            })
     }
 
     public static func evaluate(_ facts: InvoiceFacts, settings: PolicySettings) -> Decision {

@@ -28,7 +28,8 @@ struct AdjustmentsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let id = try await withPool(connection) {
-                try await AdjustmentStore(pool: $0).add(customer: customer, amount: amount, date: date, currency: currency, reason: reason, reference: reference, notes: notes)
+                try await AdjustmentStore(pool: $0).add(
+                    customer: customer, amount: amount, date: date, currency: currency, reason: reason, reference: reference, notes: notes)
             }
             print("Recorded adjustment \(id): \(amount.money) for \(customer).")
         }
@@ -61,11 +62,14 @@ struct AdjustmentsCommand: AsyncParsableCommand {
                 try printJSON(result)
             } else {
                 if result.encodingGuessed {
-                    print("The file is not UTF-8: it was read as \(result.encoding.displayName), as spreadsheets save CSV on Western systems "
-                        + "(--encoding says otherwise).")
+                    print(
+                        "The file is not UTF-8: it was read as \(result.encoding.displayName), as spreadsheets save CSV on Western systems "
+                            + "(--encoding says otherwise).")
                 }
                 if result.totalProblems > 0 {
-                    print("\(result.totalProblems) problem\(result.totalProblems == 1 ? "" : "s") in \(result.rowsWithProblems) of \(result.rows) rows; nothing was imported:")
+                    print(
+                        "\(result.totalProblems) problem\(result.totalProblems == 1 ? "" : "s") in \(result.rowsWithProblems) of \(result.rows) rows; nothing was imported:"
+                    )
                     for problem in result.problems.prefix(50) {
                         print("  row \(problem.line), \(problem.column)\(problem.value.map { " '\($0)'" } ?? ""): \(problem.reason)")
                     }
@@ -101,7 +105,8 @@ struct AdjustmentsCommand: AsyncParsableCommand {
         @Option(help: "Write to this file.") var output: String?
 
         func run() async throws {
-            let filter = AdjustmentFilter(customer: customer, from: from, to: to, reason: reason, minimum: minAmount, maximum: maxAmount, batch: batch)
+            let filter = AdjustmentFilter(
+                customer: customer, from: from, to: to, reason: reason, minimum: minAmount, maximum: maxAmount, batch: batch)
             let sink: FileHandle
             if let output {
                 guard FileManager.default.createFile(atPath: output, contents: nil), let handle = FileHandle(forWritingAtPath: output) else {
@@ -112,7 +117,9 @@ struct AdjustmentsCommand: AsyncParsableCommand {
                 sink = FileHandle.standardOutput
             }
             let writer = SendableHandle(handle: sink)
-            let rows = try await withPool(connection) { try await AdjustmentStore(pool: $0).export(filter) { try writer.handle.write(contentsOf: Data($0)) } }
+            let rows = try await withPool(connection) {
+                try await AdjustmentStore(pool: $0).export(filter) { try writer.handle.write(contentsOf: Data($0)) }
+            }
             if let output {
                 try sink.close()
                 note("Exported \(rows) adjustments to \(output).")
@@ -134,7 +141,9 @@ struct AdjustmentsCommand: AsyncParsableCommand {
                 var text = "Column,Mandatory,Format,Example,When empty\n"
                 for column in AdjustmentColumn.allCases {
                     let rule = column.rule
-                    text += [column.rawValue, column.mandatory ? "yes" : "no", rule.format, rule.example, rule.whenEmpty].map(quote).joined(separator: ",") + "\n"
+                    text +=
+                        [column.rawValue, column.mandatory ? "yes" : "no", rule.format, rule.example, rule.whenEmpty].map(quote).joined(
+                            separator: ",") + "\n"
                 }
                 try text.write(toFile: rules, atomically: true, encoding: .utf8)
                 note("Wrote the rules of each column to \(rules).")
@@ -152,7 +161,8 @@ struct AdjustmentsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let version = try await withPool(connection) { pool in
-                try await pool.query("SELECT api.save_adjustment_reason(\(code), \(name), \(active), \(rowVersion.map { Int32(clamping: $0) }))")[0].decode(0, as: Int.self)
+                try await pool.query("SELECT api.save_adjustment_reason(\(code), \(name), \(active), \(rowVersion.map { Int32(clamping: $0) }))")[0]
+                    .decode(0, as: Int.self)
             }
             print(version == 1 ? "Added reason \(code)." : "Changed reason \(code): now version \(version).")
         }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import Postgate
-import Postgres
 import PostgateBench
+import Postgres
 import PostgresServer
 
 struct BenchCommand: AsyncParsableCommand {
@@ -18,7 +18,8 @@ struct PostingBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "posting",
         abstract: "Preview and post N generated draft invoices in a scratch database on the same server.",
-        discussion: "The scratch database postgate_bench_<pid> is created, migrated, measured and dropped; the login needs the right to create databases."
+        discussion:
+            "The scratch database postgate_bench_<pid> is created, migrated, measured and dropped; the login needs the right to create databases."
     )
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "Draft invoices to generate and post.") var invoices = 100_000
@@ -83,7 +84,8 @@ struct ClientBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "client",
         abstract: "Measure the database client: round trips, pipeline mode and COPY.",
-        discussion: "Each case runs --runs times; the median is reported, with its speed as a ratio to one statement per round trip measured in the same run. Uses temporary tables only."
+        discussion:
+            "Each case runs --runs times; the median is reported, with its speed as a ratio to one statement per round trip measured in the same run. Uses temporary tables only."
     )
 
     @OptionGroup var connection: ConnectionOptions

@@ -40,7 +40,8 @@ struct CustomersCommand: AsyncParsableCommand {
         @Option(help: "Currency of the balance (default: the price list's).") var currency: String?
         @Option(help: "Payment method code.") var paymentMethod: String?
         @Option(name: .customLong("account"), help: "Financial account code (must accept the payment method).") var financialAccount: String?
-        @Option(help: "after-order-delivered, after-delivery, do-not-invoice, immediate (default), customer-schedule-after-delivery.") var invoiceTerms: InvoiceTerms?
+        @Option(help: "after-order-delivered, after-delivery, do-not-invoice, immediate (default), customer-schedule-after-delivery.")
+        var invoiceTerms: InvoiceTerms?
         @Option(name: .customLong("schedule"), help: "Invoice schedule code (for customer-schedule-after-delivery).") var invoiceSchedule: String?
         @Option(help: "Credit line limit in the customer's currency (default: no limit).") var creditLimit: Decimal?
         @Flag(help: "Only tax rates marked exempt may be used.") var taxExempt = false
@@ -72,7 +73,8 @@ struct CustomersCommand: AsyncParsableCommand {
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change a customer.",
-            discussion: "Give the version you read (postgate customers show CODE); a customer changed since is refused. Only the options given change; --clear FIELD empties an optional field (credit-limit: no limit)."
+            discussion:
+                "Give the version you read (postgate customers show CODE); a customer changed since is refused. Only the options given change; --clear FIELD empties an optional field (credit-limit: no limit)."
         )
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The customer's code.") var code: String
@@ -127,7 +129,9 @@ struct CustomersCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let version = try await withPool(connection) { try await CustomerStore(pool: $0).update(code, version: rowVersion, changes: try changes()) }
+            let version = try await withPool(connection) {
+                try await CustomerStore(pool: $0).update(code, version: rowVersion, changes: try changes())
+            }
             print("Updated customer \(newCode ?? code): now version \(version).")
         }
     }
@@ -147,8 +151,9 @@ struct CustomersCommand: AsyncParsableCommand {
         func run() async throws {
             let shown = try await withPool(connection) { pool in
                 let store = CustomerStore(pool: pool)
-                return Shown(customer: try await store.get(code), balance: try await store.balance(code),
-                      alerts: try await store.alerts(code, for: .salesInvoice))
+                return Shown(
+                    customer: try await store.get(code), balance: try await store.balance(code),
+                    alerts: try await store.alerts(code, for: .salesInvoice))
             }
             if json { return try printJSON(shown) }
             let c = shown.customer
@@ -182,17 +187,25 @@ struct CustomersCommand: AsyncParsableCommand {
 
         func run() async throws {
             let customers = try await withPool(connection) {
-                try await CustomerStore(pool: $0).list(search: search, onHold: onHold ? true : nil, active: all ? nil : true, limit: limit, offset: offset)
+                try await CustomerStore(pool: $0).list(
+                    search: search, onHold: onHold ? true : nil, active: all ? nil : true, limit: limit, offset: offset)
             }
             if json { return try printJSON(customers) }
             guard !customers.isEmpty else {
-                print(search == nil ? "No customers yet. Add one: \(CommandLineText.command("customers add", "CODE --name NAME --price-list PL --terms TERMS"))" : "No customer matches '\(search!)'.")
+                print(
+                    search == nil
+                        ? "No customers yet. Add one: \(CommandLineText.command("customers add", "CODE --name NAME --price-list PL --terms TERMS"))"
+                        : "No customer matches '\(search!)'.")
                 return
             }
-            printTable(["CODE", "NAME", "CUR", "TERMS", "CREDIT LIMIT", "HOLD", "VERSION"], customers.map { c in
-                [c.code, c.name, c.currency, c.paymentTerms + (c.cashSalesOnly ? " (cash)" : ""), c.creditLimit.map(\.description) ?? "none",
-                 c.onHold ? "on hold" : "", String(c.version)]
-            })
+            printTable(
+                ["CODE", "NAME", "CUR", "TERMS", "CREDIT LIMIT", "HOLD", "VERSION"],
+                customers.map { c in
+                    [
+                        c.code, c.name, c.currency, c.paymentTerms + (c.cashSalesOnly ? " (cash)" : ""), c.creditLimit.map(\.description) ?? "none",
+                        c.onHold ? "on hold" : "", String(c.version),
+                    ]
+                })
         }
     }
 
@@ -200,8 +213,9 @@ struct CustomersCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Put a customer on hold.")
         @OptionGroup var connection: ConnectionOptions
         @Argument var code: String
-        @Option(name: .customLong("block"), parsing: .upToNextOption,
-                help: "Documents to block (default: sales-order goods-shipment sales-invoice; payment-in is allowed unless named).")
+        @Option(
+            name: .customLong("block"), parsing: .upToNextOption,
+            help: "Documents to block (default: sales-order goods-shipment sales-invoice; payment-in is allowed unless named).")
         var documents: [SalesDocument] = [.salesOrder, .goodsShipment, .salesInvoice]
 
         func run() async throws {

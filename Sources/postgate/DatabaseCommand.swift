@@ -91,20 +91,25 @@ struct DatabaseCommand: AsyncParsableCommand {
             let exists = try await connection.query("SELECT 1 FROM pg_database WHERE datname = \(DatabaseTarget.embeddedDatabase)")
             await connection.close()
             guard !exists.isEmpty else {
-                print("Database:  \(DatabaseTarget.embeddedDatabase) does not exist yet. Create and migrate it: \(CommandLineText.command("migrate"))")
+                print(
+                    "Database:  \(DatabaseTarget.embeddedDatabase) does not exist yet. Create and migrate it: \(CommandLineText.command("migrate"))")
                 return
             }
             let database = try await PostgresConnection.connect(cluster.connectionConfig(database: DatabaseTarget.embeddedDatabase))
             let migrator = Migrator(directory: SQLFiles.locate(explicit: sql))
             let pending = try await migrator.pending(database)
             let version = try await database.query("SELECT max(version) AS v FROM migrations.history")[0].decode("v", as: Int?.self)
-            let schemas = try await database.query("SELECT string_agg(nspname, ', ' ORDER BY nspname) AS s FROM pg_namespace WHERE nspname IN ('ar', 'api', 'report')")[0].decode("s", as: String?.self)
+            let schemas = try await database.query(
+                "SELECT string_agg(nspname, ', ' ORDER BY nspname) AS s FROM pg_namespace WHERE nspname IN ('ar', 'api', 'report')")[0].decode(
+                    "s", as: String?.self)
             await database.close()
             print("Database:  \(DatabaseTarget.embeddedDatabase), schema version \(version.map(String.init) ?? "none"), schemas \(schemas ?? "none")")
             if pending.isEmpty {
                 print("Migrations: up to date")
             } else {
-                print("Migrations: \(pending.count) pending (\(pending.map(\.file).joined(separator: ", "))). Apply them: \(CommandLineText.command("migrate"))")
+                print(
+                    "Migrations: \(pending.count) pending (\(pending.map(\.file).joined(separator: ", "))). Apply them: \(CommandLineText.command("migrate"))"
+                )
             }
         }
     }

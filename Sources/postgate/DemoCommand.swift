@@ -8,7 +8,8 @@ struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Load a demo company and show a mass posting: its preview, then posting what may be posted.",
-        discussion: "Customers on hold, with Cash Sales Only terms and near their credit limit; a unique-serial TV, a batch-serial carpet, a buildup; receipts; drafts that hit every rule."
+        discussion:
+            "Customers on hold, with Cash Sales Only terms and near their credit limit; a unique-serial TV, a batch-serial carpet, a buildup; receipts; drafts that hit every rule."
     )
     @OptionGroup var connection: ConnectionOptions
 
@@ -16,7 +17,9 @@ struct DemoCommand: AsyncParsableCommand {
         try await withPool(connection) { pool in
             let customers = CustomerStore(pool: pool)
             if (try? await customers.get("DEMO-ACME")) != nil {
-                print("The demo company is already loaded. Look around: \(CommandLineText.command("customers list")), \(CommandLineText.command("invoices list")), psql \"$(\(CommandLineText.command("db url")))\"")
+                print(
+                    "The demo company is already loaded. Look around: \(CommandLineText.command("customers list")), \(CommandLineText.command("invoices list")), psql \"$(\(CommandLineText.command("db url")))\""
+                )
                 return
             }
             try await load(pool)
@@ -25,7 +28,9 @@ struct DemoCommand: AsyncParsableCommand {
             print("\nMass posting preview of every draft:")
             let preview = try await service.preview(drafts)
             for item in preview.items {
-                print("  \(item.reference.padding(toLength: 34, withPad: " ", startingAt: 0)) \(item.customer.padding(toLength: 12, withPad: " ", startingAt: 0)) \(item.total.money) \(item.currency)  \(item.decision.canPost ? "can be posted" : "BLOCKED")\(item.itemsToCreate > 0 ? ", creates \(item.itemsToCreate) customer item\(item.itemsToCreate == 1 ? "" : "s")" : "")")
+                print(
+                    "  \(item.reference.padding(toLength: 34, withPad: " ", startingAt: 0)) \(item.customer.padding(toLength: 12, withPad: " ", startingAt: 0)) \(item.total.money) \(item.currency)  \(item.decision.canPost ? "can be posted" : "BLOCKED")\(item.itemsToCreate > 0 ? ", creates \(item.itemsToCreate) customer item\(item.itemsToCreate == 1 ? "" : "s")" : "")"
+                )
                 printFindings(item.decision, indent: "      ")
             }
             print("The selection has \(preview.blocked.count) blocked invoices, so it cannot be posted as a whole. Posting the others:")
@@ -40,9 +45,13 @@ struct DemoCommand: AsyncParsableCommand {
             print("\nBalances:")
             for code in ["DEMO-ACME", "DEMO-NEARLY", "DEMO-SHOP", "DEMO-HELD"] {
                 let balance = try await customers.balance(code)
-                print("  \(code.padding(toLength: 12, withPad: " ", startingAt: 0)) \(balance.balance.money) \(balance.currency)  \(balance.creditStatus)\(balance.onHold ? ", on hold" : "")")
+                print(
+                    "  \(code.padding(toLength: 12, withPad: " ", startingAt: 0)) \(balance.balance.money) \(balance.currency)  \(balance.creditStatus)\(balance.onHold ? ", on hold" : "")"
+                )
             }
-            print("\nNext: psql \"$(\(CommandLineText.command("db url")))\" -c 'SELECT * FROM report.unposted_invoices' (the blocked drafts and why), report.customer_items, report.posting_audit")
+            print(
+                "\nNext: psql \"$(\(CommandLineText.command("db url")))\" -c 'SELECT * FROM report.unposted_invoices' (the blocked drafts and why), report.customer_items, report.posting_audit"
+            )
         }
     }
 
@@ -82,12 +91,19 @@ struct DemoCommand: AsyncParsableCommand {
             try await catalog.setPrice(priceList: "DEMO-SALES", product: code, price: Decimal(string: price)!, validFrom: LocalDate("2026-01-01"))
         }
         try await catalog.setBuildup("DEMO-KIT", components: [.init(product: "DEMO-TV55", quantity: 1), .init(product: "DEMO-CABLE", quantity: 2)])
-        try await stock.post(StockDocument(.receipt(location: "DEMO-MAIN"), lines: [
-            StockLine(product: "DEMO-TV55", quantity: 5, serials: (1...5).map { SerialEntry("TV55-00\($0)") }),
-            StockLine(product: "DEMO-CARPET", quantity: 120, serials: [SerialEntry("ROLL-A", quantity: 60, expiry: LocalDate("2027-06-30")),
-                                                                          SerialEntry("ROLL-B", quantity: 60, expiry: LocalDate("2027-03-31"))]),
-            StockLine(product: "DEMO-CABLE", quantity: 100),
-        ], date: LocalDate("2026-02-01"), reference: "PO-1001"))
+        try await stock.post(
+            StockDocument(
+                .receipt(location: "DEMO-MAIN"),
+                lines: [
+                    StockLine(product: "DEMO-TV55", quantity: 5, serials: (1...5).map { SerialEntry("TV55-00\($0)") }),
+                    StockLine(
+                        product: "DEMO-CARPET", quantity: 120,
+                        serials: [
+                            SerialEntry("ROLL-A", quantity: 60, expiry: LocalDate("2027-06-30")),
+                            SerialEntry("ROLL-B", quantity: 60, expiry: LocalDate("2027-03-31")),
+                        ]),
+                    StockLine(product: "DEMO-CABLE", quantity: 100),
+                ], date: LocalDate("2026-02-01"), reference: "PO-1001"))
         print("Loaded reference data, 4 products and their stock (5 TVs with serials, 2 carpet rolls, 100 cables).")
 
         func customer(_ code: String, _ name: String, terms: String, limit: Decimal?) async throws {
@@ -105,14 +121,24 @@ struct DemoCommand: AsyncParsableCommand {
         print("Loaded 4 customers: one near its credit limit, one with Cash Sales Only terms, one on hold.")
 
         func draft(_ customer: String, _ reference: String, _ lines: [NewInvoiceLine]) async throws {
-            let (id, _) = try await invoices.createDraft(customer: customer, date: LocalDate("2026-03-02"), reference: reference, location: "DEMO-MAIN")
+            let (id, _) = try await invoices.createDraft(
+                customer: customer, date: LocalDate("2026-03-02"), reference: reference, location: "DEMO-MAIN")
             for line in lines { try await invoices.addLine(id, line) }
         }
-        try await draft("DEMO-ACME", "3 TVs with serials", [NewInvoiceLine(product: "DEMO-TV55", quantity: 3, serials: ["TV55-001", "TV55-002", "TV55-003"].map { SerialEntry($0) })])
-        try await draft("DEMO-ACME", "carpet (batch serial)", [NewInvoiceLine(product: "DEMO-CARPET", quantity: 20, serials: [SerialEntry("ROLL-B", quantity: 20)])])
+        try await draft(
+            "DEMO-ACME", "3 TVs with serials",
+            [NewInvoiceLine(product: "DEMO-TV55", quantity: 3, serials: ["TV55-001", "TV55-002", "TV55-003"].map { SerialEntry($0) })])
+        try await draft(
+            "DEMO-ACME", "carpet (batch serial)",
+            [NewInvoiceLine(product: "DEMO-CARPET", quantity: 20, serials: [SerialEntry("ROLL-B", quantity: 20)])])
         try await draft("DEMO-ACME", "a kit (buildup)", [NewInvoiceLine(product: "DEMO-KIT", quantity: 1)])
         try await draft("DEMO-ACME", "TV without its serial", [NewInvoiceLine(product: "DEMO-TV55", quantity: 1)])
-        try await draft("DEMO-NEARLY", "over the credit limit", [NewInvoiceLine(product: "DEMO-TV55", quantity: 1, serials: [SerialEntry("TV55-004")]), NewInvoiceLine(product: "DEMO-CABLE", quantity: 30)])
+        try await draft(
+            "DEMO-NEARLY", "over the credit limit",
+            [
+                NewInvoiceLine(product: "DEMO-TV55", quantity: 1, serials: [SerialEntry("TV55-004")]),
+                NewInvoiceLine(product: "DEMO-CABLE", quantity: 30),
+            ])
         try await draft("DEMO-SHOP", "cash sale", [NewInvoiceLine(product: "DEMO-CABLE", quantity: 4)])
         try await draft("DEMO-HELD", "customer on hold", [NewInvoiceLine(product: "DEMO-CABLE", quantity: 1)])
         print("Loaded 7 draft invoices.")

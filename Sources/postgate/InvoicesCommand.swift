@@ -17,7 +17,8 @@ struct InvoiceLineArgument: ExpressibleByArgument {
             parts[1] = String(parts[1][..<at])
         }
         guard let stock = try? StockLine(parsing: parts.joined(separator: ":")) else { return nil }
-        line = NewInvoiceLine(product: stock.product, quantity: stock.quantity, unitPrice: price, serials: stock.serials.isEmpty ? nil : stock.serials)
+        line = NewInvoiceLine(
+            product: stock.product, quantity: stock.quantity, unitPrice: price, serials: stock.serials.isEmpty ? nil : stock.serials)
     }
 }
 
@@ -49,12 +50,14 @@ struct InvoicesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (id, alerts) = try await withPool(connection) { pool in
-                try await InvoiceStore(pool: pool).createDraft(customer: customer, date: date, reference: reference, location: location,
-                                                               lines: lines.map(\.line))
+                try await InvoiceStore(pool: pool).createDraft(
+                    customer: customer, date: date, reference: reference, location: location,
+                    lines: lines.map(\.line))
             }
             print("Created draft invoice \(id) for \(customer)\(lines.isEmpty ? "" : " with \(lines.count) line\(lines.count == 1 ? "" : "s")").")
             printAlerts(alerts)
-            print("Next: \(CommandLineText.command("invoices add-line", "\(id) --line PRODUCT:QTY")), then \(CommandLineText.command("post", "\(id)"))")
+            print(
+                "Next: \(CommandLineText.command("invoices add-line", "\(id) --line PRODUCT:QTY")), then \(CommandLineText.command("post", "\(id)"))")
         }
     }
 
@@ -72,12 +75,14 @@ struct InvoicesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let numbers = try await withPool(connection) { pool in
-                try await InvoiceStore(pool: pool).addLines(invoice, lines.map(\.line).map { line in
-                    var line = line
-                    line.taxRate = tax ?? line.taxRate
-                    line.location = location ?? line.location
-                    return line
-                })
+                try await InvoiceStore(pool: pool).addLines(
+                    invoice,
+                    lines.map(\.line).map { line in
+                        var line = line
+                        line.taxRate = tax ?? line.taxRate
+                        line.location = location ?? line.location
+                        return line
+                    })
             }
             print("Added line\(numbers.count == 1 ? "" : "s") \(numbers.map(String.init).joined(separator: ", ")) to invoice \(invoice).")
         }
@@ -127,7 +132,8 @@ struct InvoicesCommand: AsyncParsableCommand {
     }
 
     struct Item: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Edit a customer item a draft will create (its id is in 'invoices show --json'); it must be reviewed again.")
+        static let configuration = CommandConfiguration(
+            abstract: "Edit a customer item a draft will create (its id is in 'invoices show --json'); it must be reviewed again.")
         @OptionGroup var connection: ConnectionOptions
         @Argument var item: Int64
         @Option var serial: String?
@@ -139,7 +145,9 @@ struct InvoicesCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await withPool(connection) { try await InvoiceStore(pool: $0).updatePendingItem(item, serial: serial, warrantyStart: warrantyStart, notes: notes) }
+            try await withPool(connection) {
+                try await InvoiceStore(pool: $0).updatePendingItem(item, serial: serial, warrantyStart: warrantyStart, notes: notes)
+            }
             print("Changed customer item \(item); review the invoice's items again before posting.")
         }
     }
@@ -164,15 +172,23 @@ struct InvoicesCommand: AsyncParsableCommand {
         func run() async throws {
             let shown = try await withPool(connection) { try await InvoiceStore(pool: $0).invoice(invoice) }
             if json { return try printJSON(shown) }
-            print("Invoice   \(shown.number.map { "number \($0)" } ?? "draft \(shown.id)")  \(shown.customer) (\(shown.customerName))  \(shown.date)\(shown.dueDate.map { ", due \($0)" } ?? "")")
-            printTable(["LINE", "PRODUCT", "QUANTITY", "PRICE", "TAX", "NET", "SERIALS"], shown.lines.map { line in
-                [String(line.line), line.product, line.quantity.description, line.unitPrice.money, line.taxRate, line.netAmount.money,
-                 line.serials.map { $0.serial + ($0.addedAtSale ? " (added at sale)" : "") }.joined(separator: ", ")]
-            })
+            print(
+                "Invoice   \(shown.number.map { "number \($0)" } ?? "draft \(shown.id)")  \(shown.customer) (\(shown.customerName))  \(shown.date)\(shown.dueDate.map { ", due \($0)" } ?? "")"
+            )
+            printTable(
+                ["LINE", "PRODUCT", "QUANTITY", "PRICE", "TAX", "NET", "SERIALS"],
+                shown.lines.map { line in
+                    [
+                        String(line.line), line.product, line.quantity.description, line.unitPrice.money, line.taxRate, line.netAmount.money,
+                        line.serials.map { $0.serial + ($0.addedAtSale ? " (added at sale)" : "") }.joined(separator: ", "),
+                    ]
+                })
             print("Total     \(shown.netTotal.money) + tax \(shown.taxTotal.money) = \(shown.total.money) \(shown.currency)")
             if !shown.pendingItems.isEmpty {
                 let unreviewed = shown.pendingItems.filter { $0.reviewedBy == nil }.count
-                print("Items     \(shown.pendingItems.count) customer item\(shown.pendingItems.count == 1 ? "" : "s") to create, \(unreviewed) not reviewed")
+                print(
+                    "Items     \(shown.pendingItems.count) customer item\(shown.pendingItems.count == 1 ? "" : "s") to create, \(unreviewed) not reviewed"
+                )
             }
             printAlerts(shown.alerts)
         }
@@ -196,10 +212,15 @@ struct InvoicesCommand: AsyncParsableCommand {
                 return drafts
             }
             if json { return try printJSON(drafts) }
-            guard !drafts.isEmpty else { print("No unposted invoices."); return }
-            printTable(["ID", "CUSTOMER", "DATE", "REFERENCE", "LINES", "TOTAL"], drafts.map {
-                [String($0.invoiceID), $0.customer, $0.date.description, $0.reference, String($0.lines), "\($0.total.money) \($0.currency)"]
-            })
+            guard !drafts.isEmpty else {
+                print("No unposted invoices.")
+                return
+            }
+            printTable(
+                ["ID", "CUSTOMER", "DATE", "REFERENCE", "LINES", "TOTAL"],
+                drafts.map {
+                    [String($0.invoiceID), $0.customer, $0.date.description, $0.reference, String($0.lines), "\($0.total.money) \($0.currency)"]
+                })
         }
     }
 }
@@ -217,7 +238,9 @@ struct UnpostedOptions: ParsableArguments {
 
     /// The options given, as typed: a filter applies to a selection of unposted drafts only.
     var given: [String] {
-        [customer.map { _ in "--customer" }, from.map { _ in "--from" }, to.map { _ in "--to" },
-         minTotal.map { _ in "--min-total" }, maxTotal.map { _ in "--max-total" }].compactMap { $0 }
+        [
+            customer.map { _ in "--customer" }, from.map { _ in "--from" }, to.map { _ in "--to" },
+            minTotal.map { _ in "--min-total" }, maxTotal.map { _ in "--max-total" },
+        ].compactMap { $0 }
     }
 }

@@ -5,7 +5,8 @@ import Postgres
 import PostingPolicy
 
 struct ItemsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "items", abstract: "Customer items (the installed base).", subcommands: [Add.self, List.self])
+    static let configuration = CommandConfiguration(
+        commandName: "items", abstract: "Customer items (the installed base).", subcommands: [Add.self, List.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record a customer item by hand.")
@@ -35,7 +36,10 @@ struct ItemsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let rows = try await withPool(connection) { try await PaymentStore(pool: $0).customerItems(customer) }
-            guard !rows.isEmpty else { print("\(customer) has no customer items."); return }
+            guard !rows.isEmpty else {
+                print("\(customer) has no customer items.")
+                return
+            }
             printTable(["ITEM", "PRODUCT", "SERIAL", "SOURCE", "WARRANTY", "ENDS", "NEXT SERVICE"], rows)
         }
     }

@@ -67,7 +67,9 @@ struct LoginsCommand: AsyncParsableCommand {
             for login in logins {
                 let password = login.hasPassword.map { $0 ? "yes" : "no" } ?? "?"
                 let roles = login.roles.map(\.rawValue).joined(separator: ",")
-                print(login.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + roles.padding(toLength: 10, withPad: " ", startingAt: 0) + "  " + password)
+                print(
+                    login.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + roles.padding(toLength: 10, withPad: " ", startingAt: 0)
+                        + "  " + password)
             }
         }
     }

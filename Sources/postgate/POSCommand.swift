@@ -24,7 +24,8 @@ struct POSCommand: AsyncParsableCommand {
         func run() async throws {
             let result = try await withPool(connection) {
                 try await PostingService(pool: $0, actor: postingActor()).posSale(
-                    customer: customer, location: location, lines: lines.map(\.line), paymentMethod: paymentMethod, financialAccount: financialAccount, reference: reference)
+                    customer: customer, location: location, lines: lines.map(\.line), paymentMethod: paymentMethod,
+                    financialAccount: financialAccount, reference: reference)
             }
             print("Sold, posted as invoice \(result.numbers.values.first.map(String.init) ?? "?") and paid.")
         }

@@ -8,7 +8,8 @@ struct PaymentsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "payments", abstract: "Payments in.", subcommands: [Receive.self])
 
     struct Receive: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record a payment in; optionally allocate it to invoices (--invoice NUMBER[=AMOUNT]).")
+        static let configuration = CommandConfiguration(
+            abstract: "Record a payment in; optionally allocate it to invoices (--invoice NUMBER[=AMOUNT]).")
         @OptionGroup var connection: ConnectionOptions
         @Argument var customer: String
         @Argument var amount: Decimal
@@ -38,12 +39,14 @@ struct PaymentsCommand: AsyncParsableCommand {
         static func allocation(_ text: String) throws -> JSONValue {
             let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard let first = parts.first, let number = Int64(first.trimmingCharacters(in: .whitespaces)), number > 0 else {
-                throw ValidationError("--invoice '\(text)': start with the invoice's number (a whole number such as 12), then =AMOUNT if only part goes to it")
+                throw ValidationError(
+                    "--invoice '\(text)': start with the invoice's number (a whole number such as 12), then =AMOUNT if only part goes to it")
             }
             var allocation: [String: JSONValue] = ["invoice_number": .number(Decimal(number))]
             if parts.count == 2 {
                 guard let share = Decimal(argument: parts[1].trimmingCharacters(in: .whitespaces)), share > 0 else {
-                    throw ValidationError("--invoice '\(text)': after '=' give the amount allocated to invoice \(number), greater than zero (such as \(number)=100.00)")
+                    throw ValidationError(
+                        "--invoice '\(text)': after '=' give the amount allocated to invoice \(number), greater than zero (such as \(number)=100.00)")
                 }
                 allocation["amount"] = .number(share)
             }

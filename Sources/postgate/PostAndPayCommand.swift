@@ -17,8 +17,9 @@ struct PostAndPayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let result = try await withPool(connection) {
-            try await PostingService(pool: $0, actor: postingActor()).postAndPay(invoice, amount: amount, paymentMethod: paymentMethod,
-                                                                                financialAccount: financialAccount, reference: reference)
+            try await PostingService(pool: $0, actor: postingActor()).postAndPay(
+                invoice, amount: amount, paymentMethod: paymentMethod,
+                financialAccount: financialAccount, reference: reference)
         }
         let paid = amount.map { "a payment of \($0.money)" } ?? "its payment in full"
         print("Posted draft \(invoice) as invoice \(result.numbers[invoice].map(String.init) ?? "?") and recorded \(paid) in its currency.")

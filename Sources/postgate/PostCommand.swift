@@ -35,12 +35,15 @@ struct PostCommand: AsyncParsableCommand {
         if !unposted {
             let massOnly = filter.given + (chunk == nil ? [] : ["--chunk"]) + (yes ? ["--yes"] : [])
             if !massOnly.isEmpty {
-                throw ValidationError("\(massOnly.joined(separator: ", ")) \(massOnly.count == 1 ? "applies" : "apply") to a mass posting (--unposted) only: "
-                    + "drafts named by id are posted at once, together")
+                throw ValidationError(
+                    "\(massOnly.joined(separator: ", ")) \(massOnly.count == 1 ? "applies" : "apply") to a mass posting (--unposted) only: "
+                        + "drafts named by id are posted at once, together")
             }
         }
         if previewOnly && yes { throw ValidationError("--preview-only posts nothing, so --yes has nothing to confirm: give one or the other") }
-        if previewOnly && chunk != nil { throw ValidationError("--preview-only posts nothing, so --chunk has nothing to divide: give one or the other") }
+        if previewOnly && chunk != nil {
+            throw ValidationError("--preview-only posts nothing, so --chunk has nothing to divide: give one or the other")
+        }
         if json && !previewOnly { throw ValidationError("--json prints a preview: give it with --preview-only") }
     }
 
@@ -56,7 +59,10 @@ struct PostCommand: AsyncParsableCommand {
                 return
             }
             let ids = unposted ? try await InvoiceStore(pool: pool).unposted(filter.filter).map(\.invoiceID) : invoices
-            guard !ids.isEmpty else { print("No unposted invoices match."); return }
+            guard !ids.isEmpty else {
+                print("No unposted invoices match.")
+                return
+            }
             let started = ContinuousClock.now
             let preview = try await service.preview(ids)
             let previewTime = ContinuousClock.now - started
@@ -67,14 +73,21 @@ struct PostCommand: AsyncParsableCommand {
             printPreview(preview, took: previewTime)
             if previewOnly { return }
             guard preview.canPost else {
-                throw Failure("\(preview.blocked.count) of the selected invoices are blocked, so the selection cannot be posted: fix them or narrow the selection (see the reasons above)")
+                throw Failure(
+                    "\(preview.blocked.count) of the selected invoices are blocked, so the selection cannot be posted: fix them or narrow the selection (see the reasons above)"
+                )
             }
             if !yes {
                 guard isatty(STDIN_FILENO) == 1 else {
-                    throw Failure("nothing was posted: without a terminal to confirm at, pass --yes to post the \(preview.items.count) invoices previewed above", code: 2)
+                    throw Failure(
+                        "nothing was posted: without a terminal to confirm at, pass --yes to post the \(preview.items.count) invoices previewed above",
+                        code: 2)
                 }
                 print("Post these \(preview.items.count) invoices? Type yes to confirm: ", terminator: "")
-                guard readLine()?.lowercased() == "yes" else { print("Nothing was posted."); return }
+                guard readLine()?.lowercased() == "yes" else {
+                    print("Nothing was posted.")
+                    return
+                }
             }
             let postingStarted = ContinuousClock.now
             let bar = ProgressBar()
@@ -83,28 +96,39 @@ struct PostCommand: AsyncParsableCommand {
             let postingTime = ContinuousClock.now - postingStarted
             let earlier = result.alreadyPosted.isEmpty ? "" : "; \(result.alreadyPosted.count) were posted by an earlier run"
             guard let reason = result.stoppedBecause else {
-                print("Posted \(result.posted.count) invoices in \(postingTime.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))\(earlier).")
+                print(
+                    "Posted \(result.posted.count) invoices in \(postingTime.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))\(earlier)."
+                )
                 return
             }
             let total = result.posted.count + result.notPosted.count
-            let next = result.connectionLost
+            let next =
+                result.connectionLost
                 ? "Run the same command again once the database is back: it posts the rest."
                 : "Fix what changed and run the same command again: it previews and posts the rest."
-            throw Failure("the mass posting stopped: \(result.posted.count) of \(total) invoices were posted\(earlier), "
-                + "\(result.notPosted.count) were not, because \(reason). \(next)")
+            throw Failure(
+                "the mass posting stopped: \(result.posted.count) of \(total) invoices were posted\(earlier), "
+                    + "\(result.notPosted.count) were not, because \(reason). \(next)")
         }
     }
 
     func printPreview(_ preview: Preview, took: Duration) {
         let blocked = preview.blocked
         let warned = preview.items.filter { $0.decision.canPost && $0.decision.findings.contains { $0.severity == .warn } }
-        print("Preview of \(preview.items.count) invoices (\(took.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))): \(preview.items.count - blocked.count) can be posted, \(blocked.count) blocked, \(warned.count) with warnings; \(preview.itemsToCreate) customer items will be created.")
+        print(
+            "Preview of \(preview.items.count) invoices (\(took.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))): \(preview.items.count - blocked.count) can be posted, \(blocked.count) blocked, \(warned.count) with warnings; \(preview.itemsToCreate) customer items will be created."
+        )
         for (currency, total) in preview.totals.sorted(by: { $0.key < $1.key }) { print("  total \(total.money) \(currency)") }
         for item in (blocked + warned).prefix(50) {
-            print("\(item.reference) (\(item.customer), \(item.total.money) \(item.currency)): \(item.decision.canPost ? "can be posted" : "BLOCKED")")
+            print(
+                "\(item.reference) (\(item.customer), \(item.total.money) \(item.currency)): \(item.decision.canPost ? "can be posted" : "BLOCKED")")
             printFindings(item.decision, indent: "    ")
         }
-        if blocked.count + warned.count > 50 { print("… and \(blocked.count + warned.count - 50) more with findings (\(CommandLineText.command("post", "--unposted --preview-only")) on a narrower selection).") }
+        if blocked.count + warned.count > 50 {
+            print(
+                "… and \(blocked.count + warned.count - 50) more with findings (\(CommandLineText.command("post", "--unposted --preview-only")) on a narrower selection)."
+            )
+        }
     }
 }
 
@@ -132,8 +156,9 @@ struct PreviewReport: Encodable {
         itemsToCreate = preview.itemsToCreate
         totals = preview.totals.mapValues(\.description)
         invoices = preview.items.map {
-            Item(invoiceId: $0.invoiceID, reference: $0.reference, customer: $0.customer, currency: $0.currency, total: $0.total.description,
-                 canPost: $0.decision.canPost, itemsToCreate: $0.itemsToCreate, findings: $0.decision.findings)
+            Item(
+                invoiceId: $0.invoiceID, reference: $0.reference, customer: $0.customer, currency: $0.currency, total: $0.total.description,
+                canPost: $0.decision.canPost, itemsToCreate: $0.itemsToCreate, findings: $0.decision.findings)
         }
     }
 }

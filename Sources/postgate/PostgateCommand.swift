@@ -27,7 +27,7 @@ enum PostgateMain {
             } else {
                 try command.run()
             }
-        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+        } catch  where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
             // The parser's own: help, usage, version, exit codes.
             PostgateCommand.exit(withError: error)
         } catch {
@@ -36,8 +36,9 @@ enum PostgateMain {
             var shown: any Error = error
             if let database = error as? PostgresError, database.kind == .server { shown = DomainError(database) }
             if let database = error as? PostgresError, database.kind == .connectionFailed {
-                shown = Failure(database.message + ". Check that the server runs there and that this user may log in to that database"
-                    + " (\(CommandLineText.command("db status")) shows the embedded server).")
+                shown = Failure(
+                    database.message + ". Check that the server runs there and that this user may log in to that database"
+                        + " (\(CommandLineText.command("db status")) shows the embedded server).")
             }
             FileHandle.standardError.write(Data("Error: \(CommandLineText.namingTheCommand(String(describing: shown)))\n".utf8))
             exit(code)

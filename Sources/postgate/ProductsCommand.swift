@@ -74,7 +74,9 @@ struct ProductsCommand: AsyncParsableCommand {
         @OptionGroup var fields: Fields
 
         func run() async throws {
-            let version = try await withPool(connection) { try await CatalogStore(pool: $0).saveProduct(fields.fields(code: code), version: rowVersion) }
+            let version = try await withPool(connection) {
+                try await CatalogStore(pool: $0).saveProduct(fields.fields(code: code), version: rowVersion)
+            }
             print("Updated product \(code): now version \(version).")
         }
     }
@@ -92,13 +94,17 @@ struct ProductsCommand: AsyncParsableCommand {
             if json { return try printJSON(product) }
             print("Product         \(product.code)  \(product.name)  (version \(product.version)\(product.active ? "" : ", inactive"))")
             print("Unit            \(product.unit)")
-            print("Serials         \(product.serialTracking.rawValue)\(product.serialTracking == .none ? "" : " (on \(product.trackOn.rawValue)\(product.trackExpiry ? ", with expiry" : ""))")")
+            print(
+                "Serials         \(product.serialTracking.rawValue)\(product.serialTracking == .none ? "" : " (on \(product.trackOn.rawValue)\(product.trackExpiry ? ", with expiry" : ""))")"
+            )
             print("Tax             \(product.defaultTaxRate.orDash)")
             print("Item type       \(product.customerItemType.orDash)")
             if product.isBuildup {
                 print("Buildup of      " + product.components.map { "\($0.quantity) × \($0.product)" }.joined(separator: ", "))
             }
-            print("On hand         \(product.onHand)" + (stock.isEmpty ? "" : ": " + stock.map { "\($0.quantity) at \($0.location)" }.joined(separator: ", ")))
+            print(
+                "On hand         \(product.onHand)"
+                    + (stock.isEmpty ? "" : ": " + stock.map { "\($0.quantity) at \($0.location)" }.joined(separator: ", ")))
         }
     }
 
@@ -112,10 +118,15 @@ struct ProductsCommand: AsyncParsableCommand {
         func run() async throws {
             let products = try await withPool(connection) { try await CatalogStore(pool: $0).products(search: search, limit: limit) }
             if json { return try printJSON(products) }
-            guard !products.isEmpty else { print("No products found. Add one: \(CommandLineText.command("products add", "CODE --name NAME"))"); return }
-            printTable(["CODE", "NAME", "UNIT", "SERIALS", "ON HAND", "VERSION"], products.map { p in
-                [p.code, p.name, p.unit, p.isBuildup ? "buildup" : p.serialTracking.rawValue, p.onHand.description, String(p.version)]
-            })
+            guard !products.isEmpty else {
+                print("No products found. Add one: \(CommandLineText.command("products add", "CODE --name NAME"))")
+                return
+            }
+            printTable(
+                ["CODE", "NAME", "UNIT", "SERIALS", "ON HAND", "VERSION"],
+                products.map { p in
+                    [p.code, p.name, p.unit, p.isBuildup ? "buildup" : p.serialTracking.rawValue, p.onHand.description, String(p.version)]
+                })
         }
     }
 
@@ -131,7 +142,8 @@ struct ProductsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withPool(connection) { try await CatalogStore(pool: $0).setBuildup(code, components: components.map(\.component)) }
-            print("Buildup \(code) is made of " + components.map { "\($0.component.quantity) × \($0.component.product)" }.joined(separator: ", ") + ".")
+            print(
+                "Buildup \(code) is made of " + components.map { "\($0.component.quantity) × \($0.component.product)" }.joined(separator: ", ") + ".")
         }
     }
 
@@ -144,7 +156,9 @@ struct ProductsCommand: AsyncParsableCommand {
         @Option(help: "First date the price applies, YYYY-MM-DD (default: today).") var validFrom: LocalDate?
 
         func run() async throws {
-            try await withPool(connection) { try await CatalogStore(pool: $0).setPrice(priceList: priceList, product: product, price: price, validFrom: validFrom) }
+            try await withPool(connection) {
+                try await CatalogStore(pool: $0).setPrice(priceList: priceList, product: product, price: price, validFrom: validFrom)
+            }
             print("Price of \(product) in \(priceList): \(price.money)\(validFrom.map { " from \($0)" } ?? " from today").")
         }
     }
@@ -162,7 +176,8 @@ struct ProductsCommand: AsyncParsableCommand {
 
             func run() async throws {
                 let version = try await withPool(connection) {
-                    try await CatalogStore(pool: $0).saveItemType(code, name: name, warrantyMonths: warrantyMonths, serviceIntervalMonths: serviceMonths, version: rowVersion)
+                    try await CatalogStore(pool: $0).saveItemType(
+                        code, name: name, warrantyMonths: warrantyMonths, serviceIntervalMonths: serviceMonths, version: rowVersion)
                 }
                 print(version == 1 ? "Added customer item type \(code)." : "Changed customer item type \(code): now version \(version).")
             }

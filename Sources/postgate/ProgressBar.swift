@@ -11,10 +11,12 @@ final class ProgressBar: @unchecked Sendable {
 
     func show(_ done: Int, _ total: Int) {
         guard terminal, total > 0 else { return }
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         let width = 30
         let filled = done * width / total
-        FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(done)/\(total)".utf8))
+        FileHandle.standardError.write(
+            Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(done)/\(total)".utf8))
     }
 
     func finish() {

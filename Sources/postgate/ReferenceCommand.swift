@@ -40,10 +40,18 @@ struct ReferenceCommand: AsyncParsableCommand {
         func run() async throws {
             let items = try await withPool(connection) { try await ReferenceStore(pool: $0).list(kind) }
             if json { return try printJSON(items) }
-            guard !items.isEmpty else { print("No \(kind.rawValue) yet."); return }
-            printTable(["CODE", "NAME", "DETAILS", "VERSION"], items.map { item in
-                [item.code, item.name, item.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "), String(item.version)]
-            })
+            guard !items.isEmpty else {
+                print("No \(kind.rawValue) yet.")
+                return
+            }
+            printTable(
+                ["CODE", "NAME", "DETAILS", "VERSION"],
+                items.map { item in
+                    [
+                        item.code, item.name, item.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+                        String(item.version),
+                    ]
+                })
         }
     }
 
@@ -197,7 +205,8 @@ struct ReferenceCommand: AsyncParsableCommand {
     }
 
     struct TaxCategories: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "tax-categories", abstract: "Business-partner tax categories.", subcommands: [Add.self])
+        static let configuration = CommandConfiguration(
+            commandName: "tax-categories", abstract: "Business-partner tax categories.", subcommands: [Add.self])
         struct Add: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Add or change a tax category and the tax rates it allows.")
             @OptionGroup var connection: ConnectionOptions

@@ -13,9 +13,11 @@ extension StockLine: ExpressibleByArgument {
 
 /// What every stock document takes besides where it moves stock.
 struct DocumentOptions: ParsableArguments {
-    @Option(name: .customLong("line"), help: ArgumentHelp(
-        "PRODUCT:QUANTITY[:SERIALS], repeated. SERIALS: comma-separated SERIAL[=QUANTITY][@YYYY-MM-DD], e.g. TV55:2:SN1,SN2 or CARPET:60:ROLL7=60@2027-01-31.",
-        valueName: "line"))
+    @Option(
+        name: .customLong("line"),
+        help: ArgumentHelp(
+            "PRODUCT:QUANTITY[:SERIALS], repeated. SERIALS: comma-separated SERIAL[=QUANTITY][@YYYY-MM-DD], e.g. TV55:2:SN1,SN2 or CARPET:60:ROLL7=60@2027-01-31.",
+            valueName: "line"))
     var lines: [StockLine] = []
     @Option(help: "Document date, YYYY-MM-DD (default: today).") var date: LocalDate?
     @Option(help: "Your reference (delivery note, reason).") var reference: String?
@@ -81,10 +83,15 @@ struct StockCommand: AsyncParsableCommand {
         func run() async throws {
             let rows = try await withPool(connection) { try await StockStore(pool: $0).onHand(product: product, location: location) }
             if json { return try printJSON(rows) }
-            guard !rows.isEmpty else { print("Nothing on hand."); return }
-            printTable(["PRODUCT", "NAME", "LOCATION", "QUANTITY", "UNIT", "SERIALS"], rows.map {
-                [$0.product, $0.productName, $0.location, $0.quantity.description, $0.unit, $0.serials == 0 ? "" : String($0.serials)]
-            })
+            guard !rows.isEmpty else {
+                print("Nothing on hand.")
+                return
+            }
+            printTable(
+                ["PRODUCT", "NAME", "LOCATION", "QUANTITY", "UNIT", "SERIALS"],
+                rows.map {
+                    [$0.product, $0.productName, $0.location, $0.quantity.description, $0.unit, $0.serials == 0 ? "" : String($0.serials)]
+                })
         }
     }
 
@@ -98,7 +105,9 @@ struct StockCommand: AsyncParsableCommand {
             @Option(help: "true or false.") var active = true
             @Option(name: .customLong("version")) var rowVersion: Int?
             func run() async throws {
-                let version = try await withPool(connection) { try await CatalogStore(pool: $0).saveLocation(code, name: name, active: active, version: rowVersion) }
+                let version = try await withPool(connection) {
+                    try await CatalogStore(pool: $0).saveLocation(code, name: name, active: active, version: rowVersion)
+                }
                 print(version == 1 ? "Added location \(code)." : "Changed location \(code): now version \(version).")
             }
         }

@@ -1,8 +1,8 @@
 import Foundation
 import Postgate
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 /// Customers ACME and BETA in euros, and an inactive OLD; a second reason code.
 func withAdjustments<T: Sendable>(_ body: (PostgresPool, AdjustmentStore, String) async throws -> T) async throws -> T {
@@ -55,14 +55,16 @@ func balances(_ pool: PostgresPool) async throws -> [String: Decimal] {
 
 @Suite("Adjustments")
 struct AdjustmentTests {
-    @Test("files refused for their headings or contents, with what is wrong", arguments: [
-        ("unknown.csv", "Customer Code,Date,Amount\nACME,2026-11-01,5\n", "unknown headings: Date"),
-        ("missing.csv", "Customer Code,Adjustment Date\nACME,2026-11-01\n", "mandatory headings missing: Amount"),
-        ("twice.csv", "Customer Code,Adjustment Date,Amount,Amount\nACME,2026-11-01,5,6\n", "headings given twice: Amount"),
-        ("empty.csv", "", "the file is empty"),
-        ("headings.csv", "Customer Code,Adjustment Date,Amount\n", "headings but no rows"),
-        ("short.csv", "Customer Code,Adjustment Date,Amount,Notes\nACME,2026-11-01,5\n", "row 2: missing data"),
-    ])
+    @Test(
+        "files refused for their headings or contents, with what is wrong",
+        arguments: [
+            ("unknown.csv", "Customer Code,Date,Amount\nACME,2026-11-01,5\n", "unknown headings: Date"),
+            ("missing.csv", "Customer Code,Adjustment Date\nACME,2026-11-01\n", "mandatory headings missing: Amount"),
+            ("twice.csv", "Customer Code,Adjustment Date,Amount,Amount\nACME,2026-11-01,5,6\n", "headings given twice: Amount"),
+            ("empty.csv", "", "the file is empty"),
+            ("headings.csv", "Customer Code,Adjustment Date,Amount\n", "headings but no rows"),
+            ("short.csv", "Customer Code,Adjustment Date,Amount,Notes\nACME,2026-11-01,5\n", "row 2: missing data"),
+        ])
     func refusedFiles(_ name: String, _ content: String, _ expected: String) async throws {
         try await withAdjustments { pool, store, folder in
             let path = try write(folder, name, content)
@@ -84,7 +86,9 @@ struct AdjustmentTests {
     @Test("every bad row is reported with its row, column, value and reason, and nothing is imported")
     func badRows() async throws {
         try await withAdjustments { pool, store, folder in
-            let path = try write(folder, "bad.csv", """
+            let path = try write(
+                folder, "bad.csv",
+                """
                 Customer Code,Adjustment Date,Amount,Currency,Reason
                 ACME,2026-11-01,10.00,,
                 NOPE,2026-11-01,1,,
@@ -120,7 +124,8 @@ struct AdjustmentTests {
     @Test("what spreadsheets write imports: a byte-order mark, CRLF, quoted commas, quotes and line breaks, blank lines at the end")
     func spreadsheetFile() async throws {
         try await withAdjustments { pool, store, folder in
-            let text = "Customer Code,Adjustment Date,Amount,Currency,Reason,Reference,Notes\r\n"
+            let text =
+                "Customer Code,Adjustment Date,Amount,Currency,Reason,Reference,Notes\r\n"
                 + "acme,2026-11-01,-125.50,,REBATE,CN-1,\"Goodwill, per \"\"call\"\"\r\nsecond line\"\r\n"
                 + "BETA,2026-11-02,100,USD,,,\r\n\r\n\r\n"
             let path = try write(folder, "excel.csv", [0xEF, 0xBB, 0xBF] + Array(text.utf8))
@@ -144,7 +149,8 @@ struct AdjustmentTests {
     @Test("export, then import the export: the new adjustments equal the old ones, and balances move by the file's sums")
     func roundTrip() async throws {
         try await withAdjustments { pool, store, folder in
-            try await store.add(customer: "ACME", amount: Decimal(string: "12.34")!, date: LocalDate("2026-10-01"), reference: "R1", notes: "a, \"b\"")
+            try await store.add(
+                customer: "ACME", amount: Decimal(string: "12.34")!, date: LocalDate("2026-10-01"), reference: "R1", notes: "a, \"b\"")
             try await store.add(customer: "BETA", amount: Decimal(string: "-0.01")!, date: LocalDate("2026-10-02"), currency: "USD", reason: "REBATE")
             let path = folder + "/export.csv"
             _ = FileManager.default.createFile(atPath: path, contents: nil)
@@ -158,7 +164,8 @@ struct AdjustmentTests {
             let after = try await balances(pool)
             #expect(after["ACME"]! - before["ACME"]! == Decimal(string: "12.34"))
             #expect(after["BETA"]! - before["BETA"]! == Decimal(string: "-0.01"), "-0.01 USD × 0.9, rounded to cents")
-            let rows = try await pool.query("""
+            let rows = try await pool.query(
+                """
                 SELECT count(DISTINCT (customer, adjustment_date, amount, currency, reason, reference, notes)) AS kinds, count(*) AS n FROM report.adjustments
                 """)[0]
             #expect(try rows.decode("kinds", as: Int.self) == 2)
@@ -182,7 +189,8 @@ struct AdjustmentTests {
                 var chunk = ""
                 for _ in 0..<10_000 {
                     rows += 1
-                    chunk += "\(rows % 2 == 0 ? "ACME" : "BETA"),2026-11-\(String(format: "%02d", 1 + rows % 28)),\(rows % 1000).25,REF-\(rows),\"a note that is long enough to make the file large, row \(rows)\"\n"
+                    chunk +=
+                        "\(rows % 2 == 0 ? "ACME" : "BETA"),2026-11-\(String(format: "%02d", 1 + rows % 28)),\(rows % 1000).25,REF-\(rows),\"a note that is long enough to make the file large, row \(rows)\"\n"
                 }
                 let data = Data(chunk.utf8)
                 try handle.write(contentsOf: data)
@@ -201,6 +209,14 @@ struct SendableFile: @unchecked Sendable { let handle: FileHandle }
 final class SendableBuffer: @unchecked Sendable {
     private let lock = NSLock()
     private var bytes: [UInt8] = []
-    func append(_ chunk: UnsafeRawBufferPointer) { lock.lock(); bytes += chunk; lock.unlock() }
-    var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: bytes, as: UTF8.self) }
+    func append(_ chunk: UnsafeRawBufferPointer) {
+        lock.lock()
+        bytes += chunk
+        lock.unlock()
+    }
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }

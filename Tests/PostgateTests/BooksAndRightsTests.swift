@@ -1,10 +1,10 @@
 import Foundation
 import Postgate
+import PostgateBench
 import Postgres
 import PostingPolicy
-import Testing
 import TestSupport
-import PostgateBench
+import Testing
 
 /// Connects as a new login of one of Postgate's groups (as other applications and the service
 /// really connect), and drops the login afterwards.
@@ -47,22 +47,26 @@ struct BooksAndRightsTests {
             try await withLogin(company, .client) { client, login in
                 // The attack: a view named as the old staging table, over the client's own code,
                 // which would make it the owner and change a credit limit if the owner ever ran it.
-                try await client.execute(unsafeSQL: """
-                    CREATE TEMPORARY TABLE ran (what text);
-                    CREATE FUNCTION pg_temp.evil() RETURNS SETOF text LANGUAGE plpgsql AS $$
-                    BEGIN
-                        INSERT INTO pg_temp.ran VALUES (current_user);
-                        EXECUTE format('GRANT postgate_owner TO %I', session_user);
-                        UPDATE ar.customers SET credit_limit = 999999999 WHERE code = 'ACME';
-                        RETURN;
-                    END $$;
-                    """)
-                for name in ["adjustment_import", "adjustment_rows", "adjustments", "customers", "settings", "currencies", "adjustment_reasons",
-                             "staged_adjustments", "adjustment_imports"] {
-                    try await client.execute(unsafeSQL: """
-                        CREATE TEMPORARY VIEW \(name) AS SELECT pg_temp.evil() AS customer_code, '' AS customer_name, '' AS adjustment_date,
-                            '' AS amount, '' AS currency, '' AS reason, '' AS reference, '' AS notes, 2::bigint AS line_no
+                try await client.execute(
+                    unsafeSQL: """
+                        CREATE TEMPORARY TABLE ran (what text);
+                        CREATE FUNCTION pg_temp.evil() RETURNS SETOF text LANGUAGE plpgsql AS $$
+                        BEGIN
+                            INSERT INTO pg_temp.ran VALUES (current_user);
+                            EXECUTE format('GRANT postgate_owner TO %I', session_user);
+                            UPDATE ar.customers SET credit_limit = 999999999 WHERE code = 'ACME';
+                            RETURN;
+                        END $$;
                         """)
+                for name in [
+                    "adjustment_import", "adjustment_rows", "adjustments", "customers", "settings", "currencies", "adjustment_reasons",
+                    "staged_adjustments", "adjustment_imports",
+                ] {
+                    try await client.execute(
+                        unsafeSQL: """
+                            CREATE TEMPORARY VIEW \(name) AS SELECT pg_temp.evil() AS customer_code, '' AS customer_name, '' AS adjustment_date,
+                                '' AS amount, '' AS currency, '' AS reason, '' AS reference, '' AS notes, 2::bigint AS line_no
+                            """)
                 }
                 let importID = try await client.query("SELECT api.begin_adjustment_import()")[0].decode(0, as: Int64.self)
                 let rows = try await client.copyIn(
@@ -72,16 +76,21 @@ struct BooksAndRightsTests {
                 #expect(try await client.query("SELECT * FROM api.validate_adjustment_import(\(importID))").isEmpty)
                 let batch = try await client.query("SELECT api.import_adjustments(\(importID), 'f.csv', NULL, false)")[0].decode(0, as: Int64.self)
                 #expect(batch > 0)
-                #expect(try await client.query("SELECT api.add_adjustment('{\"customer\": \"ACME\", \"amount\": \"1\"}')")[0].decode(0, as: Int64.self) > 0)
+                #expect(
+                    try await client.query("SELECT api.add_adjustment('{\"customer\": \"ACME\", \"amount\": \"1\"}')")[0].decode(0, as: Int64.self)
+                        > 0)
                 #expect(try await client.query("SELECT count(*) FROM pg_temp.ran")[0].decode(0, as: Int.self) == 0, "the client's code never ran")
-                let member = try await company.pool.query("SELECT pg_has_role(\(login), 'postgate_owner', 'MEMBER') AS m")[0].decode("m", as: Bool.self)
+                let member = try await company.pool.query("SELECT pg_has_role(\(login), 'postgate_owner', 'MEMBER') AS m")[0].decode(
+                    "m", as: Bool.self)
                 #expect(!member)
                 #expect(try await company.customers.get("ACME").creditLimit == 5000)
                 #expect(try await company.balance("ACME") == Decimal(string: "-19.50")!)
                 // The staged rows are the owner's: a client can add rows, never read or change them.
                 let read = await refusal { try await client.query("SELECT * FROM staging.adjustment_import") }
                 #expect(read?.sqlState == "42501")
-                let forged = await refusal { try await client.query("INSERT INTO staging.adjustment_import (login, customer_code) VALUES ('postgres', 'ACME')") }
+                let forged = await refusal {
+                    try await client.query("INSERT INTO staging.adjustment_import (login, customer_code) VALUES ('postgres', 'ACME')")
+                }
                 #expect(forged?.sqlState == "42501", "rows are staged under the client's own login only")
                 let other = await refusal { try await client.query("SELECT * FROM api.validate_adjustment_import(\(importID + 1000))") }
                 #expect(other?.sqlState == "PG404")
@@ -94,13 +103,16 @@ struct BooksAndRightsTests {
         try await withCompany { company in
             let draft = try await company.draft("ACME", [tv("TV-1"), cable(2)])
             try await withLogin(company, .service) { service, login in
-                try await service.execute(unsafeSQL: """
-                    CREATE TEMPORARY TABLE ran (what text);
-                    CREATE FUNCTION pg_temp.evil() RETURNS bigint LANGUAGE plpgsql AS $$
-                    BEGIN INSERT INTO pg_temp.ran VALUES (current_user); RETURN 1; END $$;
-                    """)
-                for name in ["posting_facts", "posting_moves", "posting_documents", "posting_items", "invoices", "invoice_lines", "serials",
-                             "stock_on_hand", "settings", "customers", "pending_customer_items", "invoice_numbers"] {
+                try await service.execute(
+                    unsafeSQL: """
+                        CREATE TEMPORARY TABLE ran (what text);
+                        CREATE FUNCTION pg_temp.evil() RETURNS bigint LANGUAGE plpgsql AS $$
+                        BEGIN INSERT INTO pg_temp.ran VALUES (current_user); RETURN 1; END $$;
+                        """)
+                for name in [
+                    "posting_facts", "posting_moves", "posting_documents", "posting_items", "invoices", "invoice_lines", "serials",
+                    "stock_on_hand", "settings", "customers", "pending_customer_items", "invoice_numbers",
+                ] {
                     try await service.execute(unsafeSQL: "CREATE TEMPORARY VIEW \(name) AS SELECT pg_temp.evil() AS id, 'draft' AS status")
                 }
                 try await service.withTransaction { connection in
@@ -124,8 +136,10 @@ struct BooksAndRightsTests {
         try await withCompany { company in
             let (draft, _) = try await company.invoices.createDraft(customer: "ACME", location: "MAIN")
             try await withLogin(company, .client) { client, _ in
-                for (field, line) in [("lines[1].quantity", #"{"product": "CABLE", "quantity": 1.00004}"#),
-                                      ("lines[1].unit_price", #"{"product": "CABLE", "quantity": 1, "unit_price": "1.00001"}"#)] {
+                for (field, line) in [
+                    ("lines[1].quantity", #"{"product": "CABLE", "quantity": 1.00004}"#),
+                    ("lines[1].unit_price", #"{"product": "CABLE", "quantity": 1, "unit_price": "1.00001"}"#),
+                ] {
                     let error = await refusal { try await client.query("SELECT api.add_invoice_line(\(draft), \(line)::jsonb)") }
                     #expect(error?.sqlState == "PG400")
                     #expect(error?.column == field)
@@ -150,7 +164,8 @@ struct BooksAndRightsTests {
             #expect(error?.column == "minor_units")
             #expect(try await company.pool.query("SELECT api.save_currency('EUR', 'The euro', 2, 1)")[0].decode(0, as: Int.self) == 2)
             try await company.pool.query("SELECT api.save_currency('XTS', 'Test', 2)")
-            #expect(try await company.pool.query("SELECT api.save_currency('XTS', 'Test', 3, 1)")[0].decode(0, as: Int.self) == 2, "unused: may change")
+            #expect(
+                try await company.pool.query("SELECT api.save_currency('XTS', 'Test', 3, 1)")[0].decode(0, as: Int.self) == 2, "unused: may change")
         }
     }
 
@@ -165,8 +180,10 @@ struct BooksAndRightsTests {
             let fresh = try await company.draft("ACME", [tv("NEW-1")])
             let first = try await company.draft("ACME", [tv("TV-1")])
             try await company.posting.post([first])
-            try await company.stock.post(StockDocument(.writeOff(location: "MAIN"), lines: [StockLine(product: "TV", quantity: 1, serials: [SerialEntry("TV-2")])]))
-            try await company.stock.post(StockDocument(.transfer(from: "MAIN", to: "VAN"), lines: [StockLine(product: "TV", quantity: 1, serials: [SerialEntry("TV-3")])]))
+            try await company.stock.post(
+                StockDocument(.writeOff(location: "MAIN"), lines: [StockLine(product: "TV", quantity: 1, serials: [SerialEntry("TV-2")])]))
+            try await company.stock.post(
+                StockDocument(.transfer(from: "MAIN", to: "VAN"), lines: [StockLine(product: "TV", quantity: 1, serials: [SerialEntry("TV-3")])]))
 
             let preview = try await company.posting.preview([soldTwice, writtenOff, moved, fresh])
             func reasons(_ id: Int64) -> [String] {
@@ -190,7 +207,9 @@ struct BooksAndRightsTests {
             try await company.posting.post([fresh])
             let items = try await company.pool.query("SELECT count(*) AS n FROM ar.customer_items WHERE serial = 'TV-1'")[0].decode("n", as: Int.self)
             #expect(items == 1, "one customer item carries TV-1")
-            let added = try await company.pool.query("SELECT serial FROM report.serials_added_at_sale ORDER BY serial").map { try $0.decode("serial", as: String.self) }
+            let added = try await company.pool.query("SELECT serial FROM report.serials_added_at_sale ORDER BY serial").map {
+                try $0.decode("serial", as: String.self)
+            }
             #expect(added == ["NEW-1"])
             let where1 = try await company.pool.query("SELECT status, location FROM report.serial_numbers WHERE serial = 'TV-3'")
             #expect(try where1[0].decode("status", as: String.self) == "in stock")
@@ -213,18 +232,21 @@ struct BooksAndRightsTests {
         }
     }
 
-    @Test("customer-item settings in force at posting decide what is created, and the preview says the same", arguments: [
-        "global", "customer", "batch", "component",
-    ])
+    @Test(
+        "customer-item settings in force at posting decide what is created, and the preview says the same",
+        arguments: [
+            "global", "customer", "batch", "component",
+        ])
     func itemSettingsAtPosting(_ switchOff: String) async throws {
         try await withCompany { company in
             try await company.setting("batch_serial_items", "true")
             try await company.setting("buildup_component_items", "true")
-            let line: NewInvoiceLine = switch switchOff {
-            case "batch": NewInvoiceLine(product: "CARPET", quantity: 5, serials: [SerialEntry("ROLL-1", quantity: 5)])
-            case "component": NewInvoiceLine(product: "KIT", quantity: 1)
-            default: tv("TV-5")
-            }
+            let line: NewInvoiceLine =
+                switch switchOff {
+                case "batch": NewInvoiceLine(product: "CARPET", quantity: 5, serials: [SerialEntry("ROLL-1", quantity: 5)])
+                case "component": NewInvoiceLine(product: "KIT", quantity: 1)
+                default: tv("TV-5")
+                }
             let draft = try await company.draft("ACME", [line])
             let before = try await company.posting.preview([draft]).itemsToCreate
             #expect(before > 0)
@@ -238,7 +260,8 @@ struct BooksAndRightsTests {
             let expected = switchOff == "component" ? 1 : 0  // the kit keeps its own item; its components go
             #expect(after == expected)
             try await company.posting.post([draft])
-            let created = try await company.pool.query("SELECT count(*) AS n FROM ar.customer_items WHERE invoice_id = \(draft)")[0].decode("n", as: Int.self)
+            let created = try await company.pool.query("SELECT count(*) AS n FROM ar.customer_items WHERE invoice_id = \(draft)")[0].decode(
+                "n", as: Int.self)
             #expect(created == expected)
         }
     }
@@ -260,8 +283,9 @@ struct BooksAndRightsTests {
             try await reference.saveCurrency("USD", name: "US dollar")
             try await reference.addRate(from: "USD", to: "EUR", rate: Decimal(string: "0.9")!, validFrom: LocalDate("2026-01-01")!)
             try await reference.savePriceList("USDLIST", name: "Dollar prices", currency: "USD")
-            try await CatalogStore(pool: company.pool).setPrice(priceList: "USDLIST", product: "CABLE", price: Decimal(string: "50")!,
-                                                               validFrom: LocalDate("2026-01-01"))
+            try await CatalogStore(pool: company.pool).setPrice(
+                priceList: "USDLIST", product: "CABLE", price: Decimal(string: "50")!,
+                validFrom: LocalDate("2026-01-01"))
             var buyer = NewCustomer(code: "CASHUSD", name: "Pays cash in dollars", priceList: "USDLIST", paymentTerms: "CASHONLY")
             buyer.paymentMethod = "CASH"
             buyer.financialAccount = "TILL"
@@ -280,7 +304,8 @@ struct BooksAndRightsTests {
             #expect(try payment[0].decode("currency", as: String.self) == "USD")
             #expect(try payment[0].decode("amount", as: Decimal.self) == invoice.total)
             #expect(try await company.balance("CASHUSD") == 0, "the invoice and its payment cancel out in the customer's currency")
-            let open = try await company.pool.query("SELECT open_amount FROM report.invoices WHERE invoice_id = \(draft)")[0].decode(0, as: Decimal.self)
+            let open = try await company.pool.query("SELECT open_amount FROM report.invoices WHERE invoice_id = \(draft)")[0].decode(
+                0, as: Decimal.self)
             #expect(open == 0)
         }
     }
@@ -291,14 +316,17 @@ struct BooksAndRightsTests {
             var drafts: [Int64] = []
             for _ in 0..<6 { drafts.append(try await company.draft("ACME", [cable(1)])) }
             // The server ends the posting's session as the third chunk posts.
-            try await company.pool.withConnection { try await $0.execute(unsafeSQL: """
-                CREATE FUNCTION ar.cut_off() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
-                BEGIN
-                    IF (SELECT count(*) FROM ar.posting_audit) >= 5 THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF;
-                    RETURN NULL;
-                END $$;
-                CREATE TRIGGER cut_off AFTER INSERT ON ar.posting_audit FOR EACH STATEMENT EXECUTE FUNCTION ar.cut_off();
-                """) }
+            try await company.pool.withConnection {
+                try await $0.execute(
+                    unsafeSQL: """
+                        CREATE FUNCTION ar.cut_off() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+                        BEGIN
+                            IF (SELECT count(*) FROM ar.posting_audit) >= 5 THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF;
+                            RETURN NULL;
+                        END $$;
+                        CREATE TRIGGER cut_off AFTER INSERT ON ar.posting_audit FOR EACH STATEMENT EXECUTE FUNCTION ar.cut_off();
+                        """)
+            }
             let preview = try await company.posting.preview(drafts)
             let result = try await company.posting.confirm(preview.token, chunkSize: 2)
             #expect(result.connectionLost)
@@ -309,7 +337,9 @@ struct BooksAndRightsTests {
             let again = try await company.posting.confirm(preview.token, chunkSize: 2)
             #expect(again.posted.count == 2)
             #expect(again.alreadyPosted.count == 4)
-            let numbers = try await company.pool.query("SELECT number FROM report.invoices WHERE status = 'posted' ORDER BY number").map { try $0.decode(0, as: Int64.self) }
+            let numbers = try await company.pool.query("SELECT number FROM report.invoices WHERE status = 'posted' ORDER BY number").map {
+                try $0.decode(0, as: Int64.self)
+            }
             #expect(numbers == Array(1...6), "gapless")
         }
     }

@@ -1,9 +1,9 @@
 import Foundation
 import Postgate
 import Postgres
-import Testing
-import TestSupport
 import PostgresServer
+import TestSupport
+import Testing
 
 /// Drives the built `postgate` executable the way a person would, against its own embedded
 /// server in a fresh root-owned temporary folder.
@@ -63,7 +63,9 @@ struct CommandLineTests {
         #expect(again.output.contains("up to date"))
 
         let admin = try await PostgresConnection.connect(ConnectionConfig(conninfo: conninfo))
-        let schemas = try await admin.query("SELECT string_agg(nspname, ',' ORDER BY nspname) AS s FROM pg_namespace WHERE nspname IN ('ar', 'api', 'report')")[0].decode("s", as: String.self)
+        let schemas = try await admin.query(
+            "SELECT string_agg(nspname, ',' ORDER BY nspname) AS s FROM pg_namespace WHERE nspname IN ('ar', 'api', 'report')")[0].decode(
+                "s", as: String.self)
         #expect(schemas == "api,ar,report")
         await admin.close()
 
@@ -72,7 +74,8 @@ struct CommandLineTests {
         let duplicate = try await postgate("logins", "add", "alice", "--role", "client", "--data", data)
         #expect(duplicate.status != 0)
         #expect(duplicate.error.contains("already exists"))
-        let withPassword = try await postgate("logins", "add", "app", "--role", "client", "--password-stdin", "--data", data, input: "correct horse\n")
+        let withPassword = try await postgate(
+            "logins", "add", "app", "--role", "client", "--password-stdin", "--data", data, input: "correct horse\n")
         #expect(withPassword.status == 0, "\(withPassword.error)")
         let list = try await postgate("logins", "list", "--data", data)
         #expect(list.output.contains("alice  reporting   no"))
@@ -107,13 +110,15 @@ struct CommandLineTests {
         #expect(stopped.output.contains("is stopped"))
     }
 
-    @Test("bad arguments are refused with a sentence that names the problem", arguments: [
-        (["logins", "add", "Bad-Name", "--role", "reporting"], "not valid"),
-        (["logins", "add", "bob", "--role", "admin"], "role"),
-        (["logins", "add", "pg_bob", "--role", "client"], "reserved"),
-        (["db", "start", "--port", "70000"], "--port"),
-        (["no-such-command"], "no-such-command"),
-    ])
+    @Test(
+        "bad arguments are refused with a sentence that names the problem",
+        arguments: [
+            (["logins", "add", "Bad-Name", "--role", "reporting"], "not valid"),
+            (["logins", "add", "bob", "--role", "admin"], "role"),
+            (["logins", "add", "pg_bob", "--role", "client"], "reserved"),
+            (["db", "start", "--port", "70000"], "--port"),
+            (["no-such-command"], "no-such-command"),
+        ])
     func badArguments(_ arguments: [String], _ mention: String) async throws {
         let folder = NSTemporaryDirectory() + "postgate-unused-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -1,8 +1,8 @@
 import Foundation
 import Postgate
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 /// The reference data of the source article's customers: euros and dollars, a price list, bank
 /// transfer and cash, 30-day and cash-sales-only terms, a standard tax category, a sales rep.
@@ -63,17 +63,21 @@ struct CustomerStoreTests {
         }
     }
 
-    @Test("every refusal names its field", arguments: [
-        ("price_list", DomainError.Kind.notFound), ("payment_method", .ruleViolated), ("sales_rep", .ruleViolated),
-        ("invoice_schedule", .ruleViolated), ("currency", .missingRate), ("credit_limit", .invalid), ("code", .duplicate),
-    ])
+    @Test(
+        "every refusal names its field",
+        arguments: [
+            ("price_list", DomainError.Kind.notFound), ("payment_method", .ruleViolated), ("sales_rep", .ruleViolated),
+            ("invoice_schedule", .ruleViolated), ("currency", .missingRate), ("credit_limit", .invalid), ("code", .duplicate),
+        ])
     func refusalsNameTheField(_ field: String, _ kind: DomainError.Kind) async throws {
         try await withReferenceData { _, customers, _ in
             try await customers.create(acme())
             var customer = NewCustomer(code: "NEW", name: "New", priceList: "SALES", paymentTerms: "NET30")
             switch field {
             case "price_list": customer.priceList = "NOPE"
-            case "payment_method": customer.financialAccount = "BANK"; customer.paymentMethod = "CASH"
+            case "payment_method":
+                customer.financialAccount = "BANK"
+                customer.paymentMethod = "CASH"
             case "sales_rep": customer.salesRep = "BOB"
             case "invoice_schedule": customer.invoiceTerms = .customerScheduleAfterDelivery
             case "currency": customer.currency = "USD"
@@ -162,7 +166,8 @@ struct CustomerStoreTests {
         try await withReferenceData { pool, customers, _ in
             let id = try await customers.create(acme())
             // Until invoices exist, a balance comes from the ledger directly.
-            try await pool.query("""
+            try await pool.query(
+                """
                 INSERT INTO ar.ledger_entries (customer_id, document_kind, entry_date, currency, amount, rate, customer_currency, currency_epoch, amount_customer)
                 VALUES (\(id), 'adjustment', '2026-03-01', 'EUR', 5000.01, 1, 'EUR', 1, 5000.01)
                 """)
@@ -180,7 +185,8 @@ struct CustomerStoreTests {
     func setNewCurrency() async throws {
         try await withReferenceData { pool, customers, reference in
             let id = try await customers.create(acme())
-            try await pool.query("""
+            try await pool.query(
+                """
                 INSERT INTO ar.ledger_entries (customer_id, document_kind, entry_date, currency, amount, rate, customer_currency, currency_epoch, amount_customer)
                 VALUES (\(id), 'adjustment', '2026-03-01', 'EUR', 1234.56, 1, 'EUR', 1, 1234.56)
                 """)
@@ -188,10 +194,11 @@ struct CustomerStoreTests {
             #expect(refused?.kind == .missingRate)
             try await reference.addRate(from: "EUR", to: "JPY", rate: 160, validFrom: LocalDate("2026-01-01")!)
             let balance = try await customers.setCurrency("ACME", to: "JPY", rate: Decimal(string: "161.234")!)
-            #expect(balance == Decimal(199_053)) // 1234.56 × 161.234 = 199053.05…, and yen have no minor units
+            #expect(balance == Decimal(199_053))  // 1234.56 × 161.234 = 199053.05…, and yen have no minor units
             #expect(try await customers.balance("ACME").balance == Decimal(199_053))
             #expect(try await customers.get("ACME").currency == "JPY")
-            let event = try await pool.query("SELECT details->>'old_balance' AS old FROM report.customer_events WHERE customer = 'ACME' AND kind = 'currency_changed'")
+            let event = try await pool.query(
+                "SELECT details->>'old_balance' AS old FROM report.customer_events WHERE customer = 'ACME' AND kind = 'currency_changed'")
             #expect(try event[0].decode("old", as: String.self) == "1234.5600")
         }
     }
@@ -244,11 +251,13 @@ struct CustomerStoreTests {
 
 @Suite("Domain errors")
 struct DomainErrorTests {
-    @Test("SQLSTATEs map to kinds and HTTP statuses in one table", arguments: [
-        ("PG400", DomainError.Kind.invalid, 400), ("PG404", .notFound, 404), ("PG409", .duplicate, 409), ("23505", .duplicate, 409),
-        ("PG412", .stale, 412), ("PG422", .ruleViolated, 422), ("23514", .ruleViolated, 422), ("PG423", .immutable, 422),
-        ("PG424", .missingRate, 422), ("42501", .forbidden, 403), ("22P02", .invalid, 400), ("XX000", .database, 500),
-    ])
+    @Test(
+        "SQLSTATEs map to kinds and HTTP statuses in one table",
+        arguments: [
+            ("PG400", DomainError.Kind.invalid, 400), ("PG404", .notFound, 404), ("PG409", .duplicate, 409), ("23505", .duplicate, 409),
+            ("PG412", .stale, 412), ("PG422", .ruleViolated, 422), ("23514", .ruleViolated, 422), ("PG423", .immutable, 422),
+            ("PG424", .missingRate, 422), ("42501", .forbidden, 403), ("22P02", .invalid, 400), ("XX000", .database, 500),
+        ])
     func mapping(_ state: String, _ kind: DomainError.Kind, _ status: Int) {
         let error = DomainError(PostgresError(kind: .server, message: "m", sqlState: state, hint: "h", column: "f"))
         #expect(error.kind == kind)
@@ -256,7 +265,8 @@ struct DomainErrorTests {
         #expect(error.field == "f")
         // The project's refusals keep their words; PostgreSQL's own are put in plain words.
         let plain = [
-            "23505": "that code is already in use: someone may have saved it at the same moment. Read it again, then change it with its version, or choose another code.",
+            "23505":
+                "that code is already in use: someone may have saved it at the same moment. Read it again, then change it with its version, or choose another code.",
             "23514": "a value is not allowed here. Check the values given.",
             "22P02": "a value is not written in the form expected. Check the values given: numbers with a point for decimals, dates as YYYY-MM-DD.",
         ]

@@ -1,9 +1,9 @@
 import Foundation
 import Postgate
 import Postgres
-import Testing
-import TestSupport
 import PostgresServer
+import TestSupport
+import Testing
 
 /// The source article's customers, set up from the command line alone and read back with SQL.
 @Suite("postgate customers and postgate ref")
@@ -29,11 +29,15 @@ struct CustomersCommandTests {
                 ["ref", "taxes", "add", "EXEMPT", "--name", "Exempt", "--rate", "0", "--exempt"],
                 ["ref", "tax-categories", "add", "STD", "--name", "Standard", "--rates", "VAT21,EXEMPT"],
                 ["ref", "employees", "add", "ANN", "--name", "Ann", "--sales-rep"],
-                ["customers", "add", "ACME", "--name", "Acme Ltd", "--price-list", "SALES", "--terms", "NET30",
-                 "--payment-method", "TRANSFER", "--account", "BANK", "--credit-limit", "5000", "--sales-rep", "ANN", "--tax-category", "STD"],
+                [
+                    "customers", "add", "ACME", "--name", "Acme Ltd", "--price-list", "SALES", "--terms", "NET30",
+                    "--payment-method", "TRANSFER", "--account", "BANK", "--credit-limit", "5000", "--sales-rep", "ANN", "--tax-category", "STD",
+                ],
                 ["customers", "add", "SHOP", "--name", "Corner Shop", "--price-list", "SALES", "--terms", "CASHONLY", "--tax-exempt"],
-                ["customers", "add", "USCO", "--name", "US Co", "--price-list", "SALES", "--terms", "NET30", "--currency", "USD",
-                 "--invoice-terms", "customer-schedule-after-delivery", "--schedule", "MONTHLY"],
+                [
+                    "customers", "add", "USCO", "--name", "US Co", "--price-list", "SALES", "--terms", "NET30", "--currency", "USD",
+                    "--invoice-terms", "customer-schedule-after-delivery", "--schedule", "MONTHLY",
+                ],
                 ["customers", "hold", "ACME"],
                 ["customers", "update", "SHOP", "--version", "1", "--credit-limit", "250.50"],
             ]
@@ -55,7 +59,8 @@ struct CustomersCommandTests {
 
             // psql users read the same facts from the report views.
             let connection = try await database.connect()
-            let balances = try await connection.query("SELECT code, currency, credit_limit, credit_status, on_hold FROM report.customer_balances ORDER BY code")
+            let balances = try await connection.query(
+                "SELECT code, currency, credit_limit, credit_status, on_hold FROM report.customer_balances ORDER BY code")
             #expect(try balances.map { try $0.decode("code", as: String.self) } == ["ACME", "SHOP", "USCO"])
             #expect(try balances[0].decode("credit_status", as: String.self) == "ok")
             #expect(try balances[0].decode("on_hold", as: Bool.self))
@@ -76,7 +81,8 @@ struct CustomersCommandTests {
             #expect(missing.error.contains("postgate ref price-lists add"))
             let badCurrency = try await run(database, ["ref", "currencies", "add", "EURO", "--name", "x"])
             #expect(badCurrency.error.contains("three-letter ISO 4217"))
-            let badNumber = try await run(database, ["customers", "add", "X", "--name", "X", "--price-list", "P", "--terms", "T", "--credit-limit", "1,000"])
+            let badNumber = try await run(
+                database, ["customers", "add", "X", "--name", "X", "--price-list", "P", "--terms", "T", "--credit-limit", "1,000"])
             #expect(badNumber.status != 0)
             #expect(badNumber.error.contains("--credit-limit"))
             let unknownClear = try await run(database, ["customers", "update", "X", "--version", "1", "--clear", "name"])

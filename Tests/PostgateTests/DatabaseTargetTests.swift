@@ -1,39 +1,48 @@
 import Foundation
 import Postgate
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Finding the database")
 struct DatabaseTargetTests {
     @Test("--database wins over DATABASE_URL, which wins over PG* variables, which win over the embedded server")
     func precedence() {
         let everything = ["DATABASE_URL": "postgresql://env/db", "PGHOST": "pghost"]
-        guard case .configured(let explicit, let source) = DatabaseTarget.resolve(database: "postgresql://flag/db", dataFolder: nil, environment: everything) else {
-            Issue.record("--database should win"); return
+        guard
+            case .configured(let explicit, let source) = DatabaseTarget.resolve(
+                database: "postgresql://flag/db", dataFolder: nil, environment: everything)
+        else {
+            Issue.record("--database should win")
+            return
         }
         #expect(source == "--database")
         #expect(explicit == ConnectionConfig(conninfo: "postgresql://flag/db"))
 
         guard case .configured(_, let fromURL) = DatabaseTarget.resolve(database: nil, dataFolder: nil, environment: everything) else {
-            Issue.record("DATABASE_URL should win"); return
+            Issue.record("DATABASE_URL should win")
+            return
         }
         #expect(fromURL == "DATABASE_URL")
 
-        guard case .configured(let libpq, let fromPG) = DatabaseTarget.resolve(database: nil, dataFolder: nil, environment: ["PGHOST": "pghost"]) else {
-            Issue.record("PG* should win"); return
+        guard case .configured(let libpq, let fromPG) = DatabaseTarget.resolve(database: nil, dataFolder: nil, environment: ["PGHOST": "pghost"])
+        else {
+            Issue.record("PG* should win")
+            return
         }
         #expect(fromPG == "PG* environment variables")
         #expect(libpq.parameters.isEmpty)
 
         guard case .embedded(let cluster, let database) = DatabaseTarget.resolve(database: nil, dataFolder: nil, environment: [:]) else {
-            Issue.record("the embedded server is the default"); return
+            Issue.record("the embedded server is the default")
+            return
         }
         #expect(cluster.root.hasSuffix("/.postgate"))
         #expect(database == "postgate")
 
         guard case .embedded(let chosen, _) = DatabaseTarget.resolve(database: nil, dataFolder: "/tmp/elsewhere", environment: ["PGHOST": "x"]) else {
-            Issue.record("--data names the embedded server"); return
+            Issue.record("--data names the embedded server")
+            return
         }
         #expect(chosen.root == "/tmp/elsewhere")
     }
@@ -49,7 +58,9 @@ struct DatabaseTargetTests {
 
 @Suite("Logins")
 struct LoginStoreTests {
-    @Test("names are checked before anything reaches the server", arguments: ["", "Alice", "1abc", "a-b", "a b", String(repeating: "a", count: 64), "x\"; DROP ROLE postgres; --"])
+    @Test(
+        "names are checked before anything reaches the server",
+        arguments: ["", "Alice", "1abc", "a-b", "a b", String(repeating: "a", count: 64), "x\"; DROP ROLE postgres; --"])
     func invalidNames(_ name: String) {
         #expect(throws: LoginError.invalidName(name)) { try LoginStore.validate(name) }
     }

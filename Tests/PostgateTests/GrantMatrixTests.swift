@@ -1,8 +1,8 @@
 import Foundation
 import Postgate
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 /// The api functions other applications may call, by name. Any other api function, present or
 /// future, is refused to them.
@@ -11,7 +11,8 @@ let clientAPIFunctions: Set<String> = [
     "update_pending_item", "review_customer_items", "get_invoice", "list_unposted", "receive_payment", "add_customer_item",
     "post_receipt", "post_transfer", "post_write_off", "pick_serials", "conversion_rate", "list_reference", "get_customer",
     "list_customers", "customer_alerts", "product_price", "list_products", "get_product", "begin_adjustment_import",
-    "validate_adjustment_import", "import_adjustments", "add_adjustment", "export_adjustments", "discard_adjustment_import", "adjustment_import_summary",
+    "validate_adjustment_import", "import_adjustments", "add_adjustment", "export_adjustments", "discard_adjustment_import",
+    "adjustment_import_summary",
 ]
 
 /// One login per group, made for one test and dropped after it (roles are cluster-wide).
@@ -175,18 +176,21 @@ struct GrantMatrixTests {
         try await withGrantLogins { database, logins in
             let admin = try await database.connect()
             // Functions a view calls are checked against its reader: only the report helpers may be.
-            let helpers = try await admin.query("""
+            let helpers = try await admin.query(
+                """
                 SELECT DISTINCT p.oid::regprocedure::text AS signature FROM pg_rewrite r
                 JOIN pg_class v ON v.oid = r.ev_class JOIN pg_namespace vn ON vn.oid = v.relnamespace
                 JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_proc'::regclass
                 JOIN pg_proc p ON p.oid = d.refobjid JOIN pg_namespace pn ON pn.oid = p.pronamespace
                 WHERE vn.nspname IN ('ar', 'api', 'report') AND pn.nspname <> 'pg_catalog'
-                """).map { try $0.decode("signature", as: String.self) }
+                """
+            ).map { try $0.decode("signature", as: String.self) }
             await admin.close()
 
             for (role, login) in logins.all {
                 try await asLogin(login, on: database) { connection in
-                    let relations = try await connection.query("""
+                    let relations = try await connection.query(
+                        """
                         SELECT n.nspname AS schema, c.relname AS name,
                                array_to_string(ARRAY(
                                    SELECT p FROM unnest(CASE WHEN c.relkind = 'S' THEN ARRAY['USAGE', 'SELECT', 'UPDATE']
@@ -196,19 +200,23 @@ struct GrantMatrixTests {
                         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                         WHERE n.nspname IN ('ar', 'api', 'report') AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
                         ORDER BY 1, 2
-                        """).map {
-                        RelationRights(schema: try $0.decode("schema"), name: try $0.decode("name"),
-                                       privileges: try $0.decode("privileges"), anyColumn: try $0.decode("any_column"))
+                        """
+                    ).map {
+                        RelationRights(
+                            schema: try $0.decode("schema"), name: try $0.decode("name"),
+                            privileges: try $0.decode("privileges"), anyColumn: try $0.decode("any_column"))
                     }
                     #expect(relations.contains { $0.schema == "ar" } && relations.contains { $0.schema == "report" })
                     for relation in relations {
                         let readable = relation.schema == "report" && role != .client
-                        #expect(relation.privileges == (readable ? "SELECT" : ""),
-                                "\(login) (\(role)) on \(relation.schema).\(relation.name): \(relation.privileges)")
+                        #expect(
+                            relation.privileges == (readable ? "SELECT" : ""),
+                            "\(login) (\(role)) on \(relation.schema).\(relation.name): \(relation.privileges)")
                         #expect(relation.anyColumn == readable, "\(login) (\(role)) has column rights on \(relation.schema).\(relation.name)")
                     }
 
-                    let functions = try await connection.query("""
+                    let functions = try await connection.query(
+                        """
                         SELECT n.nspname AS schema, p.proname AS name, p.oid::regprocedure::text AS signature,
                                has_function_privilege(p.oid, 'EXECUTE') AS executable
                         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -220,17 +228,19 @@ struct GrantMatrixTests {
                         let schema = try function.decode("schema", as: String.self)
                         let name = try function.decode("name", as: String.self)
                         let signature = try function.decode("signature", as: String.self)
-                        let expected = switch (schema, role) {
-                        case ("api", .service): true
-                        case ("api", .client): clientAPIFunctions.contains(name)
-                        case ("api", .reporting): false
-                        case ("ar", .client): false
-                        case ("ar", _): helpers.contains(signature)
-                        case (_, .client): false
-                        default: true
-                        }
-                        #expect(try function.decode("executable", as: Bool.self) == expected,
-                                "\(login) (\(role)) \(expected ? "should" : "must not") execute \(signature)")
+                        let expected =
+                            switch (schema, role) {
+                            case ("api", .service): true
+                            case ("api", .client): clientAPIFunctions.contains(name)
+                            case ("api", .reporting): false
+                            case ("ar", .client): false
+                            case ("ar", _): helpers.contains(signature)
+                            case (_, .client): false
+                            default: true
+                            }
+                        #expect(
+                            try function.decode("executable", as: Bool.self) == expected,
+                            "\(login) (\(role)) \(expected ? "should" : "must not") execute \(signature)")
                     }
                 }
             }
@@ -240,7 +250,8 @@ struct GrantMatrixTests {
     @Test("views call only small definer helpers; definer functions fix a search path ending in pg_temp and are not PUBLIC's")
     func definerFunctions() async throws {
         try await withTestConnection { connection in
-            let calls = try await connection.query("""
+            let calls = try await connection.query(
+                """
                 SELECT DISTINCT v.oid::regclass::text AS view, p.oid::regprocedure::text AS function, pn.nspname AS schema,
                        p.prosecdef, p.pronargs
                 FROM pg_rewrite r JOIN pg_class v ON v.oid = r.ev_class JOIN pg_namespace vn ON vn.oid = v.relnamespace
@@ -250,7 +261,8 @@ struct GrantMatrixTests {
                 ORDER BY 1, 2
                 """)
             for call in calls {
-                let view = try call.decode("view", as: String.self), function = try call.decode("function", as: String.self)
+                let view = try call.decode("view", as: String.self)
+                let function = try call.decode("function", as: String.self)
                 // Not a definer: it would read the tables as the view's reader, who may not.
                 #expect(try call.decode("prosecdef", as: Bool.self), "\(view) calls \(function), which is not SECURITY DEFINER")
                 #expect(try call.decode("schema", as: String.self) == "ar", "\(view) calls \(function) outside ar")
@@ -258,7 +270,8 @@ struct GrantMatrixTests {
                 #expect(try call.decode("pronargs", as: Int.self) == 0, "\(view) calls \(function), which takes arguments")
             }
 
-            let definers = try await connection.query("""
+            let definers = try await connection.query(
+                """
                 SELECT p.oid::regprocedure::text AS function, pg_get_userbyid(p.proowner)::text AS owner,
                        (SELECT substr(c, length('search_path=') + 1) FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%') AS search_path,
                        has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute
@@ -272,8 +285,9 @@ struct GrantMatrixTests {
                 let path = try definer.decode("search_path", as: String?.self)
                 let elements = path?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: ["\""]) } ?? []
                 #expect(elements.last == "pg_temp", "\(function) runs with search_path \(path ?? "(not set)"): pg_temp must come last")
-                #expect(elements.filter { $0 == "pg_temp" }.count == 1 && !elements.contains("public") && !elements.contains("$user"),
-                        "\(function) runs with search_path \(path ?? "(not set)")")
+                #expect(
+                    elements.filter { $0 == "pg_temp" }.count == 1 && !elements.contains("public") && !elements.contains("$user"),
+                    "\(function) runs with search_path \(path ?? "(not set)")")
                 #expect(try definer.decode("public_execute", as: Bool.self) == false, "PUBLIC may execute \(function)")
                 #expect(try definer.decode("owner", as: String.self) == "postgate_owner", "\(function) is not owned by postgate_owner")
             }
@@ -285,7 +299,8 @@ struct GrantMatrixTests {
         try await withGrantLogins { database, logins in
             for (role, login) in logins.all {
                 try await asLogin(login, on: database) { connection in
-                    let schemas = try await connection.query("""
+                    let schemas = try await connection.query(
+                        """
                         SELECT n.nspname AS schema, has_schema_privilege(n.oid, 'CREATE') AS can_create, has_schema_privilege(n.oid, 'USAGE') AS can_use
                         FROM pg_namespace n
                         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname NOT LIKE 'pg\\_temp\\_%'
@@ -296,17 +311,19 @@ struct GrantMatrixTests {
                     for schema in schemas {
                         let name = try schema.decode("schema", as: String.self)
                         #expect(try schema.decode("can_create", as: Bool.self) == false, "\(login) (\(role)) may create in schema \(name)")
-                        let usage: Bool? = switch name {
-                        case "ar": false
-                        case "api": role != .reporting
-                        case "report": role != .client
-                        default: nil
-                        }
+                        let usage: Bool? =
+                            switch name {
+                            case "ar": false
+                            case "api": role != .reporting
+                            case "report": role != .client
+                            default: nil
+                            }
                         if let usage {
                             #expect(try schema.decode("can_use", as: Bool.self) == usage, "\(login) (\(role)) usage of schema \(name)")
                         }
                     }
-                    let rights = try await connection.query("""
+                    let rights = try await connection.query(
+                        """
                         SELECT has_database_privilege(current_database(), 'CREATE') AS can_create,
                                has_database_privilege(current_database(), 'TEMPORARY') AS can_temp,
                                (SELECT string_agg(g, ',' ORDER BY g) FROM unnest(ARRAY['postgate_owner', 'postgate_service', 'postgate_client',
@@ -327,13 +344,16 @@ struct GrantMatrixTests {
     func reportViewsReadToTheEnd() async throws {
         try await withGrantLogins(data: true) { database, logins in
             let admin = try await database.connect()
-            let views = try await admin.query("SELECT c.relname AS name FROM pg_class c WHERE c.relnamespace = 'report'::regnamespace AND c.relkind IN ('v', 'm') ORDER BY 1")
-                .map { try $0.decode("name", as: String.self) }
+            let views = try await admin.query(
+                "SELECT c.relname AS name FROM pg_class c WHERE c.relnamespace = 'report'::regnamespace AND c.relkind IN ('v', 'm') ORDER BY 1"
+            )
+            .map { try $0.decode("name", as: String.self) }
             #expect(views.contains("unposted_invoices") && views.contains("aged_receivables"))
             var expected: [String: Int] = [:]
             for view in views {
                 do {
-                    expected[view] = try await admin.query(PostgresQuery(unsafeSQL: "SELECT count(*) AS n FROM report.\(PostgresQuery.quoteIdentifier(view))"))[0]
+                    expected[view] = try await admin.query(
+                        PostgresQuery(unsafeSQL: "SELECT count(*) AS n FROM report.\(PostgresQuery.quoteIdentifier(view))"))[0]
                         .decode("n", as: Int.self)
                 } catch {
                     Issue.record("the administrator cannot read report.\(view): \(error)")
@@ -341,12 +361,14 @@ struct GrantMatrixTests {
             }
             #expect(expected["unposted_invoices"] == 1)
             // The view's own rate lookup gives what ar.conversion_rate gives, where it gives one.
-            let byFunction = try await admin.query("""
+            let byFunction = try await admin.query(
+                """
                 SELECT c.code, sum((i.total - coalesce((SELECT sum(pa.amount) FROM ar.payment_allocations pa WHERE pa.invoice_id = i.id), 0))
                                    * ar.conversion_rate(i.currency, c.currency, i.invoice_date))::numeric(16, 2)::text AS total
                 FROM ar.invoices i JOIN ar.customers c ON c.id = i.customer_id
                 WHERE i.status = 'posted' AND c.code IN ('ACME', 'EURO') GROUP BY c.code ORDER BY c.code
-                """).map { "\(try $0.decode("code", as: String.self)) \(try $0.decode("total", as: String.self))" }
+                """
+            ).map { "\(try $0.decode("code", as: String.self)) \(try $0.decode("total", as: String.self))" }
             #expect(byFunction == ["ACME 529.18", "EURO 48.40"])
             await admin.close()
 
@@ -355,15 +377,20 @@ struct GrantMatrixTests {
                     for view in views {
                         // Every row and column, as psql would fetch them.
                         do {
-                            let rows = try await connection.query(PostgresQuery(unsafeSQL: "SELECT * FROM report.\(PostgresQuery.quoteIdentifier(view))"))
+                            let rows = try await connection.query(
+                                PostgresQuery(unsafeSQL: "SELECT * FROM report.\(PostgresQuery.quoteIdentifier(view))"))
                             #expect(rows.count == expected[view], "\(login) read \(rows.count) rows of report.\(view)")
                         } catch {
                             Issue.record("\(login) cannot read report.\(view) to the end: \(error)")
                         }
                     }
-                    let aged = try await connection.query("""
+                    let aged = try await connection.query(
+                        """
                         SELECT customer, total_open::text AS total, invoices_without_rate AS missing FROM report.aged_receivables ORDER BY customer
-                        """).map { "\(try $0.decode("customer", as: String.self)) \(try $0.decode("total", as: String?.self) ?? "-") \(try $0.decode("missing", as: Int.self))" }
+                        """
+                    ).map {
+                        "\(try $0.decode("customer", as: String.self)) \(try $0.decode("total", as: String?.self) ?? "-") \(try $0.decode("missing", as: Int.self))"
+                    }
                     #expect(aged == ["ACME 529.18 0", "EURO 48.40 0", "YANK - 1"])
                     let draft = try await connection.query("SELECT reference, lines, stock_short::text AS short FROM report.unposted_invoices")[0]
                     #expect(try draft.decode("reference", as: String.self) == "draft")
@@ -438,17 +465,20 @@ struct GrantMatrixTests {
             // A reporting login made by hand gets the same settings from the rights routine, which
             // keeps a setting the administrator chose.
             let admin = try await database.connect()
-            let byHand = logins.reporting + "_h", chosen = logins.reporting + "_c"
-            try await admin.execute(unsafeSQL: """
-                CREATE ROLE \(byHand) LOGIN IN ROLE postgate_reporting;
-                CREATE ROLE \(chosen) LOGIN IN ROLE postgate_reporting;
-                ALTER ROLE \(chosen) SET statement_timeout = '1h';
-                """)
+            let byHand = logins.reporting + "_h"
+            let chosen = logins.reporting + "_c"
+            try await admin.execute(
+                unsafeSQL: """
+                    CREATE ROLE \(byHand) LOGIN IN ROLE postgate_reporting;
+                    CREATE ROLE \(chosen) LOGIN IN ROLE postgate_reporting;
+                    ALTER ROLE \(chosen) SET statement_timeout = '1h';
+                    """)
             do {
                 let routine = try String(contentsOfFile: TestServer.sqlDirectory + "/routines/R__0900_rights.sql", encoding: .utf8)
                 try await admin.withTransaction { try await $0.execute(unsafeSQL: routine) }
                 func settings(_ role: String) async throws -> [String] {
-                    let value = try await admin.query("""
+                    let value = try await admin.query(
+                        """
                         SELECT array_to_string(ARRAY(SELECT c FROM pg_db_role_setting s, unnest(s.setconfig) c
                                                      WHERE s.setrole = \(role)::regrole AND s.setdatabase = 0 ORDER BY c), ',') AS settings
                         """)[0].decode("settings", as: String.self)
@@ -470,63 +500,67 @@ struct GrantMatrixTests {
     func temporaryObjectsAreNeverRead() async throws {
         try await withGrantLogins(data: true) { database, logins in
             let admin = try await database.connect()
-            let granted = try await admin.query("""
+            let granted = try await admin.query(
+                """
                 SELECT DISTINCT p.proname AS name FROM pg_proc p WHERE p.pronamespace = 'api'::regnamespace
                   AND has_function_privilege(\(logins.client)::name, p.oid, 'EXECUTE')
-                """).map { try $0.decode("name", as: String.self) }
+                """
+            ).map { try $0.decode("name", as: String.self) }
             try await asLogin(logins.client, on: database) { connection in
                 // Every relation name of Postgate's schemas, and a few a function might use for
                 // its own rows, as a view over a function that records who ran it; and a function
                 // of the same name and arguments for every ar function that takes built-in types.
-                try await connection.execute(unsafeSQL: #"""
-                    CREATE TEMPORARY TABLE trap_log (name text, run_by text);
-                    GRANT ALL ON trap_log TO PUBLIC;
-                    CREATE FUNCTION pg_temp.trap(p_name text) RETURNS boolean LANGUAGE plpgsql AS $$
-                    BEGIN
-                        INSERT INTO pg_temp.trap_log VALUES (p_name, current_user);
-                        RETURN false;
-                    END
-                    $$;
-                    DO $$
-                    DECLARE
-                        r record;
-                    BEGIN
-                        FOR r IN
-                            SELECT c.relname AS name,
-                                   (SELECT string_agg(format('NULL::%s AS %I', CASE WHEN t.typnamespace = 'pg_catalog'::regnamespace
-                                                             THEN format_type(a.atttypid, a.atttypmod) ELSE 'text' END, a.attname), ', ' ORDER BY a.attnum)
-                                    FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-                                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
-                            FROM pg_class c
-                            WHERE c.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname IN ('ar', 'api', 'report', 'staging'))
-                              AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-                            UNION ALL
-                            SELECT x, NULL FROM unnest(ARRAY['posting_facts', 'staged', 'import_rows', 'adjustment_rows']) x
-                        LOOP
-                            IF to_regclass('pg_temp.' || quote_ident(r.name)) IS NULL THEN
-                                EXECUTE format('CREATE TEMPORARY VIEW %I AS SELECT %s WHERE pg_temp.trap(%L)', r.name, coalesce(r.columns, ''), r.name);
-                            END IF;
-                        END LOOP;
-                        FOR r IN
-                            SELECT p.proname AS name, pg_get_function_identity_arguments(p.oid) AS arguments, format_type(p.prorettype, NULL) AS result
-                            FROM pg_proc p
-                            WHERE p.pronamespace = 'ar'::regnamespace AND p.prokind = 'f' AND NOT p.proretset
-                              AND p.prorettype NOT IN ('void'::regtype, 'trigger'::regtype, 'record'::regtype)
-                              AND NOT EXISTS (SELECT FROM pg_type t WHERE t.oid = ANY (p.proargtypes::oid[] || p.prorettype)
-                                              AND (t.typnamespace <> 'pg_catalog'::regnamespace OR t.typtype = 'p'))
-                        LOOP
-                            EXECUTE format('CREATE FUNCTION pg_temp.%I(%s) RETURNS %s LANGUAGE sql AS %L', r.name, r.arguments, r.result,
-                                           format('SELECT CASE WHEN pg_temp.trap(%L) THEN NULL::%s END', r.name, r.result));
-                        END LOOP;
-                    END
-                    $$;
-                    """#)
+                try await connection.execute(
+                    unsafeSQL: #"""
+                        CREATE TEMPORARY TABLE trap_log (name text, run_by text);
+                        GRANT ALL ON trap_log TO PUBLIC;
+                        CREATE FUNCTION pg_temp.trap(p_name text) RETURNS boolean LANGUAGE plpgsql AS $$
+                        BEGIN
+                            INSERT INTO pg_temp.trap_log VALUES (p_name, current_user);
+                            RETURN false;
+                        END
+                        $$;
+                        DO $$
+                        DECLARE
+                            r record;
+                        BEGIN
+                            FOR r IN
+                                SELECT c.relname AS name,
+                                       (SELECT string_agg(format('NULL::%s AS %I', CASE WHEN t.typnamespace = 'pg_catalog'::regnamespace
+                                                                 THEN format_type(a.atttypid, a.atttypmod) ELSE 'text' END, a.attname), ', ' ORDER BY a.attnum)
+                                        FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+                                        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
+                                FROM pg_class c
+                                WHERE c.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname IN ('ar', 'api', 'report', 'staging'))
+                                  AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+                                UNION ALL
+                                SELECT x, NULL FROM unnest(ARRAY['posting_facts', 'staged', 'import_rows', 'adjustment_rows']) x
+                            LOOP
+                                IF to_regclass('pg_temp.' || quote_ident(r.name)) IS NULL THEN
+                                    EXECUTE format('CREATE TEMPORARY VIEW %I AS SELECT %s WHERE pg_temp.trap(%L)', r.name, coalesce(r.columns, ''), r.name);
+                                END IF;
+                            END LOOP;
+                            FOR r IN
+                                SELECT p.proname AS name, pg_get_function_identity_arguments(p.oid) AS arguments, format_type(p.prorettype, NULL) AS result
+                                FROM pg_proc p
+                                WHERE p.pronamespace = 'ar'::regnamespace AND p.prokind = 'f' AND NOT p.proretset
+                                  AND p.prorettype NOT IN ('void'::regtype, 'trigger'::regtype, 'record'::regtype)
+                                  AND NOT EXISTS (SELECT FROM pg_type t WHERE t.oid = ANY (p.proargtypes::oid[] || p.prorettype)
+                                                  AND (t.typnamespace <> 'pg_catalog'::regnamespace OR t.typtype = 'p'))
+                            LOOP
+                                EXECUTE format('CREATE FUNCTION pg_temp.%I(%s) RETURNS %s LANGUAGE sql AS %L', r.name, r.arguments, r.result,
+                                               format('SELECT CASE WHEN pg_temp.trap(%L) THEN NULL::%s END', r.name, r.result));
+                            END LOOP;
+                        END
+                        $$;
+                        """#)
                 // The trap works: the client's own unqualified names find it.
                 #expect(try await text(connection, "SELECT count(*)::text FROM customers") == "0")
                 #expect(try await text(connection, "SELECT string_agg(name, ',') FROM pg_temp.trap_log") == "customers")
                 #expect(try await text(connection, "SELECT pg_temp.setting('x')::text") == nil)
                 try await connection.execute(unsafeSQL: "DELETE FROM pg_temp.trap_log")
-                let views = try await text(connection, "SELECT count(*)::text FROM pg_class WHERE relnamespace = pg_my_temp_schema() AND relkind = 'v'")
+                let views = try await text(
+                    connection, "SELECT count(*)::text FROM pg_class WHERE relnamespace = pg_my_temp_schema() AND relkind = 'v'")
                 #expect(Int(views ?? "0") ?? 0 > 30)
 
                 // Writes behave as they do for anyone.
@@ -534,32 +568,53 @@ struct GrantMatrixTests {
                     guard granted.contains(name) else { return nil }
                     return try await text(connection, sql)
                 }
-                let created = try await call("create_invoice", """
+                let created = try await call(
+                    "create_invoice",
+                    """
                     SELECT api.create_invoice('{"customer": "ACME", "location": "MAIN", "reference": "trapped"}') ->> 'invoice_id'
                     """)
                 if let invoice = created {
-                    #expect(try await call("add_invoice_line", "SELECT api.add_invoice_line(\(invoice), '{\"product\": \"CABLE\", \"quantity\": 2}')::text") == "1")
+                    #expect(
+                        try await call(
+                            "add_invoice_line", "SELECT api.add_invoice_line(\(invoice), '{\"product\": \"CABLE\", \"quantity\": 2}')::text") == "1")
                     #expect(try await call("update_invoice_line", "SELECT api.update_invoice_line(\(invoice), 1, '{\"quantity\": 3}')::text") != nil)
-                    #expect(try await call("add_invoice_line", "SELECT api.add_invoice_line(\(invoice), '{\"product\": \"TV\", \"quantity\": 1}')::text") == "2")
+                    #expect(
+                        try await call("add_invoice_line", "SELECT api.add_invoice_line(\(invoice), '{\"product\": \"TV\", \"quantity\": 1}')::text")
+                            == "2")
                     #expect(try await call("set_line_serials", "SELECT api.set_line_serials(\(invoice), 2, '[\"S2\"]')::text") != nil)
                     _ = try await call("review_customer_items", "SELECT api.review_customer_items(\(invoice), 'trapped')::text")
                     #expect(try await call("remove_invoice_line", "SELECT api.remove_invoice_line(\(invoice), 2)::text") != nil)
                     let other = try await call("create_invoice", "SELECT api.create_invoice('{\"customer\": \"EURO\"}') ->> 'invoice_id'")
                     if let other { _ = try await call("delete_invoice", "SELECT api.delete_invoice(\(other))::text") }
                 }
-                #expect(try await call("receive_payment", "SELECT (api.receive_payment('{\"customer\": \"ACME\", \"amount\": 10}') > 0)::text") ?? "true" == "true")
-                _ = try await call("post_receipt", "SELECT api.post_receipt('{\"location\": \"MAIN\", \"lines\": [{\"product\": \"CABLE\", \"quantity\": 1}]}')::text")
-                _ = try await call("post_transfer", "SELECT api.post_transfer('{\"from\": \"MAIN\", \"to\": \"VAN\", \"lines\": [{\"product\": \"CABLE\", \"quantity\": 1}]}')::text")
-                _ = try await call("post_write_off", "SELECT api.post_write_off('{\"location\": \"VAN\", \"lines\": [{\"product\": \"CABLE\", \"quantity\": 1}]}')::text")
-                _ = try await call("add_customer_item", "SELECT api.add_customer_item('{\"customer\": \"ACME\", \"product\": \"TV\", \"serial\": \"T1\"}')::text")
-                _ = try await call("add_adjustment", "SELECT api.add_adjustment('{\"customer\": \"ACME\", \"amount\": 7, \"reference\": \"trapped\"}')::text")
+                #expect(
+                    try await call("receive_payment", "SELECT (api.receive_payment('{\"customer\": \"ACME\", \"amount\": 10}') > 0)::text") ?? "true"
+                        == "true")
+                _ = try await call(
+                    "post_receipt",
+                    "SELECT api.post_receipt('{\"location\": \"MAIN\", \"lines\": [{\"product\": \"CABLE\", \"quantity\": 1}]}')::text")
+                _ = try await call(
+                    "post_transfer",
+                    "SELECT api.post_transfer('{\"from\": \"MAIN\", \"to\": \"VAN\", \"lines\": [{\"product\": \"CABLE\", \"quantity\": 1}]}')::text")
+                _ = try await call(
+                    "post_write_off",
+                    "SELECT api.post_write_off('{\"location\": \"VAN\", \"lines\": [{\"product\": \"CABLE\", \"quantity\": 1}]}')::text")
+                _ = try await call(
+                    "add_customer_item", "SELECT api.add_customer_item('{\"customer\": \"ACME\", \"product\": \"TV\", \"serial\": \"T1\"}')::text")
+                _ = try await call(
+                    "add_adjustment", "SELECT api.add_adjustment('{\"customer\": \"ACME\", \"amount\": 7, \"reference\": \"trapped\"}')::text")
                 if let batch = try await call("begin_adjustment_import", "SELECT api.begin_adjustment_import()::text") {
-                    try await connection.execute(unsafeSQL: """
-                        INSERT INTO staging.adjustment_import (customer_code, adjustment_date, amount, currency, reason, reference, notes)
-                        VALUES ('ACME', '2026-01-15', '3.50', 'EUR', 'GENERAL', 'trapped import', '')
-                        """)
-                    #expect(try await call("validate_adjustment_import", "SELECT count(*)::text FROM api.validate_adjustment_import(\(batch))") ?? "0" == "0")
-                    #expect(try await call("import_adjustments", "SELECT (api.import_adjustments(\(batch), 'trapped.csv') > 0)::text") ?? "true" == "true")
+                    try await connection.execute(
+                        unsafeSQL: """
+                            INSERT INTO staging.adjustment_import (customer_code, adjustment_date, amount, currency, reason, reference, notes)
+                            VALUES ('ACME', '2026-01-15', '3.50', 'EUR', 'GENERAL', 'trapped import', '')
+                            """)
+                    #expect(
+                        try await call("validate_adjustment_import", "SELECT count(*)::text FROM api.validate_adjustment_import(\(batch))") ?? "0"
+                            == "0")
+                    #expect(
+                        try await call("import_adjustments", "SELECT (api.import_adjustments(\(batch), 'trapped.csv') > 0)::text") ?? "true" == "true"
+                    )
                 }
 
                 // Reads give what the administrator, who has no such objects, reads.
@@ -568,13 +623,19 @@ struct GrantMatrixTests {
                     ("list_unposted", "SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '(none)') FROM api.list_unposted() t"),
                     ("get_customer", "SELECT coalesce(string_agg(t::text, E'\\n'), '(none)') FROM api.get_customer('ACME') t"),
                     ("list_customers", "SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '(none)') FROM api.list_customers() t"),
-                    ("customer_alerts", "SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '(none)') FROM api.customer_alerts('ACME', 'sales_invoice') t"),
+                    (
+                        "customer_alerts",
+                        "SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '(none)') FROM api.customer_alerts('ACME', 'sales_invoice') t"
+                    ),
                     ("product_price", "SELECT api.product_price('SALES', 'CABLE', current_date)::text"),
                     ("list_products", "SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '(none)') FROM api.list_products() t"),
                     ("get_product", "SELECT coalesce(string_agg(t::text, E'\\n'), '(none)') FROM api.get_product('TV') t"),
                     ("pick_serials", "SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '(none)') FROM api.pick_serials('TV', 'MAIN') t"),
                     ("conversion_rate", "SELECT api.conversion_rate('USD', 'EUR', current_date)::text"),
-                    ("list_reference", "SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '(none)') FROM api.list_reference('currencies') t"),
+                    (
+                        "list_reference",
+                        "SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '(none)') FROM api.list_reference('currencies') t"
+                    ),
                     ("export_adjustments", "SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '(none)') FROM api.export_adjustments() t"),
                 ]
                 for (name, sql) in reads where granted.contains(name) && (name != "get_invoice" || created != nil) {
@@ -586,7 +647,8 @@ struct GrantMatrixTests {
                 #expect(try await text(connection, "SELECT string_agg(name || ' as ' || run_by, ', ') FROM pg_temp.trap_log") == nil)
             }
             if granted.contains("create_invoice") {
-                let trapped = try await admin.query("""
+                let trapped = try await admin.query(
+                    """
                     SELECT i.total::text AS total, count(l.*) AS lines FROM ar.invoices i LEFT JOIN ar.invoice_lines l ON l.invoice_id = i.id
                     WHERE i.reference = 'trapped' GROUP BY i.id
                     """)

@@ -1,8 +1,8 @@
 import Foundation
 import Postgres
-import Testing
-import TestSupport
 import PostgresServer
+import TestSupport
+import Testing
 
 /// Every option and argument of every command that uses the database, fed malformed values: no
 /// input ever reaches a crash, and no raw server message reaches the user.
@@ -74,14 +74,18 @@ struct MalformedArgumentsTests {
     ]
 
     /// Commands that run the embedded server, long measurements or the demo itself.
-    static let excluded: Set<String> = ["db start", "db stop", "db status", "db url", "db env", "demo", "bench client", "bench posting",
-                                        "bench adjustments", "help"]
+    static let excluded: Set<String> = [
+        "db start", "db stop", "db status", "db url", "db env", "demo", "bench client", "bench posting",
+        "bench adjustments", "help",
+    ]
 
     static let values = ["", "=", "99999999999999999999999999", "-5", "1.123456789", "A\u{1B}[31mB\nC", "x\u{200B}y"]
 
     /// What a raw server message, or a crash, looks like.
-    static let raw = ["SQLSTATE", "syntax error", "violates", "numeric field overflow", "out of range for type", "index row size",
-                      "invalid input syntax", "value too long", "duplicate key", "Fatal error", "Backtrac", "Program crashed"]
+    static let raw = [
+        "SQLSTATE", "syntax error", "violates", "numeric field overflow", "out of range for type", "index row size",
+        "invalid input syntax", "value too long", "duplicate key", "Fatal error", "Backtrac", "Program crashed",
+    ]
 
     /// The leaf commands, as the command line describes itself.
     static func commands() async throws -> [String] {

@@ -1,8 +1,8 @@
 import Foundation
 import Postgres
-import Testing
-import TestSupport
 import PostgresServer
+import TestSupport
+import Testing
 
 /// The command line as a new user meets it, run as a process: exit status and text.
 @Suite("The command line as a new user meets it")
@@ -39,12 +39,24 @@ struct NewUserCommandLineTests {
         try await withTestDatabase { database in
             _ = try await run(database, ["demo"])
             for (arguments, says) in [
-                (["payments", "receive", "DEMO-ACME", "99999999999999.99"], "amount: 99999999999999.99 is too large (the largest is 999999999999.99)"),
+                (
+                    ["payments", "receive", "DEMO-ACME", "99999999999999.99"],
+                    "amount: 99999999999999.99 is too large (the largest is 999999999999.99)"
+                ),
                 (["customers", "update", "DEMO-ACME", "--version", "1", "--credit-limit", "1000000000000000000"], "the largest is 999999999999.99"),
                 (["products", "add", String(repeating: "P", count: 4000), "--name", "Long"], "code is 4000 characters long; at most 64 are allowed"),
-                (["customers", "add", "A\u{1B}[31mB", "--name", "N", "--price-list", "DEMO-SALES", "--terms", "DEMO-NET30"], "code holds a control character"),
-                (["customers", "add", "A\u{200B}B", "--name", "N", "--price-list", "DEMO-SALES", "--terms", "DEMO-NET30"], "code holds an invisible character"),
-                (["customers", "add", "AB", "--name", "two\nlines", "--price-list", "DEMO-SALES", "--terms", "DEMO-NET30"], "name holds a control character"),
+                (
+                    ["customers", "add", "A\u{1B}[31mB", "--name", "N", "--price-list", "DEMO-SALES", "--terms", "DEMO-NET30"],
+                    "code holds a control character"
+                ),
+                (
+                    ["customers", "add", "A\u{200B}B", "--name", "N", "--price-list", "DEMO-SALES", "--terms", "DEMO-NET30"],
+                    "code holds an invisible character"
+                ),
+                (
+                    ["customers", "add", "AB", "--name", "two\nlines", "--price-list", "DEMO-SALES", "--terms", "DEMO-NET30"],
+                    "name holds a control character"
+                ),
             ] as [([String], String)] {
                 let result = try await run(database, arguments)
                 #expect(result.status == 1, "\(arguments.prefix(3))")
@@ -56,7 +68,9 @@ struct NewUserCommandLineTests {
 
     @Test("an argument that is not valid UTF-8 is refused, not read with replacement characters")
     func invalidUTF8() async throws {
-        let result = try await Program.run(["/bin/sh", "-c", "'\(CommandLineTests.executable)' customers show \"$(printf 'A\\377B')\" --database 'host=/nonexistent'"])
+        let result = try await Program.run([
+            "/bin/sh", "-c", "'\(CommandLineTests.executable)' customers show \"$(printf 'A\\377B')\" --database 'host=/nonexistent'",
+        ])
         #expect(result.status == 64)
         #expect(result.error.contains("argument 3 is not valid UTF-8 text"), "\(result.error)")
     }
@@ -70,8 +84,14 @@ struct NewUserCommandLineTests {
             #expect(missing.error.contains("\(CommandLineTests.executable) invoices list --database URL"), "\(missing.error)")
             let preview = try await run(database, ["post", "--unposted", "--preview-only", "--json"])
             #expect(preview.status == 0, "\(preview.error)")
-            struct Report: Decodable { var canPost: Bool; var invoices: [Item] }
-            struct Item: Decodable { var canPost: Bool; var findings: [Finding] }
+            struct Report: Decodable {
+                var canPost: Bool
+                var invoices: [Item]
+            }
+            struct Item: Decodable {
+                var canPost: Bool
+                var findings: [Finding]
+            }
             struct Finding: Decodable { var rule: String }
             let decoder = JSONDecoder()
             decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -86,9 +106,13 @@ struct NewUserCommandLineTests {
         let folder = NSTemporaryDirectory() + "postgate-none-\(UUID().uuidString)"
         let url = try await Program.run([CommandLineTests.executable, "db", "url", "--data", folder])
         #expect(url.status == 1)
-        #expect(url.error.contains("there is no embedded server in \(folder) yet: start one with \(CommandLineTests.executable) db start --data \(folder)"),
-                "\(url.error)")
-        let connect = try await Program.run([CommandLineTests.executable, "customers", "list", "--database", "host=/nonexistent dbname=books user=clerk"])
+        #expect(
+            url.error.contains(
+                "there is no embedded server in \(folder) yet: start one with \(CommandLineTests.executable) db start --data \(folder)"),
+            "\(url.error)")
+        let connect = try await Program.run([
+            CommandLineTests.executable, "customers", "list", "--database", "host=/nonexistent dbname=books user=clerk",
+        ])
         #expect(connect.status == 1)
         #expect(connect.error.contains("tried the socket in /nonexistent (port 5432), database books, user clerk"), "\(connect.error)")
         #expect(connect.error.contains("db status"))
@@ -112,7 +136,9 @@ struct NewUserCommandLineTests {
     @Test("--help lists every command, one line each")
     func help() async throws {
         let help = try await Program.run([CommandLineTests.executable, "--help"])
-        for command in ["db start", "ref rates add", "customers set-currency", "adjustments import", "post-and-pay", "logins add", "bench adjustments"] {
+        for command in [
+            "db start", "ref rates add", "customers set-currency", "adjustments import", "post-and-pay", "logins add", "bench adjustments",
+        ] {
             #expect(help.output.contains("  \(command) "), "missing \(command)")
         }
     }

@@ -1,9 +1,9 @@
 import Foundation
 import Postgate
 import Postgres
-import Testing
-import TestSupport
 import PostgresServer
+import TestSupport
+import Testing
 
 @Suite("postgate invoices, post, post-and-pay, payments, pos, demo")
 struct PostCommandTests {
@@ -16,8 +16,10 @@ struct PostCommandTests {
         try await withTestDatabase { database in
             let result = try await run(database, ["demo"])
             #expect(result.status == 0, "\(result.error)")
-            for expected in ["[serials-complete] Load 1 serial number on line 1", "[cash-sales-only]", "[on-hold]", "[credit-limit]",
-                             "cannot be posted as a whole", "posted 4 invoices, 5 customer items created", "post and pay"] {
+            for expected in [
+                "[serials-complete] Load 1 serial number on line 1", "[cash-sales-only]", "[on-hold]", "[credit-limit]",
+                "cannot be posted as a whole", "posted 4 invoices, 5 customer items created", "post and pay",
+            ] {
                 #expect(result.output.contains(expected), "missing: \(expected)")
             }
             let blocked = try await run(database, ["invoices", "list", "--blocked"])
@@ -37,7 +39,8 @@ struct PostCommandTests {
     func postingFromTheCommandLine() async throws {
         try await withTestDatabase { database in
             _ = try await run(database, ["demo"])
-            let draft = try await run(database, ["invoices", "draft", "DEMO-ACME", "--date", "2026-03-05", "--location", "DEMO-MAIN", "--line", "DEMO-CABLE:2@8.50"])
+            let draft = try await run(
+                database, ["invoices", "draft", "DEMO-ACME", "--date", "2026-03-05", "--location", "DEMO-MAIN", "--line", "DEMO-CABLE:2@8.50"])
             #expect(draft.status == 0, "\(draft.error)")
             let id = draft.output.split(separator: " ").dropFirst(3).first.map(String.init) ?? ""
             let shown = try await run(database, ["invoices", "show", id])
@@ -81,14 +84,17 @@ struct PostCommandTests {
             #expect(!preview.output.contains("Posted"))
             let blockedPreview = try await run(database, ["post", "--unposted", "--preview-only"])
             #expect(blockedPreview.status == 0, "a preview succeeds whatever its verdicts: \(blockedPreview.error)")
-            for (arguments, says) in [([id, "--yes"], "--yes applies to a mass posting"), ([id, "--customer", "DEMO-ACME"], "--customer applies"),
-                                      ([id, "--chunk", "5"], "--chunk applies"), (["--unposted", "--preview-only", "--yes"], "--yes has nothing to confirm")] {
+            for (arguments, says) in [
+                ([id, "--yes"], "--yes applies to a mass posting"), ([id, "--customer", "DEMO-ACME"], "--customer applies"),
+                ([id, "--chunk", "5"], "--chunk applies"), (["--unposted", "--preview-only", "--yes"], "--yes has nothing to confirm"),
+            ] {
                 let refused = try await run(database, ["post"] + arguments)
                 #expect(refused.status != 0)
                 #expect(refused.error.contains(says), "\(arguments): \(refused.error)")
             }
             let connection = try await database.connect()
-            let status = try await connection.query("SELECT status FROM report.invoices WHERE invoice_id = \(Int64(id) ?? 0)")[0].decode(0, as: String.self)
+            let status = try await connection.query("SELECT status FROM report.invoices WHERE invoice_id = \(Int64(id) ?? 0)")[0].decode(
+                0, as: String.self)
             #expect(status == "draft", "nothing was posted")
             await connection.close()
         }
@@ -100,7 +106,8 @@ struct PostCommandTests {
             _ = try await run(database, ["demo"])
             let connection = try await database.connect()
             let before = try await connection.query("SELECT count(*) FROM report.invoices")[0].decode(0, as: Int.self)
-            let refused = try await run(database, ["invoices", "draft", "DEMO-ACME", "--location", "DEMO-MAIN", "--line", "DEMO-CABLE:1", "--line", "NOPE:1"])
+            let refused = try await run(
+                database, ["invoices", "draft", "DEMO-ACME", "--location", "DEMO-MAIN", "--line", "DEMO-CABLE:1", "--line", "NOPE:1"])
             #expect(refused.status != 0)
             #expect(refused.error.contains("NOPE"))
             let rounded = try await run(database, ["invoices", "draft", "DEMO-ACME", "--location", "DEMO-MAIN", "--line", "DEMO-CABLE:1@1.00001"])

@@ -2,8 +2,8 @@ import Foundation
 import Postgate
 import Postgres
 import PostingPolicy
-import Testing
 import TestSupport
+import Testing
 
 /// A small company: euros, a sales price list, cash and transfer, 30-day and Cash Sales Only
 /// terms, a unique-serial TV with a customer item type, a batch-serial carpet with an item type,
@@ -48,7 +48,9 @@ func withCompany<T: Sendable>(_ body: (Company) async throws -> T) async throws 
         try await catalog.saveItemType("TVTYPE", name: "Television", warrantyMonths: 24, serviceIntervalMonths: 12)
         try await catalog.saveItemType("FLOOR", name: "Flooring", warrantyMonths: 60)
         try await catalog.saveLocation("MAIN", name: "Main store")
-        for (code, tracking, type) in [("TV", "unique", "TVTYPE"), ("CARPET", "batch", "FLOOR"), ("CABLE", "none", nil), ("KIT", "none", "TVTYPE")] as [(String, String, String?)] {
+        for (code, tracking, type) in [("TV", "unique", "TVTYPE"), ("CARPET", "batch", "FLOOR"), ("CABLE", "none", nil), ("KIT", "none", "TVTYPE")]
+            as [(String, String, String?)]
+        {
             var product = ProductFields(code: code, name: code)
             product.serialTracking = SerialTracking(rawValue: tracking)
             product.customerItemType = type
@@ -60,11 +62,14 @@ func withCompany<T: Sendable>(_ body: (Company) async throws -> T) async throws 
         for (code, price) in [("TV", "500"), ("CARPET", "20"), ("CABLE", "10"), ("KIT", "600")] {
             try await catalog.setPrice(priceList: "SALES", product: code, price: Decimal(string: price)!, validFrom: LocalDate("2026-01-01"))
         }
-        try await StockStore(pool: pool).post(StockDocument(.receipt(location: "MAIN"), lines: [
-            StockLine(product: "TV", quantity: 8, serials: (1...8).map { SerialEntry("TV-\($0)") }),
-            StockLine(product: "CARPET", quantity: 100, serials: [SerialEntry("ROLL-1", quantity: 100)]),
-            StockLine(product: "CABLE", quantity: 100),
-        ]))
+        try await StockStore(pool: pool).post(
+            StockDocument(
+                .receipt(location: "MAIN"),
+                lines: [
+                    StockLine(product: "TV", quantity: 8, serials: (1...8).map { SerialEntry("TV-\($0)") }),
+                    StockLine(product: "CARPET", quantity: 100, serials: [SerialEntry("ROLL-1", quantity: 100)]),
+                    StockLine(product: "CABLE", quantity: 100),
+                ]))
         let customers = CustomerStore(pool: pool)
         var acme = NewCustomer(code: "ACME", name: "Acme", priceList: "SALES", paymentTerms: "NET30")
         acme.creditLimit = 5000
@@ -100,11 +105,12 @@ struct PostingTests {
             let id = try await company.draft("ACME", [tv("TV-1", "TV-2", "TV-3"), cable(2)])
             let result = try await company.posting.post([id])
             #expect(result.numbers[id] == 1)
-            let items = try await company.pool.query("SELECT serial, warranty_end::text, next_service::text FROM report.customer_items WHERE customer = 'ACME' ORDER BY serial")
+            let items = try await company.pool.query(
+                "SELECT serial, warranty_end::text, next_service::text FROM report.customer_items WHERE customer = 'ACME' ORDER BY serial")
             #expect(try items.map { try $0.decode("serial", as: String.self) } == ["TV-1", "TV-2", "TV-3"])
             #expect(try items[0].decode("warranty_end", as: String.self) == "2028-03-02")
             #expect(try items[0].decode("next_service", as: String.self) == "2027-03-02")
-            #expect(try await company.balance("ACME") == Decimal(string: "1839.20")) // (1500 + 20) × 1.21
+            #expect(try await company.balance("ACME") == Decimal(string: "1839.20"))  // (1500 + 20) × 1.21
             let invoice = try await company.invoices.invoice(id)
             #expect(invoice.isPosted)
             #expect(invoice.dueDate == "2026-04-01")
@@ -169,23 +175,31 @@ struct PostingTests {
     @Test("batch-serial products and buildup components create no customer items by default; the settings turn them on")
     func batchAndBuildupItems() async throws {
         try await withCompany { company in
-            let first = try await company.draft("ACME", [
-                NewInvoiceLine(product: "CARPET", quantity: 10, serials: [SerialEntry("ROLL-1", quantity: 10)]),
-                NewInvoiceLine(product: "KIT", quantity: 1),
-            ])
+            let first = try await company.draft(
+                "ACME",
+                [
+                    NewInvoiceLine(product: "CARPET", quantity: 10, serials: [SerialEntry("ROLL-1", quantity: 10)]),
+                    NewInvoiceLine(product: "KIT", quantity: 1),
+                ])
             #expect(try await company.invoices.invoice(first).pendingItems.map(\.product) == ["KIT"])
             try await company.setting("batch_serial_items", "true")
             try await company.setting("buildup_component_items", "true")
-            let second = try await company.draft("ACME", [
-                NewInvoiceLine(product: "CARPET", quantity: 5, serials: [SerialEntry("ROLL-1", quantity: 5)]),
-                NewInvoiceLine(product: "KIT", quantity: 1),
-            ])
+            let second = try await company.draft(
+                "ACME",
+                [
+                    NewInvoiceLine(product: "CARPET", quantity: 5, serials: [SerialEntry("ROLL-1", quantity: 5)]),
+                    NewInvoiceLine(product: "KIT", quantity: 1),
+                ])
             let pending = try await company.invoices.invoice(second).pendingItems
             #expect(pending.map(\.product).sorted() == ["CARPET", "KIT", "TV"])
             #expect(pending.first { $0.product == "CARPET" }?.quantity == 5)
             try await company.posting.post([second])
-            let parts = try await company.pool.query("SELECT product, part_of_item IS NOT NULL AS part FROM report.customer_items WHERE customer = 'ACME' ORDER BY product")
-            #expect(try parts.map { "\(try $0.decode("product", as: String.self)):\(try $0.decode("part", as: Bool.self))" } == ["CARPET:false", "KIT:false", "TV:true"])
+            let parts = try await company.pool.query(
+                "SELECT product, part_of_item IS NOT NULL AS part FROM report.customer_items WHERE customer = 'ACME' ORDER BY product")
+            #expect(
+                try parts.map { "\(try $0.decode("product", as: String.self)):\(try $0.decode("part", as: Bool.self))" } == [
+                    "CARPET:false", "KIT:false", "TV:true",
+                ])
             // The kit's components left stock: 2 cables per kit.
             #expect(try await company.stock.onHand(product: "CABLE").first?.quantity == 98)
         }
@@ -274,7 +288,8 @@ struct PostingTests {
                 return try await group.reduce(0, +)
             }
             #expect(posted == 40)
-            let numbers = try await company.pool.query("SELECT min(number) AS lo, max(number) AS hi, count(*) AS n FROM ar.invoices WHERE status = 'posted'")[0]
+            let numbers = try await company.pool.query(
+                "SELECT min(number) AS lo, max(number) AS hi, count(*) AS n FROM ar.invoices WHERE status = 'posted'")[0]
             #expect(try numbers.decode("lo", as: Int.self) == 1)
             #expect(try numbers.decode("hi", as: Int.self) == 40, "numbers are gapless")
         }
@@ -316,10 +331,15 @@ struct PostingTests {
             let id = try await company.draft("ACME", [cable(10)])
             let number = try await company.posting.post([id]).numbers[id]!
             let payments = PaymentStore(pool: company.pool)
-            try await payments.receive(["customer": .string("ACME"), "amount": .number(100), "allocations": .array([.object(["invoice_number": .number(Decimal(number))])])])
+            try await payments.receive([
+                "customer": .string("ACME"), "amount": .number(100), "allocations": .array([.object(["invoice_number": .number(Decimal(number))])]),
+            ])
             #expect(try await company.balance("ACME") == Decimal(21))
             let over = await #expect(throws: DomainError.self) {
-                try await payments.receive(["customer": .string("ACME"), "amount": .number(50), "allocations": .array([.object(["invoice_number": .number(Decimal(number))])])])
+                try await payments.receive([
+                    "customer": .string("ACME"), "amount": .number(50),
+                    "allocations": .array([.object(["invoice_number": .number(Decimal(number))])]),
+                ])
             }
             #expect(over?.field == "allocations[1].amount")
             try await company.customers.hold("ACME", HoldSwitches(blocking: [.paymentIn]))

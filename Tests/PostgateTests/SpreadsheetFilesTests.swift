@@ -1,9 +1,9 @@
 import Foundation
 import Postgate
 import Postgres
-import Testing
-import TestSupport
 import PostgresServer
+import TestSupport
+import Testing
 
 /// Text as a Western spreadsheet saves it: Windows-1252 (the characters these files use).
 func windows1252(_ text: String) -> [UInt8] {
@@ -17,7 +17,8 @@ func windows1252(_ text: String) -> [UInt8] {
 
 /// The adjustments imported, in file order: customer, date, amount, notes.
 func imported(_ pool: PostgresPool) async throws -> [String] {
-    try await pool.query("SELECT customer, adjustment_date::text AS d, amount::text AS a, notes FROM report.adjustments ORDER BY adjustment_id").map { row in
+    try await pool.query("SELECT customer, adjustment_date::text AS d, amount::text AS a, notes FROM report.adjustments ORDER BY adjustment_id").map {
+        row in
         "\(try row.decode("customer", as: String.self)) \(try row.decode("d", as: String.self)) \(try row.decode("a", as: String.self)) \(try row.decode("notes", as: String.self))"
     }
 }
@@ -29,8 +30,10 @@ struct SpreadsheetFilesTests {
     @Test("Excel's CSV on a US system: Windows-1252, CRLF, month-first dates, a note over two lines; read as Windows-1252 with --date-order MDY")
     func excelUS() async throws {
         try await withAdjustments { pool, store, folder in
-            let text = [Self.heading, "ACME,11/1/2026,-125.50,,\"Credit — café order\"", "BETA,12/31/2026,99.99,,\"Two lines\r\nsecond — line\"",
-                        "acme,1/2/2027,0.01,REBATE,Rebate ’26", ""].joined(separator: "\r\n")
+            let text = [
+                Self.heading, "ACME,11/1/2026,-125.50,,\"Credit — café order\"", "BETA,12/31/2026,99.99,,\"Two lines\r\nsecond — line\"",
+                "acme,1/2/2027,0.01,REBATE,Rebate ’26", "",
+            ].joined(separator: "\r\n")
             let path = try write(folder, "excel-us.csv", windows1252(text))
             let refused = try await store.importFile(path, options: ImportOptions())
             #expect(!refused.imported)
@@ -41,30 +44,37 @@ struct SpreadsheetFilesTests {
             let result = try await store.importFile(path, options: ImportOptions(dateOrder: .mdy))
             #expect(result.imported, "\(result.problems)")
             #expect(result.encodingGuessed)
-            #expect(try await imported(pool) == [
-                "ACME 2026-11-01 -125.5000 Credit — café order", "BETA 2026-12-31 99.9900 Two lines\r\nsecond — line", "ACME 2027-01-02 0.0100 Rebate ’26",
-            ])
+            #expect(
+                try await imported(pool) == [
+                    "ACME 2026-11-01 -125.5000 Credit — café order", "BETA 2026-12-31 99.9900 Two lines\r\nsecond — line",
+                    "ACME 2027-01-02 0.0100 Rebate ’26",
+                ])
         }
     }
 
     @Test("LibreOffice's CSV on a European system: Windows-1252, LF, day-first dates with dots and slashes; --date-order DMY")
     func libreOfficeEurope() async throws {
         try await withAdjustments { pool, store, folder in
-            let text = [Self.heading, "ACME,01.11.2026,-20,,Überweisung – Rabatt 5 €", "BETA,31/12/2026,7.5,,\"Grüße,\nzweite Zeile\"",
-                        "ACME,2026-11-03,1,,ISO dates read in any order", ""].joined(separator: "\n")
+            let text = [
+                Self.heading, "ACME,01.11.2026,-20,,Überweisung – Rabatt 5 €", "BETA,31/12/2026,7.5,,\"Grüße,\nzweite Zeile\"",
+                "ACME,2026-11-03,1,,ISO dates read in any order", "",
+            ].joined(separator: "\n")
             let path = try write(folder, "libreoffice-eu.csv", windows1252(text))
             let result = try await store.importFile(path, options: ImportOptions(dateOrder: .dmy))
             #expect(result.imported, "\(result.problems)")
-            #expect(try await imported(pool) == [
-                "ACME 2026-11-01 -20.0000 Überweisung – Rabatt 5 €", "BETA 2026-12-31 7.5000 Grüße,\nzweite Zeile", "ACME 2026-11-03 1.0000 ISO dates read in any order",
-            ])
+            #expect(
+                try await imported(pool) == [
+                    "ACME 2026-11-01 -20.0000 Überweisung – Rabatt 5 €", "BETA 2026-12-31 7.5000 Grüße,\nzweite Zeile",
+                    "ACME 2026-11-03 1.0000 ISO dates read in any order",
+                ])
         }
     }
 
     @Test("CSV UTF-8 with a byte-order mark and CRLF imports exactly, read as UTF-8")
     func utf8WithBOM() async throws {
         try await withAdjustments { pool, store, folder in
-            let text = [Self.heading, "ACME,2026-11-01,-0.10,,naïve — “quoted”", "BETA,2026-11-02,1234.56,REBATE,\"multi\r\nline\"", ""].joined(separator: "\r\n")
+            let text = [Self.heading, "ACME,2026-11-01,-0.10,,naïve — “quoted”", "BETA,2026-11-02,1234.56,REBATE,\"multi\r\nline\"", ""].joined(
+                separator: "\r\n")
             let path = try write(folder, "utf8.csv", [0xEF, 0xBB, 0xBF] + Array(text.utf8))
             let result = try await store.importFile(path, options: ImportOptions())
             #expect(result.imported, "\(result.problems)")
@@ -76,16 +86,20 @@ struct SpreadsheetFilesTests {
     @Test("rows are numbered as the spreadsheet numbers them, whatever line breaks the notes above hold")
     func rowNumbers() async throws {
         try await withAdjustments { _, store, folder in
-            let text = [Self.heading, "ACME,2026-11-01,1,,\"one\ntwo\nthree\nfour\"", "ACME,2026-11-01,1,,\"a\nb\"", "ACME,2026-11-31,1,,bad day",
-                        "ACME,11/01/26,1,,two-digit year", ""].joined(separator: "\n")
+            let text = [
+                Self.heading, "ACME,2026-11-01,1,,\"one\ntwo\nthree\nfour\"", "ACME,2026-11-01,1,,\"a\nb\"", "ACME,2026-11-31,1,,bad day",
+                "ACME,11/01/26,1,,two-digit year", "",
+            ].joined(separator: "\n")
             let path = try write(folder, "notes.csv", text)
             let result = try await store.importFile(path, options: ImportOptions(dateOrder: .mdy))
-            #expect(result.problems.map { "\($0.line) \($0.reason)" } == [
-                "4 not a date: write MM/DD/YYYY (month first, such as 11/01/2026) or YYYY-MM-DD",
-                "5 a two-digit year is not read: write the year in full, such as 2026",
-            ])
+            #expect(
+                result.problems.map { "\($0.line) \($0.reason)" } == [
+                    "4 not a date: write MM/DD/YYYY (month first, such as 11/01/2026) or YYYY-MM-DD",
+                    "5 a two-digit year is not read: write the year in full, such as 2026",
+                ])
             // A byte that is neither UTF-8 nor Windows-1252 is found in its row, below the same notes.
-            let broken = try write(folder, "broken.csv", Array((Self.heading + "\nACME,2026-11-01,1,,\"x\ny\"\nACME,2026-11-01,1,,bad ").utf8) + [0x81, 0xC3, 0x0A])
+            let broken = try write(
+                folder, "broken.csv", Array((Self.heading + "\nACME,2026-11-01,1,,\"x\ny\"\nACME,2026-11-01,1,,bad ").utf8) + [0x81, 0xC3, 0x0A])
             await #expect {
                 try await store.importFile(broken, options: ImportOptions())
             } throws: { error in
@@ -97,7 +111,8 @@ struct SpreadsheetFilesTests {
     @Test("--encoding is honoured: UTF-8 asked of a Windows-1252 file is refused naming the row; Latin-1 reads every byte")
     func encodingAsked() async throws {
         try await withAdjustments { pool, store, folder in
-            let path = try write(folder, "latin.csv", windows1252([Self.heading, "ACME,2026-11-01,1,,plain", "ACME,2026-11-02,2,,café", ""].joined(separator: "\n")))
+            let path = try write(
+                folder, "latin.csv", windows1252([Self.heading, "ACME,2026-11-01,1,,plain", "ACME,2026-11-02,2,,café", ""].joined(separator: "\n")))
             await #expect {
                 try await store.importFile(path, options: ImportOptions(encoding: .utf8))
             } throws: { error in
@@ -131,18 +146,21 @@ struct SpreadsheetFilesTests {
     func commandLine() async throws {
         try await withTestDatabase { database in
             let connection = try await database.connect()
-            try await connection.execute(unsafeSQL: """
-                SELECT api.save_currency('EUR', 'Euro');
-                SELECT api.save_price_list('SALES', 'Sales', 'EUR');
-                SELECT api.save_payment_terms('NET30', '30 days', 30);
-                SELECT api.create_customer('{"code": "ACME", "name": "Acme", "price_list": "SALES", "payment_terms": "NET30"}');
-                """)
+            try await connection.execute(
+                unsafeSQL: """
+                    SELECT api.save_currency('EUR', 'Euro');
+                    SELECT api.save_price_list('SALES', 'Sales', 'EUR');
+                    SELECT api.save_payment_terms('NET30', '30 days', 30);
+                    SELECT api.create_customer('{"code": "ACME", "name": "Acme", "price_list": "SALES", "payment_terms": "NET30"}');
+                    """)
             let folder = NSTemporaryDirectory() + "postgate-cli-import-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: folder) }
-            let path = try write(folder, "excel.csv", windows1252([Self.heading, "ACME,11/1/2026,-125.50,,Crédit — remise", ""].joined(separator: "\r\n")))
+            let path = try write(
+                folder, "excel.csv", windows1252([Self.heading, "ACME,11/1/2026,-125.50,,Crédit — remise", ""].joined(separator: "\r\n")))
             func importing(_ options: [String]) async throws -> Program.Result {
-                try await Program.run([CommandLineTests.executable, "adjustments", "import", path] + options + ["--database", database.config.conninfo])
+                try await Program.run(
+                    [CommandLineTests.executable, "adjustments", "import", path] + options + ["--database", database.config.conninfo])
             }
             let refused = try await importing([])
             #expect(refused.status == 1)

@@ -1,9 +1,9 @@
 import Foundation
 import Postgate
 import Postgres
-import Testing
-import TestSupport
 import PostgresServer
+import TestSupport
+import Testing
 
 /// The serial tracking article's flows, from the command line alone; psql reads the result.
 @Suite("postgate products, stock and serials")
@@ -21,16 +21,20 @@ struct StockCommandTests {
                 (["products", "item-types", "add", "TV", "--name", "Television", "--warranty-months", "24", "--service-months", "12"], true),
                 (["products", "add", "TV55", "--name", "TV 55 inch", "--item-type", "TV"], true),
                 (["stock", "receive", "--location", "MAIN", "--line", "TV55:1"], true),
-                (["products", "update", "TV55", "--version", "1", "--serials", "unique"], false), // stock on hand
+                (["products", "update", "TV55", "--version", "1", "--serials", "unique"], false),  // stock on hand
                 (["stock", "write-off", "--location", "MAIN", "--line", "TV55:1"], true),
                 (["products", "update", "TV55", "--version", "1", "--serials", "unique"], true),
                 (["products", "add", "CARPET", "--name", "Carpet roll", "--unit", "m", "--serials", "batch", "--expiry", "true"], true),
-                (["stock", "receive", "--location", "MAIN", "--reference", "PO-1", "--line", "TV55:2:SN-1,SN-2",
-                  "--line", "CARPET:100:ROLL-A=60@2027-01-31,ROLL-B=40@2026-12-31"], true),
+                (
+                    [
+                        "stock", "receive", "--location", "MAIN", "--reference", "PO-1", "--line", "TV55:2:SN-1,SN-2",
+                        "--line", "CARPET:100:ROLL-A=60@2027-01-31,ROLL-B=40@2026-12-31",
+                    ], true
+                ),
                 (["stock", "transfer", "--from", "MAIN", "--to", "VAN", "--line", "TV55:1:SN-2"], true),
                 (["stock", "write-off", "--location", "MAIN", "--line", "TV55:1:SN-1", "--reference", "typo"], true),
                 (["stock", "receive", "--location", "MAIN", "--line", "TV55:1:SN-10", "--reference", "typo"], true),
-                (["stock", "write-off", "--location", "VAN", "--line", "CARPET:1:ROLL-A=1"], false), // none at VAN
+                (["stock", "write-off", "--location", "VAN", "--line", "CARPET:1:ROLL-A=1"], false),  // none at VAN
             ]
             for (arguments, succeeds) in steps {
                 let result = try await run(database, arguments)
@@ -50,7 +54,8 @@ struct StockCommandTests {
 
             let connection = try await database.connect()
             let serials = try await connection.query("SELECT serial, status, location FROM report.serial_numbers ORDER BY serial")
-            #expect(try serials.map { "\(try $0.decode("serial", as: String.self)) \(try $0.decode("status", as: String.self))" }
+            #expect(
+                try serials.map { "\(try $0.decode("serial", as: String.self)) \(try $0.decode("status", as: String.self))" }
                     == ["ROLL-A in stock", "ROLL-B in stock", "SN-1 written off", "SN-10 in stock", "SN-2 in stock"])
             let expiring = try await connection.query("SELECT serial FROM report.expiring_serials")
             #expect(try expiring.map { try $0.decode("serial", as: String.self) } == ["ROLL-B", "ROLL-A"])

@@ -1,8 +1,8 @@
 import Foundation
 import Postgate
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 /// A catalogue for the source article: a unique-serial TV, a batch-serial carpet with expiry
 /// dates, an untracked cable, a buildup, two locations.
@@ -53,9 +53,12 @@ struct StockStoreTests {
             #expect(try await catalog.saveProduct(tracked, version: 1) == 2)
 
             // Receive TVs with serials and carpet rolls as batch serials with expiry.
-            try await stock.post(StockDocument(.receipt(location: "MAIN"), lines: [
-                line("TV55:3:SN-1,SN-2,SN-3"), line("CARPET:120:ROLL-A=60@2027-01-31,ROLL-B=60@2026-12-31"),
-            ], date: LocalDate("2026-03-01"), reference: "PO-1"))
+            try await stock.post(
+                StockDocument(
+                    .receipt(location: "MAIN"),
+                    lines: [
+                        line("TV55:3:SN-1,SN-2,SN-3"), line("CARPET:120:ROLL-A=60@2027-01-31,ROLL-B=60@2026-12-31"),
+                    ], date: LocalDate("2026-03-01"), reference: "PO-1"))
             try await stock.post(StockDocument(.transfer(from: "MAIN", to: "VAN"), lines: [line("TV55:1:SN-2"), line("CARPET:20:ROLL-A=20")]))
             try await stock.post(StockDocument(.writeOff(location: "MAIN"), lines: [line("CARPET:5:ROLL-B=5")], reference: "damaged"))
 
@@ -83,15 +86,17 @@ struct StockStoreTests {
         }
     }
 
-    @Test("a bad line refuses the whole document and changes nothing", arguments: [
-        ("TV55:2:SN-1", "lines[1].serials"),
-        ("TV55:1:SN-1=2", "lines[1].serials[1].quantity"),
-        ("CARPET:10:ROLL-X=10", "lines[1].serials[1].expiry"),
-        ("CARPET:10:ROLL-X=4@2027-01-01", "lines[1].serials"),
-        ("CABLE:1:S1", "lines[1].serials"),
-        ("NOPE:1", "lines[1].product"),
-        ("CABLE:0", "lines[1].quantity"),
-    ])
+    @Test(
+        "a bad line refuses the whole document and changes nothing",
+        arguments: [
+            ("TV55:2:SN-1", "lines[1].serials"),
+            ("TV55:1:SN-1=2", "lines[1].serials[1].quantity"),
+            ("CARPET:10:ROLL-X=10", "lines[1].serials[1].expiry"),
+            ("CARPET:10:ROLL-X=4@2027-01-01", "lines[1].serials"),
+            ("CABLE:1:S1", "lines[1].serials"),
+            ("NOPE:1", "lines[1].product"),
+            ("CABLE:0", "lines[1].quantity"),
+        ])
     func badLines(_ bad: String, _ field: String) async throws {
         try await withCatalog { _, _, stock in
             let error = await #expect(throws: DomainError.self) {
@@ -199,7 +204,9 @@ struct StockStoreTests {
             try await catalog.setPrice(priceList: "SALES", product: "TV55", price: Decimal(string: "749.50")!, validFrom: LocalDate("2026-06-01"))
             #expect(try await catalog.price(priceList: "SALES", product: "TV55", on: LocalDate("2026-05-31")!) == Decimal(string: "799"))
             #expect(try await catalog.price(priceList: "SALES", product: "TV55", on: LocalDate("2026-06-01")!) == Decimal(string: "749.5"))
-            let none = await #expect(throws: DomainError.self) { try await catalog.price(priceList: "SALES", product: "TV55", on: LocalDate("2025-12-31")!) }
+            let none = await #expect(throws: DomainError.self) {
+                try await catalog.price(priceList: "SALES", product: "TV55", on: LocalDate("2025-12-31")!)
+            }
             #expect(none?.kind == .notFound)
         }
     }
@@ -213,34 +220,42 @@ struct StockStoreTests {
             let locations = ["MAIN", "VAN"]
             let tvSerials = (1...8).map { "TV-\($0)" }
             let rolls = (1...3).map { "R-\($0)" }
-            var expected: [String: Decimal] = [:] // "product|location|serial" → quantity
+            var expected: [String: Decimal] = [:]  // "product|location|serial" → quantity
             func key(_ product: String, _ location: String, _ serial: String = "") -> String { "\(product)|\(location)|\(serial)" }
             func have(_ k: String) -> Decimal { expected[k] ?? 0 }
-            var posted = 0, refused = 0
+            var posted = 0
+            var refused = 0
             for _ in 0..<60 {
                 let location = locations[random.next(2)]
                 let other = locations.first { $0 != location }!
                 var document: StockDocument
                 var effects: [(String, Decimal)] = []
                 switch random.next(3) {
-                case 0: // receipt
+                case 0:  // receipt
                     switch random.next(3) {
                     case 0:
                         let serial = tvSerials[random.next(tvSerials.count)]
-                        document = StockDocument(.receipt(location: location), lines: [StockLine(product: "TV55", quantity: 1, serials: [SerialEntry(serial)])])
+                        document = StockDocument(
+                            .receipt(location: location), lines: [StockLine(product: "TV55", quantity: 1, serials: [SerialEntry(serial)])])
                         let inStockAnywhere = locations.contains { have(key("TV55", $0, serial)) > 0 }
                         effects = inStockAnywhere ? [("refuse", Decimal(0))] : [(key("TV55", location, serial), Decimal(1))]
                     case 1:
                         let roll = rolls[random.next(rolls.count)]
                         let quantity = Decimal(random.next(30) + 1)
-                        document = StockDocument(.receipt(location: location), lines: [StockLine(product: "CARPET", quantity: quantity, serials: [SerialEntry(roll, quantity: quantity, expiry: LocalDate("2027-01-01"))])])
+                        document = StockDocument(
+                            .receipt(location: location),
+                            lines: [
+                                StockLine(
+                                    product: "CARPET", quantity: quantity,
+                                    serials: [SerialEntry(roll, quantity: quantity, expiry: LocalDate("2027-01-01"))])
+                            ])
                         effects = [(key("CARPET", location, roll), quantity)]
                     default:
                         let quantity = Decimal(random.next(10) + 1)
                         document = StockDocument(.receipt(location: location), lines: [StockLine(product: "CABLE", quantity: quantity)])
                         effects = [(key("CABLE", location), quantity)]
                     }
-                default: // transfer or write-off
+                default:  // transfer or write-off
                     let transfer = random.next(2) == 0
                     let movement: StockMovement = transfer ? .transfer(from: location, to: other) : .writeOff(location: location)
                     let stockLine: StockLine
@@ -250,15 +265,18 @@ struct StockStoreTests {
                     case 0:
                         let serial = tvSerials[random.next(tvSerials.count)]
                         stockLine = StockLine(product: "TV55", quantity: 1, serials: [SerialEntry(serial)])
-                        from = key("TV55", location, serial); to = transfer ? key("TV55", other, serial) : nil
+                        from = key("TV55", location, serial)
+                        to = transfer ? key("TV55", other, serial) : nil
                     case 1:
                         let roll = rolls[random.next(rolls.count)]
                         let quantity = Decimal(random.next(20) + 1)
                         stockLine = StockLine(product: "CARPET", quantity: quantity, serials: [SerialEntry(roll, quantity: quantity)])
-                        from = key("CARPET", location, roll); to = transfer ? key("CARPET", other, roll) : nil
+                        from = key("CARPET", location, roll)
+                        to = transfer ? key("CARPET", other, roll) : nil
                     default:
                         stockLine = StockLine(product: "CABLE", quantity: Decimal(random.next(6) + 1))
-                        from = key("CABLE", location); to = transfer ? key("CABLE", other) : nil
+                        from = key("CABLE", location)
+                        to = transfer ? key("CABLE", other) : nil
                     }
                     document = StockDocument(movement, lines: [stockLine])
                     if have(from) >= stockLine.quantity {

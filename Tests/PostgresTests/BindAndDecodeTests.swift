@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Binds and decoding")
 struct BindAndDecodeTests {
@@ -12,7 +12,8 @@ struct BindAndDecodeTests {
             let day = LocalDate(year: 2024, month: 2, day: 29)!
             let instant = Date(timeIntervalSince1970: 1_700_000_000.123456)
             let amount = Decimal(string: "12345.67")!
-            let row = try await connection.query("""
+            let row = try await connection.query(
+                """
                 SELECT \("Zürich — 東京 ✓") AS text, \(Int(-42)) AS int, \(Int64.max) AS big, \(Int32.min) AS small,
                        \(true) AS yes, \(false) AS no, \(amount) AS amount, \(day) AS day, \(instant) AS instant,
                        \(id) AS id, \([Int64(3), -1, Int64.min]) AS ids, \([Int64]()) AS none,
@@ -38,7 +39,8 @@ struct BindAndDecodeTests {
     func bindsAreTypedOnTheServer() async throws {
         try await withTestConnection(migrated: false) { connection in
             let hostile = "'; DROP DATABASE postgres; --"
-            let row = try await connection.query("""
+            let row = try await connection.query(
+                """
                 SELECT \(hostile) AS text, pg_typeof(\(Decimal(1))) ::text AS numeric_type,
                        pg_typeof(\(LocalDate(year: 2024, month: 1, day: 1)!))::text AS date_type,
                        pg_typeof(\(Date()))::text AS timestamp_type, pg_typeof(\([Int64(1)]))::text AS array_type
@@ -72,10 +74,12 @@ struct BindAndDecodeTests {
         }
     }
 
-    @Test("decimals keep every digit: extremes, negatives, scale", arguments: [
-        "0", "-0.01", "0.0000000001", "-99999999999999999999.999999999999999999",
-        "12345678901234567890123456789012345678", "-1e-20", "1000000.50",
-    ])
+    @Test(
+        "decimals keep every digit: extremes, negatives, scale",
+        arguments: [
+            "0", "-0.01", "0.0000000001", "-99999999999999999999.999999999999999999",
+            "12345678901234567890123456789012345678", "-1e-20", "1000000.50",
+        ])
     func decimalsAreExact(_ text: String) async throws {
         try await withTestConnection(migrated: false) { connection in
             let value = try #require(Decimal(string: text))
@@ -112,8 +116,9 @@ struct BindAndDecodeTests {
     @Test("timestamps keep microseconds and dates stay calendar days far from 1970")
     func timestampsAndDates() async throws {
         try await withTestConnection(migrated: false) { connection in
-            let early = Date(timeIntervalSince1970: -2_208_988_800.000_001) // 1899-12-31 23:59:59.999999 UTC
-            let row = try await connection.query("""
+            let early = Date(timeIntervalSince1970: -2_208_988_800.000_001)  // 1899-12-31 23:59:59.999999 UTC
+            let row = try await connection.query(
+                """
                 SELECT \(early) AS early, \(early)::text AS early_text, '0001-01-01'::date AS first_day,
                        '9999-12-31'::date AS last_day, '2024-06-30 10:00:00.5+02'::timestamptz AS zoned
                 """)[0]
@@ -160,6 +165,8 @@ struct ConnectionConfigTests {
 
     @Test("conninfo quotes values as libpq reads them")
     func conninfoQuoting() {
-        #expect(ConnectionConfig(parameters: [("host", "/tmp/a b"), ("application_name", "it's")]).conninfo == #"host='/tmp/a b' application_name='it\'s'"#)
+        #expect(
+            ConnectionConfig(parameters: [("host", "/tmp/a b"), ("application_name", "it's")]).conninfo
+                == #"host='/tmp/a b' application_name='it\'s'"#)
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
+import PostgateBench
 import Postgres
 import Synchronization
-import Testing
 import TestSupport
-import PostgateBench
+import Testing
 
 @Suite("COPY")
 struct CopyTests {
@@ -12,7 +12,8 @@ struct CopyTests {
     func copyBothWaysWith100kRows() async throws {
         try await withTestConnection(migrated: false) { connection in
             try await connection.execute(unsafeSQL: "CREATE TABLE line (id bigint PRIMARY KEY, name text NOT NULL, amount numeric(12,2) NOT NULL)")
-            let copiedIn = try await connection.copyIn("COPY line (id, name, amount) FROM STDIN", chunks: CopyChunks(count: 100_000) { "\($0)\tcustomer \($0) ✓\t\($0).25\n" })
+            let copiedIn = try await connection.copyIn(
+                "COPY line (id, name, amount) FROM STDIN", chunks: CopyChunks(count: 100_000) { "\($0)\tcustomer \($0) ✓\t\($0).25\n" })
             #expect(copiedIn == 100_000)
             let totals = try await connection.query("SELECT count(*) AS n, sum(amount) AS total, min(name) AS first FROM line")[0]
             #expect(try totals.decode("n", as: Int.self) == 100_000)
@@ -61,7 +62,8 @@ struct CopyTests {
             try "id,body\n1,\"comma, inside\"\n2,\"line\nbreak\"\n".write(toFile: input, atomically: true, encoding: .utf8)
             #expect(try await connection.copyIn("COPY note FROM STDIN WITH (FORMAT csv, HEADER true)", fromFile: input) == 2)
             let output = folder + "/out.csv"
-            #expect(try await connection.copyOut("COPY (SELECT * FROM note ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER true)", toFile: output) == 2)
+            #expect(
+                try await connection.copyOut("COPY (SELECT * FROM note ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER true)", toFile: output) == 2)
             #expect(try String(contentsOfFile: output, encoding: .utf8) == "id,body\n1,\"comma, inside\"\n2,\"line\nbreak\"\n")
         }
     }

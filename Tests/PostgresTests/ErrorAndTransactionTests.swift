@@ -1,16 +1,17 @@
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Errors and transactions")
 struct ErrorAndTransactionTests {
     @Test("a constraint violation carries SQLSTATE, constraint, table, column and detail")
     func constraintViolationCarriesEveryField() async throws {
         try await withTestConnection(migrated: false) { connection in
-            try await connection.execute(unsafeSQL: """
-                CREATE TABLE item (code text CONSTRAINT item_code_key UNIQUE, qty int NOT NULL CONSTRAINT item_qty_positive CHECK (qty > 0))
-                """)
+            try await connection.execute(
+                unsafeSQL: """
+                    CREATE TABLE item (code text CONSTRAINT item_code_key UNIQUE, qty int NOT NULL CONSTRAINT item_qty_positive CHECK (qty > 0))
+                    """)
             try await connection.query("INSERT INTO item VALUES (\("A"), \(1))")
             let duplicate = await #expect(throws: PostgresError.self) {
                 try await connection.query("INSERT INTO item VALUES (\("A"), \(2))")
@@ -41,9 +42,10 @@ struct ErrorAndTransactionTests {
     func raisedErrorKeepsDetailAndHint() async throws {
         try await withTestConnection(migrated: false) { connection in
             let error = await #expect(throws: PostgresError.self) {
-                try await connection.execute(unsafeSQL: """
-                    DO $$ BEGIN RAISE EXCEPTION 'credit limit exceeded' USING ERRCODE = 'PG001', DETAIL = 'over by 10.00', HINT = 'take a payment first'; END $$
-                    """)
+                try await connection.execute(
+                    unsafeSQL: """
+                        DO $$ BEGIN RAISE EXCEPTION 'credit limit exceeded' USING ERRCODE = 'PG001', DETAIL = 'over by 10.00', HINT = 'take a payment first'; END $$
+                        """)
             }
             #expect(error?.sqlState == "PG001")
             #expect(error?.message == "credit limit exceeded")
@@ -85,7 +87,8 @@ struct ErrorAndTransactionTests {
                 }
             }
             let committed = try await connection.withTransaction(isolation: .repeatableRead) { transaction in
-                try await transaction.query("INSERT INTO entry VALUES (\(Decimal(string: "30.05")!)) RETURNING amount")[0].decode("amount", as: Decimal.self)
+                try await transaction.query("INSERT INTO entry VALUES (\(Decimal(string: "30.05")!)) RETURNING amount")[0].decode(
+                    "amount", as: Decimal.self)
             }
             #expect(committed == Decimal(string: "30.05"))
             let rows = try await connection.query("SELECT coalesce(sum(amount), 0) AS total, count(*) AS n FROM entry")[0]

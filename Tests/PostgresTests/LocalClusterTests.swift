@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
-import Testing
 import PostgresServer
+import Testing
 
 @Suite("Embedded server")
 struct LocalClusterTests {
@@ -14,7 +14,10 @@ struct LocalClusterTests {
         #expect(try cluster.status() == .notInitialized)
         try await cluster.start(settings: ["fsync": "off"])
         defer { cluster.signalStop() }
-        guard case .running(let pid, let port) = try cluster.status() else { Issue.record("the server should run"); return }
+        guard case .running(let pid, let port) = try cluster.status() else {
+            Issue.record("the server should run")
+            return
+        }
         #expect(pid > 0)
         #expect(port == 5432)
         #expect(try await cluster.createDatabase("postgate"))
@@ -40,7 +43,10 @@ struct LocalClusterTests {
         defer { cluster.signalStop() }
         try await cluster.stop()
         try await cluster.start(settings: ["fsync": "off"])
-        guard case .running(_, let running) = try cluster.status() else { Issue.record("the server should run"); return }
+        guard case .running(_, let running) = try cluster.status() else {
+            Issue.record("the server should run")
+            return
+        }
         #expect(running == port)
         #expect(cluster.rememberedPort == port)
     }

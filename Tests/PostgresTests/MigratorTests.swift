@@ -1,8 +1,9 @@
 import Foundation
-@testable import Postgres
-import Testing
-import TestSupport
 import PostgresServer
+import TestSupport
+import Testing
+
+@testable import Postgres
 
 @Suite("Migrator")
 struct MigratorTests {
@@ -15,7 +16,9 @@ struct MigratorTests {
             try FileManager.default.createDirectory(atPath: path + "/routines", withIntermediateDirectories: true)
             try write("migrations/V0001__ledger.sql", "CREATE TABLE ledger (id int PRIMARY KEY, amount numeric NOT NULL);")
             try write("migrations/V0002__ledger_note.sql", "ALTER TABLE ledger ADD COLUMN note text;")
-            try write("routines/R__ledger_total.sql", "CREATE OR REPLACE FUNCTION ledger_total() RETURNS numeric LANGUAGE sql AS $$ SELECT coalesce(sum(amount), 0) FROM ledger $$;")
+            try write(
+                "routines/R__ledger_total.sql",
+                "CREATE OR REPLACE FUNCTION ledger_total() RETURNS numeric LANGUAGE sql AS $$ SELECT coalesce(sum(amount), 0) FROM ledger $$;")
         }
 
         func write(_ file: String, _ text: String) throws {
@@ -41,7 +44,9 @@ struct MigratorTests {
             #expect(again.applied.isEmpty)
             #expect(again.alreadyApplied == 2)
 
-            try scratch.write("routines/R__ledger_total.sql", "CREATE OR REPLACE FUNCTION ledger_total() RETURNS numeric LANGUAGE sql AS $$ SELECT coalesce(sum(amount), 0) + 0 FROM ledger $$;")
+            try scratch.write(
+                "routines/R__ledger_total.sql",
+                "CREATE OR REPLACE FUNCTION ledger_total() RETURNS numeric LANGUAGE sql AS $$ SELECT coalesce(sum(amount), 0) + 0 FROM ledger $$;")
             let changed = try await scratch.migrator.migrate(connection)
             #expect(changed.applied.map(\.file) == ["R__ledger_total.sql"])
 
@@ -51,7 +56,9 @@ struct MigratorTests {
             let fileChecksum = Checksum.sha256(Array(try Data(contentsOf: URL(fileURLWithPath: scratch.path + "/migrations/V0001__ledger.sql"))))
             #expect(recorded == fileChecksum)
             // The server's own SHA-256 agrees with ours.
-            let serverChecksum = try await connection.query("SELECT encode(sha256(convert_to(\("CREATE TABLE ledger (id int PRIMARY KEY, amount numeric NOT NULL);"), 'UTF8')), 'hex') AS h")[0].decode("h", as: String.self)
+            let serverChecksum = try await connection.query(
+                "SELECT encode(sha256(convert_to(\("CREATE TABLE ledger (id int PRIMARY KEY, amount numeric NOT NULL);"), 'UTF8')), 'hex') AS h")[0]
+                .decode("h", as: String.self)
             #expect(serverChecksum == fileChecksum)
         }
     }
@@ -65,7 +72,10 @@ struct MigratorTests {
             try scratch.write("migrations/V0001__ledger.sql", "CREATE TABLE ledger (id bigint PRIMARY KEY, amount numeric NOT NULL);")
             try scratch.write("migrations/V0003__later.sql", "CREATE TABLE later (id int);")
             let error = await #expect(throws: MigrationError.self) { try await scratch.migrator.migrate(connection) }
-            guard case .checksumMismatch(let file, _, _) = error else { Issue.record("expected a checksum mismatch, got \(String(describing: error))"); return }
+            guard case .checksumMismatch(let file, _, _) = error else {
+                Issue.record("expected a checksum mismatch, got \(String(describing: error))")
+                return
+            }
             #expect(file == "V0001__ledger.sql")
             #expect(error?.description.contains("put the change in a new V file") == true)
             // Nothing after the refusal was applied.
@@ -82,7 +92,10 @@ struct MigratorTests {
             try await scratch.migrator.migrate(connection)
             try scratch.remove("migrations/V0002__ledger_note.sql")
             let error = await #expect(throws: MigrationError.self) { try await scratch.migrator.migrate(connection) }
-            guard case .missingFile(let file, let version) = error else { Issue.record("expected a missing file, got \(String(describing: error))"); return }
+            guard case .missingFile(let file, let version) = error else {
+                Issue.record("expected a missing file, got \(String(describing: error))")
+                return
+            }
             #expect(file == "V0002__ledger_note.sql")
             #expect(version == 2)
         }
@@ -95,10 +108,14 @@ struct MigratorTests {
         try scratch.write("migrations/V0003__broken.sql", "CREATE TABLE half (id int); SELECT no_such_function();")
         try await withTestConnection(migrated: false) { connection in
             let error = await #expect(throws: MigrationError.self) { try await scratch.migrator.migrate(connection) }
-            guard case .failed(let file, let cause) = error else { Issue.record("expected a failure, got \(String(describing: error))"); return }
+            guard case .failed(let file, let cause) = error else {
+                Issue.record("expected a failure, got \(String(describing: error))")
+                return
+            }
             #expect(file == "V0003__broken.sql")
             #expect(cause.sqlState == "42883")
-            let state = try await connection.query("""
+            let state = try await connection.query(
+                """
                 SELECT to_regclass('half') IS NULL AS no_half, (SELECT max(version) FROM migrations.history) AS version
                 """)[0]
             #expect(try state.decode("no_half", as: Bool.self))
@@ -106,7 +123,9 @@ struct MigratorTests {
         }
     }
 
-    @Test("badly named files are refused before anything runs", arguments: ["migrations/0004_no_prefix.sql", "migrations/V0002__same_version.sql", "routines/view.sql"])
+    @Test(
+        "badly named files are refused before anything runs",
+        arguments: ["migrations/0004_no_prefix.sql", "migrations/V0002__same_version.sql", "routines/view.sql"])
     func badNames(_ file: String) async throws {
         let scratch = try Scratch()
         defer { try? FileManager.default.removeItem(atPath: scratch.path) }
@@ -125,7 +144,8 @@ struct MigratorTests {
             let reports = try await [first, second]
             let versionedFiles = try migrator.scripts().versioned.count
             #expect(reports.map { $0.applied.filter { $0.file.hasPrefix("V") }.count }.sorted() == [0, versionedFiles])
-            let counts = try await one.query("""
+            let counts = try await one.query(
+                """
                 SELECT count(*) AS rows, count(DISTINCT script) AS scripts FROM migrations.history
                 """)[0]
             #expect(try counts.decode("rows", as: Int.self) == counts.decode("scripts", as: Int.self))
@@ -148,7 +168,10 @@ struct MigratorTests {
             let error = await #expect(throws: MigrationError.self) { try await migrator.migrate(connection) }
             let waited = ContinuousClock.now - started
             #expect(waited >= .milliseconds(600) && waited < .seconds(10))
-            guard case .lockHeld(let found?, _) = error else { Issue.record("expected the lock holder, got \(String(describing: error))"); return }
+            guard case .lockHeld(let found?, _) = error else {
+                Issue.record("expected the lock holder, got \(String(describing: error))")
+                return
+            }
             #expect(found.pid == holderPID)
             #expect(found.applicationName == "lock-holder")
             #expect(found.clientPort == -1 || found.clientAddress != nil)
@@ -158,7 +181,8 @@ struct MigratorTests {
             #expect(message.contains("lock-holder"))
             #expect(message.contains("pg_terminate_backend(\(holderPID))"))
             // Nothing was applied while waiting; once the holder lets go, the run goes through.
-            let history = try await connection.query("SELECT to_regclass('migrations.history') IS NULL AS missing")[0].decode("missing", as: Bool.self)
+            let history = try await connection.query("SELECT to_regclass('migrations.history') IS NULL AS missing")[0].decode(
+                "missing", as: Bool.self)
             #expect(history)
             try await holder.query("SELECT pg_advisory_unlock(\(Migrator.lockKey))")
             let report = try await migrator.migrate(connection)
@@ -172,6 +196,8 @@ struct MigratorTests {
     func sha256Vectors() {
         #expect(Checksum.sha256(Array("".utf8)) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(Checksum.sha256(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(Checksum.sha256(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(
+            Checksum.sha256(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Pipeline mode")
 struct PipelineTests {
@@ -34,11 +34,17 @@ struct PipelineTests {
             #expect(results.count == 5)
             #expect((try? results[0].get()) != nil)
             #expect((try? results[1].get()) != nil)
-            guard case .failure(let error) = results[2] else { Issue.record("statement 3 should fail"); return }
+            guard case .failure(let error) = results[2] else {
+                Issue.record("statement 3 should fail")
+                return
+            }
             #expect(error.sqlState == "23505")
             #expect(error.constraint == "seq_pkey")
             for later in results[3...] {
-                guard case .failure(let aborted) = later else { Issue.record("later statements should be aborted"); continue }
+                guard case .failure(let aborted) = later else {
+                    Issue.record("later statements should be aborted")
+                    continue
+                }
                 #expect(aborted.kind == .pipelineAborted)
             }
             let count = try await connection.query("SELECT count(*) AS n FROM seq")[0].decode("n", as: Int.self)

@@ -1,6 +1,7 @@
 import Foundation
-@testable import PostingPolicy
 import Testing
+
+@testable import PostingPolicy
 
 @Suite("Batches: each customer's earlier invoices that will post add to its exposure")
 struct BatchTests {
@@ -11,13 +12,13 @@ struct BatchTests {
     @Test("two customers interleaved: each accumulates only its own invoices, and a refused invoice does not count")
     func interleaved() {
         let batch = [
-            draft("A", id: 1, total: "400", limit: "1000"),   // A: 0 + 400          posts
-            draft("B", id: 2, total: "900", limit: "1000"),   // B: 0 + 900 (watch)  posts
-            draft("A", id: 3, total: "500", limit: "1000"),   // A: 400 + 500 (watch) posts
-            draft("A", id: 4, total: "200", limit: "1000"),   // A: 900 + 200 = 1100 refused
-            draft("B", id: 5, total: "100.01", limit: "1000"), // B: 900 + 100.01   refused
-            draft("A", id: 6, total: "100", limit: "1000"),   // A: 900 + 100 = 1000 exactly: posts
-            draft("B", id: 7, total: "100", limit: "1000"),   // B: 900 + 100 = 1000 exactly: posts
+            draft("A", id: 1, total: "400", limit: "1000"),  // A: 0 + 400          posts
+            draft("B", id: 2, total: "900", limit: "1000"),  // B: 0 + 900 (watch)  posts
+            draft("A", id: 3, total: "500", limit: "1000"),  // A: 400 + 500 (watch) posts
+            draft("A", id: 4, total: "200", limit: "1000"),  // A: 900 + 200 = 1100 refused
+            draft("B", id: 5, total: "100.01", limit: "1000"),  // B: 900 + 100.01   refused
+            draft("A", id: 6, total: "100", limit: "1000"),  // A: 900 + 100 = 1000 exactly: posts
+            draft("B", id: 7, total: "100", limit: "1000"),  // B: 900 + 100 = 1000 exactly: posts
             draft("A", id: 8, total: "0.01", limit: "1000"),  // A: 1000 + 0.01    refused
         ]
         let decisions = PostingPolicy.evaluateBatch(batch, settings: settings(credit: .block))
@@ -39,7 +40,10 @@ struct BatchTests {
 
     @Test("in warn mode an invoice over the limit still posts, so it counts for the next one")
     func warnedInvoicesCount() {
-        let batch = [draft("A", id: 1, total: "800", limit: "1000"), draft("A", id: 2, total: "800", limit: "1000"), draft("A", id: 3, total: "1", limit: "1000")]
+        let batch = [
+            draft("A", id: 1, total: "800", limit: "1000"), draft("A", id: 2, total: "800", limit: "1000"),
+            draft("A", id: 3, total: "1", limit: "1000"),
+        ]
         let decisions = PostingPolicy.evaluateBatch(batch, settings: settings(credit: .warn))
         #expect(decisions.map(\.canPost) == [true, true, true])
         #expect(earlier(decisions) == [nil, "800", "1600"])

@@ -1,13 +1,15 @@
 import Foundation
-@testable import PostingPolicy
 import Testing
+
+@testable import PostingPolicy
 
 @Suite("Facts and settings")
 struct FactsAndSettingsTests {
     @Test("facts default to nothing wrong and survive a round trip through JSON")
     func factsDefaults() throws {
-        let facts = InvoiceFacts(invoiceID: 42, reference: "draft 42", customer: "ACME", customerCurrency: "EUR", onHoldForInvoices: false,
-                                 cashSalesOnly: false, creditLimit: nil, openBalance: 0, invoiceTotal: money("19.99"))
+        let facts = InvoiceFacts(
+            invoiceID: 42, reference: "draft 42", customer: "ACME", customerCurrency: "EUR", onHoldForInvoices: false,
+            cashSalesOnly: false, creditLimit: nil, openBalance: 0, invoiceTotal: money("19.99"))
         #expect(!facts.paidInFull && !facts.massPosting)
         #expect(facts.earlierInBatch == 0)
         #expect(facts.linesMissingSerials.isEmpty && facts.disallowedTaxes.isEmpty)
@@ -35,8 +37,11 @@ struct FactsAndSettingsTests {
             "disabled_rules": "[\"tax-allowed\", \"on-hold\"]", "severity_overrides": "{\"on-hold\":\"warn\", \"credit-limit\": \"info\"}",
             "create_customer_items": "true", "batch_serial_items": "not even JSON",
         ])
-        #expect(value == PolicySettings(creditMode: .block, creditWatchRatio: money("0.95"), reviewRequired: true,
-                                        disabledRules: ["tax-allowed", "on-hold"], severityOverrides: ["on-hold": .warn, "credit-limit": .info]))
+        #expect(
+            value
+                == PolicySettings(
+                    creditMode: .block, creditWatchRatio: money("0.95"), reviewRequired: true,
+                    disabledRules: ["tax-allowed", "on-hold"], severityOverrides: ["on-hold": .warn, "credit-limit": .info]))
     }
 
     @Test("each credit mode is read", arguments: CreditMode.allCases)
@@ -44,21 +49,27 @@ struct FactsAndSettingsTests {
         #expect(try PolicySettings(stored: ["credit_mode": "\"\(mode.rawValue)\""]).creditMode == mode)
     }
 
-    @Test("the watch ratio is read exactly", arguments: [("0.9", "0.9"), ("0.95", "0.95"), ("0", "0"), ("1", "1"), ("1.0", "1"), ("9e-1", "0.9"),
-                                                           ("\"0.8\"", "0.8"), ("0.333333333333333333333", "0.333333333333333333333")])
+    @Test(
+        "the watch ratio is read exactly",
+        arguments: [
+            ("0.9", "0.9"), ("0.95", "0.95"), ("0", "0"), ("1", "1"), ("1.0", "1"), ("9e-1", "0.9"),
+            ("\"0.8\"", "0.8"), ("0.333333333333333333333", "0.333333333333333333333"),
+        ])
     func ratios(_ text: String, _ expected: String) throws {
         #expect(try PolicySettings(stored: ["credit_watch_ratio": text]).creditWatchRatio == money(expected))
     }
 
-    @Test("a malformed setting is an error naming its key", arguments: [
-        ("credit_mode", "\"sometimes\""), ("credit_mode", "block"), ("credit_mode", "3"), ("credit_mode", "null"),
-        ("credit_watch_ratio", "2"), ("credit_watch_ratio", "1.01"), ("credit_watch_ratio", "-0.1"), ("credit_watch_ratio", "0.9abc"),
-        ("credit_watch_ratio", "1,000"), ("credit_watch_ratio", "abc"), ("credit_watch_ratio", "\"x\""), ("credit_watch_ratio", ""),
-        ("credit_watch_ratio", "0x1"), ("credit_watch_ratio", "NaN"),
-        ("review_required", "yes please"), ("review_required", "1"), ("review_required", "\"true\""), ("review_required", "null"),
-        ("disabled_rules", "\"tax-allowed\""), ("disabled_rules", "[1]"), ("disabled_rules", "{}"), ("disabled_rules", "[\"tax-allowed\""),
-        ("severity_overrides", "{\"on-hold\":\"maybe\"}"), ("severity_overrides", "[\"on-hold\"]"), ("severity_overrides", "{\"on-hold\": 1}"),
-    ])
+    @Test(
+        "a malformed setting is an error naming its key",
+        arguments: [
+            ("credit_mode", "\"sometimes\""), ("credit_mode", "block"), ("credit_mode", "3"), ("credit_mode", "null"),
+            ("credit_watch_ratio", "2"), ("credit_watch_ratio", "1.01"), ("credit_watch_ratio", "-0.1"), ("credit_watch_ratio", "0.9abc"),
+            ("credit_watch_ratio", "1,000"), ("credit_watch_ratio", "abc"), ("credit_watch_ratio", "\"x\""), ("credit_watch_ratio", ""),
+            ("credit_watch_ratio", "0x1"), ("credit_watch_ratio", "NaN"),
+            ("review_required", "yes please"), ("review_required", "1"), ("review_required", "\"true\""), ("review_required", "null"),
+            ("disabled_rules", "\"tax-allowed\""), ("disabled_rules", "[1]"), ("disabled_rules", "{}"), ("disabled_rules", "[\"tax-allowed\""),
+            ("severity_overrides", "{\"on-hold\":\"maybe\"}"), ("severity_overrides", "[\"on-hold\"]"), ("severity_overrides", "{\"on-hold\": 1}"),
+        ])
     func malformed(_ key: String, _ text: String) {
         let others = ["credit_mode": "\"warn\"", "review_required": "false", "unrelated": "}{"]
         let error = #expect(throws: PolicySettingsError.self) {
@@ -69,14 +80,16 @@ struct FactsAndSettingsTests {
         #expect(error?.description.hasPrefix("setting \(key) ") == true)
     }
 
-    @Test("the error says what a good value looks like", arguments: [
-        ("credit_mode", "\"sometimes\"", "must be \"off\", \"warn\" or \"block\""),
-        ("credit_watch_ratio", "2", "must be a number from 0 to 1"),
-        ("review_required", "1", "must be true or false"),
-        ("disabled_rules", "{}", "must be a list of rule ids"),
-        ("severity_overrides", "{\"on-hold\":\"maybe\"}", "on-hold: 'maybe' is not info, warn or block"),
-        ("credit_mode", "block", "is not JSON"),
-    ])
+    @Test(
+        "the error says what a good value looks like",
+        arguments: [
+            ("credit_mode", "\"sometimes\"", "must be \"off\", \"warn\" or \"block\""),
+            ("credit_watch_ratio", "2", "must be a number from 0 to 1"),
+            ("review_required", "1", "must be true or false"),
+            ("disabled_rules", "{}", "must be a list of rule ids"),
+            ("severity_overrides", "{\"on-hold\":\"maybe\"}", "on-hold: 'maybe' is not info, warn or block"),
+            ("credit_mode", "block", "is not JSON"),
+        ])
     func problems(_ key: String, _ text: String, _ problem: String) {
         let error = #expect(throws: PolicySettingsError.self) { try PolicySettings(stored: [key: text]) }
         #expect(error?.problem.contains(problem) == true, "\(String(describing: error))")

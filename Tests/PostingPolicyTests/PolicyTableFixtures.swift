@@ -1,6 +1,7 @@
 import Foundation
-@testable import PostingPolicy
 import Testing
+
+@testable import PostingPolicy
 
 // Table-driven tests of the posting policy: every rule, each condition and its boundary, the
 // rule set built from settings, batches, and the stored settings.
@@ -17,17 +18,22 @@ func money(_ text: String) -> Decimal {
 }
 
 /// A clean draft for `customer` (EUR), changed by `change`.
-func draft(_ customer: String = "ACME", id: Int64 = 1, total: String = "100", balance: String = "0", limit: String? = nil,
-                   _ change: (inout InvoiceFacts) -> Void = { _ in }) -> InvoiceFacts {
-    var facts = InvoiceFacts(invoiceID: id, reference: "draft \(id)", customer: customer, customerCurrency: "EUR",
-                             onHoldForInvoices: false, cashSalesOnly: false, creditLimit: limit.map(money),
-                             openBalance: money(balance), invoiceTotal: money(total))
+func draft(
+    _ customer: String = "ACME", id: Int64 = 1, total: String = "100", balance: String = "0", limit: String? = nil,
+    _ change: (inout InvoiceFacts) -> Void = { _ in }
+) -> InvoiceFacts {
+    var facts = InvoiceFacts(
+        invoiceID: id, reference: "draft \(id)", customer: customer, customerCurrency: "EUR",
+        onHoldForInvoices: false, cashSalesOnly: false, creditLimit: limit.map(money),
+        openBalance: money(balance), invoiceTotal: money(total))
     change(&facts)
     return facts
 }
 
-func settings(credit: CreditMode = .warn, ratio: String = "0.9", review: Bool = false, disabled: Set<String> = [],
-                      overrides: [String: Severity] = [:]) -> PolicySettings {
+func settings(
+    credit: CreditMode = .warn, ratio: String = "0.9", review: Bool = false, disabled: Set<String> = [],
+    overrides: [String: Severity] = [:]
+) -> PolicySettings {
     PolicySettings(creditMode: credit, creditWatchRatio: money(ratio), reviewRequired: review, disabledRules: disabled, severityOverrides: overrides)
 }
 
@@ -40,8 +46,10 @@ func everythingWrong() -> InvoiceFacts {
         $0.unreviewedItems = 2
         $0.itemsToCreate = 3
         $0.linesMissingSerials = [MissingSerials(line: 4, product: "FRIDGE", missing: 1), MissingSerials(line: 1, product: "TV55", missing: 2)]
-        $0.disallowedTaxes = [DisallowedTax(line: 3, taxRate: "VAT21", reason: "customer ACME is tax exempt and VAT21 is not an exempt rate"),
-                              DisallowedTax(line: 2, taxRate: "VAT6", reason: "VAT6 is not one of the rates of tax category EXPORT")]
+        $0.disallowedTaxes = [
+            DisallowedTax(line: 3, taxRate: "VAT21", reason: "customer ACME is tax exempt and VAT21 is not an exempt rate"),
+            DisallowedTax(line: 2, taxRate: "VAT6", reason: "VAT6 is not one of the rates of tax category EXPORT"),
+        ]
     }
 }
 

@@ -2,10 +2,13 @@ import Foundation
 import PostingPolicy
 import Testing
 
-func facts(_ customer: String = "ACME", total: Decimal = 100, balance: Decimal = 0, limit: Decimal? = nil,
-           configure: (inout InvoiceFacts) -> Void = { _ in }) -> InvoiceFacts {
-    var facts = InvoiceFacts(invoiceID: 1, reference: "draft 1", customer: customer, customerCurrency: "EUR",
-                             creditLimit: limit, openBalance: balance, invoiceTotal: total)
+func facts(
+    _ customer: String = "ACME", total: Decimal = 100, balance: Decimal = 0, limit: Decimal? = nil,
+    configure: (inout InvoiceFacts) -> Void = { _ in }
+) -> InvoiceFacts {
+    var facts = InvoiceFacts(
+        invoiceID: 1, reference: "draft 1", customer: customer, customerCurrency: "EUR",
+        creditLimit: limit, openBalance: balance, invoiceTotal: total)
     configure(&facts)
     return facts
 }
@@ -33,12 +36,13 @@ struct PostingRulesTests {
 
     @Test("a unique serial that is elsewhere or gone is blocked, naming where it is")
     func serialUnavailable() {
-        let decision = PostingPolicy.evaluate(facts {
-            $0.unavailableSerials = [
-                UnavailableSerial(line: 2, product: "TV", serial: "SN-B", reason: "written off on 2026-11-01"),
-                UnavailableSerial(line: 1, product: "TV", serial: "SN-A", reason: "in stock at VAN"),
-            ]
-        }, settings: defaults)
+        let decision = PostingPolicy.evaluate(
+            facts {
+                $0.unavailableSerials = [
+                    UnavailableSerial(line: 2, product: "TV", serial: "SN-B", reason: "written off on 2026-11-01"),
+                    UnavailableSerial(line: 1, product: "TV", serial: "SN-A", reason: "in stock at VAN"),
+                ]
+            }, settings: defaults)
         #expect(codes(decision) == ["serial-unavailable", "serial-unavailable"])
         #expect(decision.findings.map { $0.figures["serial"] } == ["SN-A", "SN-B"])
         #expect(decision.findings[0].message.contains("in stock at VAN"))
@@ -47,10 +51,11 @@ struct PostingRulesTests {
 
     @Test("Cash Sales Only with a part payment is blocked with the amount due")
     func cashSalesOnlyPartPayment() {
-        let decision = PostingPolicy.evaluate(facts {
-            $0.cashSalesOnly = true
-            $0.payment = OfferedPayment(amount: 60, due: 100, currency: "USD")
-        }, settings: defaults)
+        let decision = PostingPolicy.evaluate(
+            facts {
+                $0.cashSalesOnly = true
+                $0.payment = OfferedPayment(amount: 60, due: 100, currency: "USD")
+            }, settings: defaults)
         #expect(codes(decision) == ["cash-sales-only-part-paid"])
         #expect(decision.findings.first?.message.contains("the amount due is 100 USD, not 60") == true)
     }
@@ -62,11 +67,19 @@ struct PostingRulesTests {
         #expect(!decision.canPost)
     }
 
-    @Test("Cash Sales Only: blocked unless paid in full; in a mass posting always blocked", arguments: [
-        (false, false, "cash-sales-only-unpaid"), (false, true, nil), (true, false, "post-and-pay-individually"), (true, true, "post-and-pay-individually"),
-    ] as [(Bool, Bool, String?)])
+    @Test(
+        "Cash Sales Only: blocked unless paid in full; in a mass posting always blocked",
+        arguments: [
+            (false, false, "cash-sales-only-unpaid"), (false, true, nil), (true, false, "post-and-pay-individually"),
+            (true, true, "post-and-pay-individually"),
+        ] as [(Bool, Bool, String?)])
     func cashSalesOnly(_ mass: Bool, _ paid: Bool, _ code: String?) {
-        let decision = PostingPolicy.evaluate(facts { $0.cashSalesOnly = true; $0.massPosting = mass; $0.paidInFull = paid }, settings: defaults)
+        let decision = PostingPolicy.evaluate(
+            facts {
+                $0.cashSalesOnly = true
+                $0.massPosting = mass
+                $0.paidInFull = paid
+            }, settings: defaults)
         #expect(codes(decision) == (code.map { [$0] } ?? []))
     }
 
@@ -74,15 +87,22 @@ struct PostingRulesTests {
     func reviewRequired(_ required: Bool, _ unreviewed: Int, _ expected: Int) {
         var settings = defaults
         settings.reviewRequired = required
-        let decision = PostingPolicy.evaluate(facts { $0.unreviewedItems = unreviewed; $0.itemsToCreate = 3 }, settings: settings)
+        let decision = PostingPolicy.evaluate(
+            facts {
+                $0.unreviewedItems = unreviewed
+                $0.itemsToCreate = 3
+            }, settings: settings)
         #expect(decision.findings.filter { $0.code == "customer-items-unreviewed" }.count == expected)
     }
 
     @Test("each line missing serials is its own finding, in line order, naming the line")
     func missingSerials() {
-        let decision = PostingPolicy.evaluate(facts {
-            $0.linesMissingSerials = [MissingSerials(line: 3, product: "TV", missing: 2), MissingSerials(line: 1, product: "CARPET", missing: Decimal(string: "0.5")!)]
-        }, settings: defaults)
+        let decision = PostingPolicy.evaluate(
+            facts {
+                $0.linesMissingSerials = [
+                    MissingSerials(line: 3, product: "TV", missing: 2), MissingSerials(line: 1, product: "CARPET", missing: Decimal(string: "0.5")!),
+                ]
+            }, settings: defaults)
         #expect(decision.findings.map(\.figures["line"]) == ["1", "3"])
         #expect(decision.findings[1].message == "Load 2 serial numbers on line 3 (TV).")
         #expect(decision.blockers.count == 2)
@@ -90,31 +110,35 @@ struct PostingRulesTests {
 
     @Test("taxes not allowed and stock shortages block, naming the line")
     func taxAndStock() {
-        let decision = PostingPolicy.evaluate(facts {
-            $0.disallowedTaxes = [DisallowedTax(line: 2, taxRate: "VAT21", reason: "customer X is tax exempt")]
-            $0.linesShortOfStock = [StockShortage(line: 1, product: "CABLE", location: "MAIN", needed: 5, onHand: 3)]
-        }, settings: defaults)
+        let decision = PostingPolicy.evaluate(
+            facts {
+                $0.disallowedTaxes = [DisallowedTax(line: 2, taxRate: "VAT21", reason: "customer X is tax exempt")]
+                $0.linesShortOfStock = [StockShortage(line: 1, product: "CABLE", location: "MAIN", needed: 5, onHand: 3)]
+            }, settings: defaults)
         #expect(codes(decision) == ["stock-short", "tax-rate-not-allowed"])
         #expect(decision.findings[0].message.contains("Line 1 needs 5 of CABLE at MAIN, which has 3"))
     }
 
-    @Test("the credit limit compares balance + earlier in batch + this invoice with the limit, exactly", arguments: [
-        // balance, total, limit, mode, expected code, expected severity
-        ("0", "100", nil, CreditMode.block, nil, nil),
-        ("900", "100", "1000", .block, "credit-limit-watch", Severity.info),       // exactly at the limit is not over
-        ("900", "100.01", "1000", .block, "credit-limit-exceeded", .block),      // one cent over
-        ("900", "100.01", "1000", .warn, "credit-limit-exceeded", .warn),
-        ("900", "100.01", "1000", .off, nil, nil),
-        ("0", "899.99", "1000", .warn, nil, nil),                                // just under the 90 % watch line
-        ("0", "900", "1000", .warn, "credit-limit-watch", .info),                // exactly at 90 %
-        ("0", "0.01", "0", .block, "credit-limit-exceeded", .block),             // a zero limit allows nothing
-        ("-500", "1400", "1000", .block, "credit-limit-watch", .info),           // a credit balance counts
-    ] as [(String, String, String?, CreditMode, String?, Severity?)])
+    @Test(
+        "the credit limit compares balance + earlier in batch + this invoice with the limit, exactly",
+        arguments: [
+            // balance, total, limit, mode, expected code, expected severity
+            ("0", "100", nil, CreditMode.block, nil, nil),
+            ("900", "100", "1000", .block, "credit-limit-watch", Severity.info),  // exactly at the limit is not over
+            ("900", "100.01", "1000", .block, "credit-limit-exceeded", .block),  // one cent over
+            ("900", "100.01", "1000", .warn, "credit-limit-exceeded", .warn),
+            ("900", "100.01", "1000", .off, nil, nil),
+            ("0", "899.99", "1000", .warn, nil, nil),  // just under the 90 % watch line
+            ("0", "900", "1000", .warn, "credit-limit-watch", .info),  // exactly at 90 %
+            ("0", "0.01", "0", .block, "credit-limit-exceeded", .block),  // a zero limit allows nothing
+            ("-500", "1400", "1000", .block, "credit-limit-watch", .info),  // a credit balance counts
+        ] as [(String, String, String?, CreditMode, String?, Severity?)])
     func creditLimit(_ balance: String, _ total: String, _ limit: String?, _ mode: CreditMode, _ code: String?, _ severity: Severity?) {
         var settings = defaults
         settings.creditMode = mode
         let decision = PostingPolicy.evaluate(
-            facts(total: Decimal(string: total)!, balance: Decimal(string: balance)!, limit: limit.flatMap { Decimal(string: $0) }), settings: settings)
+            facts(total: Decimal(string: total)!, balance: Decimal(string: balance)!, limit: limit.flatMap { Decimal(string: $0) }),
+            settings: settings)
         #expect(decision.findings.first?.code == code)
         #expect(decision.findings.first?.severity == severity)
         #expect(decision.findings.count <= 1)
@@ -135,18 +159,22 @@ struct PostingRulesTests {
         var settings = defaults
         settings.reviewRequired = true
         settings.creditMode = .block
-        let decision = PostingPolicy.evaluate(facts(total: 2000, limit: 1000) {
-            $0.onHoldForInvoices = true
-            $0.cashSalesOnly = true
-            $0.unreviewedItems = 1
-            $0.linesMissingSerials = [MissingSerials(line: 1, product: "TV", missing: 1)]
-            $0.linesShortOfStock = [StockShortage(line: 2, product: "CABLE", location: "MAIN", needed: 1, onHand: 0)]
-            $0.disallowedTaxes = [DisallowedTax(line: 3, taxRate: "VAT", reason: "no")]
-            $0.unavailableSerials = [UnavailableSerial(line: 1, product: "TV", serial: "SN-1", reason: "in stock at VAN")]
-            $0.lineCount = 0
-        }, settings: settings)
-        #expect(decision.findings.map(\.rule) == ["has-lines", "on-hold", "cash-sales-only", "review-required", "serials-complete", "serials-available",
-                                                  "stock-available", "tax-allowed", "credit-limit"])
+        let decision = PostingPolicy.evaluate(
+            facts(total: 2000, limit: 1000) {
+                $0.onHoldForInvoices = true
+                $0.cashSalesOnly = true
+                $0.unreviewedItems = 1
+                $0.linesMissingSerials = [MissingSerials(line: 1, product: "TV", missing: 1)]
+                $0.linesShortOfStock = [StockShortage(line: 2, product: "CABLE", location: "MAIN", needed: 1, onHand: 0)]
+                $0.disallowedTaxes = [DisallowedTax(line: 3, taxRate: "VAT", reason: "no")]
+                $0.unavailableSerials = [UnavailableSerial(line: 1, product: "TV", serial: "SN-1", reason: "in stock at VAN")]
+                $0.lineCount = 0
+            }, settings: settings)
+        #expect(
+            decision.findings.map(\.rule) == [
+                "has-lines", "on-hold", "cash-sales-only", "review-required", "serials-complete", "serials-available",
+                "stock-available", "tax-allowed", "credit-limit",
+            ])
         #expect(decision.blockers.count == 9)
     }
 
@@ -155,10 +183,11 @@ struct PostingRulesTests {
         var settings = defaults
         settings.disabledRules = ["on-hold"]
         settings.severityOverrides = ["serials-complete": .warn]
-        let decision = PostingPolicy.evaluate(facts {
-            $0.onHoldForInvoices = true
-            $0.linesMissingSerials = [MissingSerials(line: 1, product: "TV", missing: 1)]
-        }, settings: settings)
+        let decision = PostingPolicy.evaluate(
+            facts {
+                $0.onHoldForInvoices = true
+                $0.linesMissingSerials = [MissingSerials(line: 1, product: "TV", missing: 1)]
+            }, settings: settings)
         #expect(codes(decision) == ["serials-missing"])
         #expect(decision.findings[0].severity == .warn)
         #expect(decision.canPost)

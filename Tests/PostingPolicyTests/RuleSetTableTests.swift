@@ -1,6 +1,7 @@
 import Foundation
-@testable import PostingPolicy
 import Testing
+
+@testable import PostingPolicy
 
 @Suite("The rule set: every rule evaluated, every finding collected, settings applied")
 struct RuleSetFromSettingsTests {
@@ -14,10 +15,16 @@ struct RuleSetFromSettingsTests {
     @Test("an invoice that trips all six rules gets every finding, in rule order and line order", arguments: [CreditMode.warn, .block])
     func everyFinding(_ mode: CreditMode) {
         let decision = PostingPolicy.evaluate(everythingWrong(), settings: settings(credit: mode, review: true))
-        #expect(decision.findings.map(\.rule) == ["on-hold", "cash-sales-only", "review-required", "serials-complete", "serials-complete",
-                                                  "tax-allowed", "tax-allowed", "credit-limit"])
-        #expect(decision.findings.map(\.code) == ["customer-on-hold", "cash-sales-only-unpaid", "customer-items-unreviewed", "serials-missing",
-                                                  "serials-missing", "tax-rate-not-allowed", "tax-rate-not-allowed", "credit-limit-exceeded"])
+        #expect(
+            decision.findings.map(\.rule) == [
+                "on-hold", "cash-sales-only", "review-required", "serials-complete", "serials-complete",
+                "tax-allowed", "tax-allowed", "credit-limit",
+            ])
+        #expect(
+            decision.findings.map(\.code) == [
+                "customer-on-hold", "cash-sales-only-unpaid", "customer-items-unreviewed", "serials-missing",
+                "serials-missing", "tax-rate-not-allowed", "tax-rate-not-allowed", "credit-limit-exceeded",
+            ])
         #expect(decision.findings.filter { $0.rule == "serials-complete" }.map { $0.figures["line"] } == ["1", "4"])
         #expect(decision.findings.filter { $0.rule == "tax-allowed" }.map { $0.figures["line"] } == ["2", "3"])
         #expect(decision.findings.last?.severity == (mode == .block ? .block : .warn))
@@ -43,7 +50,9 @@ struct RuleSetFromSettingsTests {
         #expect(decision.canPost)
     }
 
-    @Test("a severity override changes every blocking or warning finding of its rule, and only of its rule", arguments: sixRules, [Severity.info, .warn])
+    @Test(
+        "a severity override changes every blocking or warning finding of its rule, and only of its rule", arguments: sixRules,
+        [Severity.info, .warn])
     func overridden(_ rule: String, _ severity: Severity) {
         let base = settings(credit: .block, review: true)
         let overridden = settings(credit: .block, review: true, overrides: [rule: severity])
@@ -64,19 +73,23 @@ struct RuleSetFromSettingsTests {
         #expect(decision.canPost)
     }
 
-    @Test("a credit limit overridden to block refuses even in warn mode; an override never raises a watch note", arguments: [
-        ("1000.01", "credit-limit-exceeded", Severity.block), ("950", "credit-limit-watch", .info),
-    ])
+    @Test(
+        "a credit limit overridden to block refuses even in warn mode; an override never raises a watch note",
+        arguments: [
+            ("1000.01", "credit-limit-exceeded", Severity.block), ("950", "credit-limit-watch", .info),
+        ])
     func creditOverride(_ total: String, _ code: String, _ severity: Severity) {
-        let decision = PostingPolicy.evaluate(draft(total: total, limit: "1000"), settings: settings(credit: .warn, overrides: ["credit-limit": .block]))
+        let decision = PostingPolicy.evaluate(
+            draft(total: total, limit: "1000"), settings: settings(credit: .warn, overrides: ["credit-limit": .block]))
         #expect(decision.findings.map(\.code) == [code])
         #expect(decision.findings.map(\.severity) == [severity])
     }
 
     @Test("an override of a disabled rule, or of a rule that does not exist, changes nothing")
     func overrideOfNothing() {
-        let decision = PostingPolicy.evaluate(draft { $0.onHoldForInvoices = true },
-                                              settings: settings(disabled: ["on-hold"], overrides: ["on-hold": .block, "no-such-rule": .warn]))
+        let decision = PostingPolicy.evaluate(
+            draft { $0.onHoldForInvoices = true },
+            settings: settings(disabled: ["on-hold"], overrides: ["on-hold": .block, "no-such-rule": .warn]))
         #expect(decision.findings.isEmpty)
         let unchanged = PostingPolicy.evaluate(draft { $0.onHoldForInvoices = true }, settings: settings(overrides: ["no-such-rule": .warn]))
         #expect(unchanged.findings.map(\.severity) == [.block])

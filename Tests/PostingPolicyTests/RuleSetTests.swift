@@ -11,7 +11,12 @@ struct RuleSetTests {
     struct OnHold: Rule {
         let id = "on-hold"
         func evaluate(_ facts: Facts) -> [Finding] {
-            facts.onHold ? [Finding(rule: id, severity: .block, code: "customer-on-hold", message: "The customer is on hold for sales invoices: release the hold first.")] : []
+            facts.onHold
+                ? [
+                    Finding(
+                        rule: id, severity: .block, code: "customer-on-hold",
+                        message: "The customer is on hold for sales invoices: release the hold first.")
+                ] : []
         }
     }
 
@@ -19,7 +24,11 @@ struct RuleSetTests {
         let id = "serials-complete"
         func evaluate(_ facts: Facts) -> [Finding] {
             guard facts.missingSerials > 0 else { return [] }
-            return [Finding(rule: id, severity: .block, code: "serials-missing", message: "Load \(facts.missingSerials) serial numbers.", figures: ["missing": String(facts.missingSerials)])]
+            return [
+                Finding(
+                    rule: id, severity: .block, code: "serials-missing", message: "Load \(facts.missingSerials) serial numbers.",
+                    figures: ["missing": String(facts.missingSerials)])
+            ]
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
-@testable import PostingPolicy
 import Testing
+
+@testable import PostingPolicy
 
 @Suite("tax-allowed: each line's tax rate is one the customer may use")
 struct TaxAllowedRuleTests {

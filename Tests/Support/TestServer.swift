@@ -17,10 +17,11 @@ public actor TestServer {
     private var counter = 0
 
     /// The SQL the template is migrated with: `POSTGATE_SQL_DIR`, else the repository's `sql/`.
-    public static let sqlDirectory = ProcessInfo.processInfo.environment["POSTGATE_SQL_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+    public static let sqlDirectory =
+        ProcessInfo.processInfo.environment["POSTGATE_SQL_DIR"].flatMap { $0.isEmpty ? nil : $0 }
         ?? URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("sql").path
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("sql").path
 
     func prepared() async throws -> Prepared {
         if let preparing { return try await preparing.value }
@@ -115,14 +116,16 @@ public func withTestDatabase<T: Sendable>(
 /// CREATE DATABASE copies a template's contents but not the rights on the database itself
 /// (CONNECT, CREATE, TEMPORARY), which the migrations set: the copy is given the template's.
 private func copyDatabaseRights(from template: String, to name: String, on admin: PostgresConnection) async throws {
-    let grants = try await admin.query("""
+    let grants = try await admin.query(
+        """
         SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END AS grantee, a.privilege_type AS privilege
         FROM pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
         WHERE d.datname = \(template)
         """)
     var statements = ["REVOKE ALL ON DATABASE \(PostgresQuery.quoteIdentifier(name)) FROM PUBLIC"]
     for grant in grants {
-        let privilege = try grant.decode("privilege", as: String.self), grantee = try grant.decode("grantee", as: String.self)
+        let privilege = try grant.decode("privilege", as: String.self)
+        let grantee = try grant.decode("grantee", as: String.self)
         statements.append("GRANT \(privilege) ON DATABASE \(PostgresQuery.quoteIdentifier(name)) TO \(grantee)")
     }
     try await admin.execute(unsafeSQL: statements.joined(separator: ";\n"))

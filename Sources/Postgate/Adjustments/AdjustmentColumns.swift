@@ -39,8 +39,16 @@ public enum AdjustmentColumn: String, CaseIterable, Sendable {
         case .customerCode: ("the code of an active customer, any case", "ACME", "refused: mandatory")
         case .customerName: ("written by the export; ignored on import", "Acme Ltd", "ignored")
         case .adjustmentDate: ("a date as YYYY-MM-DD (ISO 8601); no other form is accepted", "2026-11-01", "refused: mandatory")
-        case .amount: ("a decimal number with a point, no thousands separators; negative lowers the balance; at most the currency's decimals", "-125.50", "refused: mandatory")
-        case .currency: ("a three-letter currency code; the amount is converted to the customer's currency at the rate valid on the date", "EUR", "the customer's currency")
+        case .amount:
+            (
+                "a decimal number with a point, no thousands separators; negative lowers the balance; at most the currency's decimals", "-125.50",
+                "refused: mandatory"
+            )
+        case .currency:
+            (
+                "a three-letter currency code; the amount is converted to the customer's currency at the rate valid on the date", "EUR",
+                "the customer's currency"
+            )
         case .reason: ("an adjustment reason code", "GENERAL", "the default reason (setting default_adjustment_reason)")
         case .reference: ("free text", "CN-2026-001", "empty")
         case .notes: ("free text; may hold commas, quotes and line breaks inside double quotes", "\"Goodwill, per call\"", "empty")

@@ -81,8 +81,10 @@ public struct AdjustmentFilter: Sendable, Hashable {
     public var maximum: Decimal?
     public var batch: Int64?
 
-    public init(customer: String? = nil, from: LocalDate? = nil, to: LocalDate? = nil, reason: String? = nil,
-                minimum: Decimal? = nil, maximum: Decimal? = nil, batch: Int64? = nil) {
+    public init(
+        customer: String? = nil, from: LocalDate? = nil, to: LocalDate? = nil, reason: String? = nil,
+        minimum: Decimal? = nil, maximum: Decimal? = nil, batch: Int64? = nil
+    ) {
         self.customer = customer
         self.from = from
         self.to = to
@@ -115,8 +117,10 @@ public struct AdjustmentStore: Sendable {
 
     /// Enters one adjustment; returns its id.
     @discardableResult
-    public func add(customer: String, amount: Decimal, date: LocalDate? = nil, currency: String? = nil, reason: String? = nil,
-                    reference: String? = nil, notes: String? = nil) async throws -> Int64 {
+    public func add(
+        customer: String, amount: Decimal, date: LocalDate? = nil, currency: String? = nil, reason: String? = nil,
+        reference: String? = nil, notes: String? = nil
+    ) async throws -> Int64 {
         var fields: [String: JSONValue] = ["customer": .string(customer), "amount": .string(amount.description)]
         fields["date"] = date.map { .string($0.description) }
         fields["currency"] = currency.map(JSONValue.string)
@@ -131,14 +135,18 @@ public struct AdjustmentStore: Sendable {
     /// Imports a CSV file whose headings are the export's: streamed through COPY into a staging
     /// table, checked row by row with set-based SQL, and imported whole or not at all.
     /// `progress` receives bytes read and the file's size.
-    public func importFile(_ path: String, dryRun: Bool = false, allowDuplicate: Bool = false,
-                           progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> ImportResult {
+    public func importFile(
+        _ path: String, dryRun: Bool = false, allowDuplicate: Bool = false,
+        progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
+    ) async throws -> ImportResult {
         try await importFile(path, options: ImportOptions(dryRun: dryRun, allowDuplicate: allowDuplicate), progress: progress)
     }
 
     /// Imports a file read as `options` say.
-    public func importFile(_ path: String, options: ImportOptions,
-                           progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> ImportResult {
+    public func importFile(
+        _ path: String, options: ImportOptions,
+        progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
+    ) async throws -> ImportResult {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw ImportRefused(reason: "cannot read \(path): check the path and its permissions")
         }
@@ -146,8 +154,12 @@ public struct AdjustmentStore: Sendable {
         let size = Int((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0)
         // The headings: the first record, within the first 64 KiB.
         let first = [UInt8]((try? handle.read(upToCount: 64 * 1024)) ?? Data())
-        guard !first.isEmpty else { throw ImportRefused(reason: "the file is empty: it needs the headings line, then one row per adjustment (postgate adjustments template)") }
-        if first.contains(0) { throw ImportRefused(reason: "the file is not CSV text (it holds binary data): save it from the spreadsheet as CSV UTF-8") }
+        guard !first.isEmpty else {
+            throw ImportRefused(reason: "the file is empty: it needs the headings line, then one row per adjustment (postgate adjustments template)")
+        }
+        if first.contains(0) {
+            throw ImportRefused(reason: "the file is not CSV text (it holds binary data): save it from the spreadsheet as CSV UTF-8")
+        }
         guard let (headings, dataStart) = CSVHeader.parse(first) else {
             throw ImportRefused(reason: "the headings line has an unclosed quote")
         }
@@ -159,8 +171,9 @@ public struct AdjustmentStore: Sendable {
         let name = (path as NSString).lastPathComponent
         let dryRun = options.dryRun
         let allowDuplicate = options.allowDuplicate
-        var result = ImportResult(rows: 0, batchID: nil, problems: [], dryRun: dryRun, encoding: encoding,
-                                  encodingGuessed: options.encoding == nil && encoding != .utf8)
+        var result = ImportResult(
+            rows: 0, batchID: nil, problems: [], dryRun: dryRun, encoding: encoding,
+            encodingGuessed: options.encoding == nil && encoding != .utf8)
         // The import belongs to the session that began it: stage, check and import on one connection.
         return try await pool.withConnection { connection in
             try await domainErrors {
@@ -169,8 +182,9 @@ public struct AdjustmentStore: Sendable {
                 func discard() async {
                     _ = try? await connection.query("SELECT api.discard_adjustment_import(\(importID))")
                 }
-                let copy = PostgresQuery(unsafeSQL: "COPY staging.adjustment_import (\(columns.map(\.stagingColumn).joined(separator: ", "))) "
-                    + "FROM STDIN WITH (FORMAT csv, ENCODING '\(encoding.postgresName)')")
+                let copy = PostgresQuery(
+                    unsafeSQL: "COPY staging.adjustment_import (\(columns.map(\.stagingColumn).joined(separator: ", "))) "
+                        + "FROM STDIN WITH (FORMAT csv, ENCODING '\(encoding.postgresName)')")
                 let body = FileBody(handle: handle, first: Array(first[dataStart...]), size: size, progress: progress)
                 let rows: Int
                 do {
@@ -187,12 +201,17 @@ public struct AdjustmentStore: Sendable {
                 // The first problems and the counts of all of them: memory stays flat however bad the file.
                 func problems() async throws -> ImportResult {
                     var found = result
-                    found.problems = try await connection.query("SELECT * FROM api.validate_adjustment_import(\(importID), \(Int32(clamping: options.problemLimit)))").map { row in
-                        ImportProblem(line: try row.decode("line"), column: try row.decode("column_name"), value: try row.decode("value"), reason: try row.decode("reason"))
+                    found.problems = try await connection.query(
+                        "SELECT * FROM api.validate_adjustment_import(\(importID), \(Int32(clamping: options.problemLimit)))"
+                    ).map { row in
+                        ImportProblem(
+                            line: try row.decode("line"), column: try row.decode("column_name"), value: try row.decode("value"),
+                            reason: try row.decode("reason"))
                     }
                     for row in try await connection.query("SELECT * FROM api.adjustment_import_summary(\(importID))") {
-                        let count = ImportProblemCount(column: try row.decode("column_name"), reason: try row.decode("reason"),
-                                                       problems: try row.decode("problems"), firstLine: try row.decode("first_line"))
+                        let count = ImportProblemCount(
+                            column: try row.decode("column_name"), reason: try row.decode("reason"),
+                            problems: try row.decode("problems"), firstLine: try row.decode("first_line"))
                         found.problemCounts.append(count)
                         found.totalProblems += count.problems
                         found.rowsWithProblems = try row.decode("rows_with_problems")
@@ -206,7 +225,8 @@ public struct AdjustmentStore: Sendable {
                 }
                 // The import checks every row itself; only a refused file needs its problems listed.
                 do {
-                    result.batchID = try await connection.query("SELECT api.import_adjustments(\(importID), \(name), \(checksum), \(allowDuplicate))")[0].decode(0, as: Int64.self)
+                    result.batchID = try await connection.query(
+                        "SELECT api.import_adjustments(\(importID), \(name), \(checksum), \(allowDuplicate))")[0].decode(0, as: Int64.self)
                 } catch let error as PostgresError where error.sqlState == "PG422" {
                     let found = try await problems()
                     await discard()
@@ -241,8 +261,10 @@ public struct AdjustmentStore: Sendable {
         if !duplicated.isEmpty { reasons.append("headings given twice: \(duplicated.joined(separator: ", "))") }
         if !missing.isEmpty { reasons.append("mandatory headings missing: \(missing.joined(separator: ", "))") }
         guard reasons.isEmpty else {
-            throw ImportRefused(reason: "the file's headings are not those of an adjustments file (\(reasons.joined(separator: "; "))). "
-                + "Use the export's headings: \(AdjustmentColumn.allCases.map(\.rawValue).joined(separator: ", ")) (postgate adjustments template)")
+            throw ImportRefused(
+                reason: "the file's headings are not those of an adjustments file (\(reasons.joined(separator: "; "))). "
+                    + "Use the export's headings: \(AdjustmentColumn.allCases.map(\.rawValue).joined(separator: ", ")) (postgate adjustments template)"
+            )
         }
         return columns
     }
@@ -250,7 +272,8 @@ public struct AdjustmentStore: Sendable {
     static func copyProblem(_ error: PostgresError) -> String {
         var line = ""
         if let context = error.context, let range = context.range(of: #"line [0-9]+"#, options: .regularExpression),
-           let number = Int(context[range].dropFirst(5)) {
+            let number = Int(context[range].dropFirst(5))
+        {
             line = "row \(number + 1): "
         }
         switch error.sqlState {
@@ -263,7 +286,9 @@ public struct AdjustmentStore: Sendable {
     /// Writes adjustments as CSV with the export's headings, streamed with COPY TO STDOUT.
     /// Returns the number of rows.
     @discardableResult
-    public func export(_ filter: AdjustmentFilter = AdjustmentFilter(), to write: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws -> Int {
+    public func export(
+        _ filter: AdjustmentFilter = AdjustmentFilter(), to write: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void
+    ) async throws -> Int {
         try await pool.withConnection { connection in
             try await domainErrors {
                 try await connection.withTransaction { connection in

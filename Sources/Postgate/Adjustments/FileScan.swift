@@ -58,12 +58,14 @@ struct FileScan: Sendable {
         switch asked {
         case .utf8?:
             if let row = firstRowNotUTF8 {
-                throw ImportRefused(reason: "row \(row) is not UTF-8 text: save the file as CSV UTF-8, or say how it was saved (--encoding windows-1252)")
+                throw ImportRefused(
+                    reason: "row \(row) is not UTF-8 text: save the file as CSV UTF-8, or say how it was saved (--encoding windows-1252)")
             }
             return .utf8
         case .windows1252?:
             if let row = firstRowNotWindows1252 {
-                throw ImportRefused(reason: "row \(row) has a byte that Windows-1252 does not use: say how the file was saved (--encoding utf-8 or latin-1)")
+                throw ImportRefused(
+                    reason: "row \(row) has a byte that Windows-1252 does not use: say how the file was saved (--encoding utf-8 or latin-1)")
             }
             return .windows1252
         case .latin1?:
@@ -71,8 +73,9 @@ struct FileScan: Sendable {
         case nil:
             if firstRowNotUTF8 == nil { return .utf8 }
             if firstRowNotWindows1252 == nil { return .windows1252 }
-            throw ImportRefused(reason: "row \(max(firstRowNotUTF8 ?? 0, firstRowNotWindows1252 ?? 0)) is neither UTF-8 nor Windows-1252 text: "
-                + "save the file from the spreadsheet as CSV UTF-8, or say how it was saved (--encoding latin-1)")
+            throw ImportRefused(
+                reason: "row \(max(firstRowNotUTF8 ?? 0, firstRowNotWindows1252 ?? 0)) is neither UTF-8 nor Windows-1252 text: "
+                    + "save the file from the spreadsheet as CSV UTF-8, or say how it was saved (--encoding latin-1)")
         }
     }
 

@@ -40,7 +40,8 @@ public enum DatabaseTarget: Sendable {
         case .embedded(let cluster, let database):
             let status = try cluster.status()
             if status == .notInitialized { log("creating the embedded PostgreSQL server in \(cluster.root)") }
-            if case .running = status {} else {
+            if case .running = status {
+            } else {
                 try await cluster.start()
                 log("started the embedded PostgreSQL server (socket in \(cluster.socketDirectory))")
             }

@@ -79,8 +79,9 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
     public init(_ error: PostgresError) {
         // A schema or function that does not exist yet: the database predates this Postgate.
         if error.sqlState == "3F000" || (error.sqlState == "42883" && error.message.contains("api.")) {
-            self.init(kind: .database, message: "the database is not migrated to this version of Postgate (\(error.message))",
-                      hint: "Run 'postgate migrate' first.", sqlState: error.sqlState)
+            self.init(
+                kind: .database, message: "the database is not migrated to this version of Postgate (\(error.message))",
+                hint: "Run 'postgate migrate' first.", sqlState: error.sqlState)
             return
         }
         let field = [error.column, error.constraint].compactMap { $0 }.first { !$0.isEmpty }
@@ -100,12 +101,17 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
     static func plainWords(forSQLState state: String, constraint: String?) -> (message: String, hint: String)? {
         let what = constraint.map { " (\($0.replacingOccurrences(of: "_", with: " ")))" } ?? ""
         switch state {
-        case "23505": return ("that code is already in use\(what): someone may have saved it at the same moment", "Read it again, then change it with its version, or choose another code.")
+        case "23505":
+            return (
+                "that code is already in use\(what): someone may have saved it at the same moment",
+                "Read it again, then change it with its version, or choose another code."
+            )
         case "23503": return ("it refers to something that does not exist, or no longer does\(what)", "Check the codes it names.")
         case "23514", "23502": return ("a value is not allowed here\(what)", "Check the values given.")
         case "22003": return ("a number is too large to be stored", "Give a smaller value.")
         case "22001", "54000": return ("a value is too long to be stored", "Give a shorter value.")
-        case "22P02", "22007", "22008": return ("a value is not written in the form expected", "Check the values given: numbers with a point for decimals, dates as YYYY-MM-DD.")
+        case "22P02", "22007", "22008":
+            return ("a value is not written in the form expected", "Check the values given: numbers with a point for decimals, dates as YYYY-MM-DD.")
         case "40001", "40P01", "55P03": return ("the database was busy with the same rows and gave up", "Try again.")
         default: return nil
         }

@@ -101,7 +101,8 @@ public struct LoginStore: Sendable {
     public func list() async throws -> [Login] {
         let superuser = try await connection.query("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")[0].decode(0, as: Bool.self)
         let password = superuser ? "(SELECT a.rolpassword IS NOT NULL FROM pg_authid a WHERE a.oid = r.oid)" : "NULL::boolean"
-        let rows = try await connection.query("""
+        let rows = try await connection.query(
+            """
             SELECT r.rolname::text AS name,
                    string_agg(g.rolname::text, ',' ORDER BY g.rolname) AS groups,
                    \(unsafeSQL: password) AS has_password

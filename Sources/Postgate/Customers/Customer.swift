@@ -35,8 +35,9 @@ public struct HoldSwitches: Sendable, Hashable, Codable {
     }
 
     public init(blocking documents: Set<SalesDocument>) {
-        self.init(salesOrder: documents.contains(.salesOrder), goodsShipment: documents.contains(.goodsShipment),
-                  salesInvoice: documents.contains(.salesInvoice), paymentIn: documents.contains(.paymentIn))
+        self.init(
+            salesOrder: documents.contains(.salesOrder), goodsShipment: documents.contains(.goodsShipment),
+            salesInvoice: documents.contains(.salesInvoice), paymentIn: documents.contains(.paymentIn))
     }
 
     public var blocked: [SalesDocument] {
@@ -83,7 +84,8 @@ public struct Customer: Sendable, Hashable, Codable {
         netDays = try row.decode("net_days")
         let terms: String = try row.decode("invoice_terms")
         guard let invoiceTerms = InvoiceTerms(rawValue: terms) else {
-            throw PostgresError(kind: .decoding, message: "invoice_terms '\(terms)' is not known to this version of Postgate", column: "invoice_terms")
+            throw PostgresError(
+                kind: .decoding, message: "invoice_terms '\(terms)' is not known to this version of Postgate", column: "invoice_terms")
         }
         self.invoiceTerms = invoiceTerms
         invoiceSchedule = try row.decode("invoice_schedule")
@@ -152,10 +154,19 @@ public struct CustomerChanges: Sendable, Hashable {
     public init() {}
 
     public enum Field: String, Sendable, CaseIterable {
-        case code, name, priceList = "price_list", paymentMethod = "payment_method", financialAccount = "financial_account"
-        case paymentTerms = "payment_terms", invoiceTerms = "invoice_terms", invoiceSchedule = "invoice_schedule"
-        case creditLimit = "credit_limit", taxExempt = "tax_exempt", taxCategory = "tax_category", salesRep = "sales_rep"
-        case createCustomerItems = "create_customer_items", active
+        case code, name
+        case priceList = "price_list"
+        case paymentMethod = "payment_method"
+        case financialAccount = "financial_account"
+        case paymentTerms = "payment_terms"
+        case invoiceTerms = "invoice_terms"
+        case invoiceSchedule = "invoice_schedule"
+        case creditLimit = "credit_limit"
+        case taxExempt = "tax_exempt"
+        case taxCategory = "tax_category"
+        case salesRep = "sales_rep"
+        case createCustomerItems = "create_customer_items"
+        case active
     }
 
     public mutating func set(_ field: Field, _ value: String) { fields[field.rawValue] = .string(value) }

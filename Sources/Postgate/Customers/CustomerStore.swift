@@ -24,7 +24,8 @@ public struct CustomerStore: Sendable {
     public func update(_ code: String, version: Int, changes: CustomerChanges) async throws -> Int {
         let json = PostgresJSON(changes.fields)
         return try await domainErrors {
-            try await pool.query("SELECT api.update_customer(\(code), \(Int32(clamping: version)), \(json)) AS version")[0].decode("version", as: Int.self)
+            try await pool.query("SELECT api.update_customer(\(code), \(Int32(clamping: version)), \(json)) AS version")[0].decode(
+                "version", as: Int.self)
         }
     }
 
@@ -37,7 +38,8 @@ public struct CustomerStore: Sendable {
     /// Customers whose code or name contains `search`, a page at a time, by code.
     public func list(search: String? = nil, onHold: Bool? = nil, active: Bool? = true, limit: Int = 50, offset: Int = 0) async throws -> [Customer] {
         try await domainErrors {
-            let rows = try await pool.query("""
+            let rows = try await pool.query(
+                """
                 SELECT * FROM api.list_customers(\(search), \(onHold), \(active), \(Int32(clamping: limit)), \(Int32(clamping: offset)))
                 """)
             return try rows.map(Customer.init(row:))
@@ -48,7 +50,8 @@ public struct CustomerStore: Sendable {
     @discardableResult
     public func hold(_ code: String, _ switches: HoldSwitches = HoldSwitches()) async throws -> Int {
         try await domainErrors {
-            try await pool.query("""
+            try await pool.query(
+                """
                 SELECT api.hold_customer(\(code), \(switches.salesOrder), \(switches.goodsShipment), \(switches.salesInvoice), \(switches.paymentIn)) AS version
                 """)[0].decode("version", as: Int.self)
         }
@@ -65,7 +68,8 @@ public struct CustomerStore: Sendable {
     @discardableResult
     public func setCurrency(_ code: String, to currency: String, rate: Decimal, on date: LocalDate? = nil) async throws -> Decimal {
         try await domainErrors {
-            try await pool.query("""
+            try await pool.query(
+                """
                 SELECT api.set_customer_currency(\(code), \(currency), \(rate), coalesce(\(date), current_date)) AS balance
                 """)[0].decode("balance", as: Decimal.self)
         }
@@ -85,8 +89,9 @@ public struct CustomerStore: Sendable {
         try await domainErrors {
             let rows = try await pool.query("SELECT * FROM report.customer_balances WHERE lower(code) = lower(\(code))")
             guard let row = rows.first else {
-                throw DomainError(kind: .notFound, field: "customer", message: "there is no customer with code '\(code)'",
-                                  hint: "Check the code: postgate customers list --search TEXT")
+                throw DomainError(
+                    kind: .notFound, field: "customer", message: "there is no customer with code '\(code)'",
+                    hint: "Check the code: postgate customers list --search TEXT")
             }
             return CustomerBalance(
                 code: try row.decode("code"), currency: try row.decode("currency"), balance: try row.decode("balance"),

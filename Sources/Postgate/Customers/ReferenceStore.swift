@@ -3,8 +3,13 @@ import Postgres
 
 /// The kinds of reference data customers point to.
 public enum ReferenceKind: String, Sendable, CaseIterable, Codable {
-    case currencies, rates, priceLists = "price-lists", paymentMethods = "payment-methods", accounts, terms, schedules
-    case taxes, taxCategories = "tax-categories", employees
+    case currencies, rates
+    case priceLists = "price-lists"
+    case paymentMethods = "payment-methods"
+    case accounts, terms, schedules
+    case taxes
+    case taxCategories = "tax-categories"
+    case employees
 }
 
 /// One row of reference data as listed: code, name, the kind's own details, version.
@@ -60,15 +65,20 @@ public struct ReferenceStore: Sendable {
     }
 
     @discardableResult
-    public func saveFinancialAccount(_ code: String, name: String, currency: String, paymentMethods: [String], version: Int? = nil) async throws -> Int {
-        try await self.version("""
+    public func saveFinancialAccount(
+        _ code: String, name: String, currency: String, paymentMethods: [String], version: Int? = nil
+    ) async throws -> Int {
+        try await self.version(
+            """
             SELECT api.save_financial_account(\(code), \(name), \(currency), \(PostgresTextArray(paymentMethods)), \(version.map { Int32(clamping: $0) }))
             """)
     }
 
     @discardableResult
-    public func savePaymentTerms(_ code: String, name: String, netDays: Int = 0, cashSalesOnly: Bool = false, version: Int? = nil) async throws -> Int {
-        try await self.version("""
+    public func savePaymentTerms(_ code: String, name: String, netDays: Int = 0, cashSalesOnly: Bool = false, version: Int? = nil) async throws -> Int
+    {
+        try await self.version(
+            """
             SELECT api.save_payment_terms(\(code), \(name), \(Int32(clamping: netDays)), \(cashSalesOnly), \(version.map { Int32(clamping: $0) }))
             """)
     }
@@ -85,7 +95,8 @@ public struct ReferenceStore: Sendable {
 
     @discardableResult
     public func saveTaxCategory(_ code: String, name: String, taxRates: [String], version: Int? = nil) async throws -> Int {
-        try await self.version("SELECT api.save_tax_category(\(code), \(name), \(PostgresTextArray(taxRates)), \(version.map { Int32(clamping: $0) }))")
+        try await self.version(
+            "SELECT api.save_tax_category(\(code), \(name), \(PostgresTextArray(taxRates)), \(version.map { Int32(clamping: $0) }))")
     }
 
     @discardableResult

@@ -68,7 +68,9 @@ public struct NewInvoiceLine: Sendable, Hashable, Encodable {
     public var location: String?
     public var serials: [SerialEntry]?
 
-    public init(product: String, quantity: Decimal, unitPrice: Decimal? = nil, taxRate: String? = nil, location: String? = nil, serials: [SerialEntry]? = nil) {
+    public init(
+        product: String, quantity: Decimal, unitPrice: Decimal? = nil, taxRate: String? = nil, location: String? = nil, serials: [SerialEntry]? = nil
+    ) {
         self.product = product
         self.quantity = quantity
         self.unitPrice = unitPrice
@@ -78,7 +80,10 @@ public struct NewInvoiceLine: Sendable, Hashable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case product, quantity, unitPrice = "unit_price", taxRate = "tax_rate", location, serials
+        case product, quantity
+        case unitPrice = "unit_price"
+        case taxRate = "tax_rate"
+        case location, serials
     }
 }
 

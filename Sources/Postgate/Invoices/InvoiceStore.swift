@@ -10,14 +10,19 @@ public struct InvoiceStore: Sendable {
     }
 
     /// Creates a draft; returns its id and the customer's alerts.
-    public func createDraft(customer: String, date: LocalDate? = nil, reference: String? = nil, location: String? = nil,
-                            lines: [NewInvoiceLine] = []) async throws -> (id: Int64, alerts: [CustomerAlert]) {
+    public func createDraft(
+        customer: String, date: LocalDate? = nil, reference: String? = nil, location: String? = nil,
+        lines: [NewInvoiceLine] = []
+    ) async throws -> (id: Int64, alerts: [CustomerAlert]) {
         var fields: [String: JSONValue] = ["customer": .string(customer)]
         fields["date"] = date.map { .string($0.description) }
         fields["reference"] = reference.map(JSONValue.string)
         fields["location"] = location.map(JSONValue.string)
         let json = PostgresJSON(fields)
-        struct Created: Decodable { var invoiceId: Int64; var alerts: [CustomerAlert] }
+        struct Created: Decodable {
+            var invoiceId: Int64
+            var alerts: [CustomerAlert]
+        }
         // The draft and its lines are written together, or not at all.
         return try await domainErrors {
             try await pool.withTransaction { connection in
@@ -105,9 +110,11 @@ public struct InvoiceStore: Sendable {
 
     public func unposted(_ filter: UnpostedFilter = UnpostedFilter(), limit: Int = 1_000_000) async throws -> [UnpostedInvoice] {
         try await domainErrors {
-            try await pool.query("""
+            try await pool.query(
+                """
                 SELECT * FROM api.list_unposted(\(filter.customer), \(filter.from), \(filter.to), \(filter.minimumTotal), \(filter.maximumTotal), \(Int32(clamping: limit)))
-                """).map { row in
+                """
+            ).map { row in
                 UnpostedInvoice(
                     invoiceID: try row.decode("invoice_id"), customer: try row.decode("customer"), date: try row.decode("invoice_date"),
                     reference: try row.decode("reference"), currency: try row.decode("currency"), total: try row.decode("total"),

@@ -27,10 +27,12 @@ public struct PaymentStore: Sendable {
     /// A customer's items as text rows: id, product, serial, source, warranty status, warranty end, next service.
     public func customerItems(_ customer: String) async throws -> [[String]] {
         try await domainErrors {
-            try await pool.query("""
+            try await pool.query(
+                """
                 SELECT item_id::text, product, coalesce(serial, '-'), source, warranty_status, warranty_end::text, coalesce(next_service::text, '-')
                 FROM report.customer_items WHERE lower(customer) = lower(\(customer)) ORDER BY item_id
-                """).map { row in try (0..<7).map { try row.decode($0, as: String.self) } }
+                """
+            ).map { row in try (0..<7).map { try row.decode($0, as: String.self) } }
         }
     }
 }

@@ -13,9 +13,10 @@ public struct PostingRefused: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         let blocked = decisions.filter { !$0.decision.canPost }
-        return "nothing was posted: " + blocked.map { item in
-            "\(item.invoice): " + item.decision.blockers.map(\.message).joined(separator: " ")
-        }.joined(separator: "; ")
+        return "nothing was posted: "
+            + blocked.map { item in
+                "\(item.invoice): " + item.decision.blockers.map(\.message).joined(separator: " ")
+            }.joined(separator: "; ")
     }
 }
 

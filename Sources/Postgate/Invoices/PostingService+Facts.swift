@@ -12,7 +12,9 @@ extension PostingService {
         do {
             return try PolicySettings(stored: stored)
         } catch {
-            throw DomainError(kind: .invalid, field: "settings", message: "a posting setting is invalid: \(error)", hint: "Fix it with api.set_setting(key, value).")
+            throw DomainError(
+                kind: .invalid, field: "settings", message: "a posting setting is invalid: \(error)", hint: "Fix it with api.set_setting(key, value)."
+            )
         }
     }
 
@@ -23,7 +25,14 @@ extension PostingService {
             let text: String = try row.decode(column)
             return text == "[]" ? [] : try decoder.decode([T].self, from: Data(text.utf8))
         }
-        struct ShortStock: Decodable { var line: Int; var product: String; var location: String; var serial: String?; var needed: Decimal; var onHand: Decimal }
+        struct ShortStock: Decodable {
+            var line: Int
+            var product: String
+            var location: String
+            var serial: String?
+            var needed: Decimal
+            var onHand: Decimal
+        }
         return try rows.map { row in
             var facts = InvoiceFacts(
                 invoiceID: try row.decode("invoice_id"), reference: try row.decode("reference"), customer: try row.decode("customer"),
@@ -39,9 +48,10 @@ extension PostingService {
             facts.linesShortOfStock = try list(row, "short_stock", as: ShortStock.self).map {
                 StockShortage(line: $0.line, product: $0.product, location: $0.location, serial: $0.serial, needed: $0.needed, onHand: $0.onHand)
             }
-            return Candidate(facts: facts, version: try row.decode("version"), posted: try row.decode("status", as: String.self) == "posted",
-                             total: try row.decode("total_customer"), currency: try row.decode("customer_currency"),
-                             invoiceTotal: try row.decode("total"), invoiceCurrency: try row.decode("currency"))
+            return Candidate(
+                facts: facts, version: try row.decode("version"), posted: try row.decode("status", as: String.self) == "posted",
+                total: try row.decode("total_customer"), currency: try row.decode("customer_currency"),
+                invoiceTotal: try row.decode("total"), invoiceCurrency: try row.decode("currency"))
         }
     }
 }

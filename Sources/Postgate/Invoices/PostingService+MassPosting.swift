@@ -16,8 +16,9 @@ extension PostingService {
                 let pinned = candidates.map { ["id": JSONValue.number(Decimal($0.facts.invoiceID)), "version": .number(Decimal($0.version))] }
                 try await connection.query("SELECT api.save_preview(\(token), \(PostgresJSON(pinned)))")
                 let items = zip(candidates, decisions).map { candidate, decision in
-                    PreviewItem(invoiceID: candidate.facts.invoiceID, reference: candidate.facts.reference, customer: candidate.facts.customer,
-                                currency: candidate.currency, total: candidate.total, itemsToCreate: candidate.facts.itemsToCreate, decision: decision)
+                    PreviewItem(
+                        invoiceID: candidate.facts.invoiceID, reference: candidate.facts.reference, customer: candidate.facts.customer,
+                        currency: candidate.currency, total: candidate.total, itemsToCreate: candidate.facts.itemsToCreate, decision: decision)
                 }
                 return Preview(token: token, items: items)
             }
@@ -28,7 +29,8 @@ extension PostingService {
     /// Refused before the first chunk if anything changed since the preview; a change that slips
     /// in between chunks stops the run, and the result says which invoices were posted and which
     /// not. Running the same confirmation again after an interruption skips what was posted.
-    public func confirm(_ token: UUID, chunkSize: Int = 1000, progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> MassPostingResult {
+    public func confirm(_ token: UUID, chunkSize: Int = 1000, progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> MassPostingResult
+    {
         try await domainErrors {
             try await pool.withConnection { connection in
                 let pinned = try await connection.query("SELECT * FROM api.preview_invoices(\(token))")
@@ -39,14 +41,21 @@ extension PostingService {
                     versions[id] = try row.decode("version")
                     order.append(id)
                 }
-                let postedHere = Set(try await connection.query("SELECT invoice_id FROM api.posted_in_batch(\(token))").map { try $0.decode(0, as: Int64.self) })
+                let postedHere = Set(
+                    try await connection.query("SELECT invoice_id FROM api.posted_in_batch(\(token))").map { try $0.decode(0, as: Int64.self) })
                 var result = MassPostingResult()
                 var changes: [String] = []
                 for row in try await connection.query("SELECT * FROM api.invoice_versions(\(order))") {
                     let id: Int64 = try row.decode("invoice_id")
                     let status: String = try row.decode("status")
-                    if postedHere.contains(id) { result.alreadyPosted.append(id); continue }
-                    if status == "posted" { changes.append("draft \(id) was posted by someone else"); continue }
+                    if postedHere.contains(id) {
+                        result.alreadyPosted.append(id)
+                        continue
+                    }
+                    if status == "posted" {
+                        changes.append("draft \(id) was posted by someone else")
+                        continue
+                    }
                     if try row.decode("version", as: Int.self) != versions[id] { changes.append("draft \(id) was edited") }
                 }
                 let existing = try await connection.query("SELECT invoice_id FROM api.invoice_versions(\(order))").count
@@ -65,7 +74,8 @@ extension PostingService {
                             let facts = candidates.map(\.facts)
                             let changed = candidates.filter { $0.version != versions[$0.facts.invoiceID] }.map(\.facts.reference)
                             if !changed.isEmpty || facts.count != chunk.count {
-                                throw PreviewOutdated(changes: changed.map { "\($0) changed" } + (facts.count != chunk.count ? ["drafts were deleted"] : []))
+                                throw PreviewOutdated(
+                                    changes: changed.map { "\($0) changed" } + (facts.count != chunk.count ? ["drafts were deleted"] : []))
                             }
                             let decisions = PostingPolicy.evaluateBatch(facts, settings: settings)
                             guard decisions.allSatisfy(\.canPost) else {
@@ -74,12 +84,15 @@ extension PostingService {
                             _ = try await Self.post(facts, decisions, mode: "mass", actor: actor, batch: token, on: connection)
                         }
                     } catch let error as PreviewOutdated {
-                        result.stoppedBecause = "these drafts changed since the preview: " + error.changes.prefix(10).joined(separator: "; ")
+                        result.stoppedBecause =
+                            "these drafts changed since the preview: " + error.changes.prefix(10).joined(separator: "; ")
                             + (error.changes.count > 10 ? " and \(error.changes.count - 10) more" : "")
                     } catch let error as PostingRefused {
-                        result.stoppedBecause = "the posting rules now block " + error.decisions.filter { !$0.decision.canPost }.prefix(10).map { item in
-                            "\(item.invoice) (" + item.decision.blockers.map(\.message).joined(separator: " ") + ")"
-                        }.joined(separator: "; ")
+                        result.stoppedBecause =
+                            "the posting rules now block "
+                            + error.decisions.filter { !$0.decision.canPost }.prefix(10).map { item in
+                                "\(item.invoice) (" + item.decision.blockers.map(\.message).joined(separator: " ") + ")"
+                            }.joined(separator: "; ")
                     } catch let error as PostgresError where error.breaksConnection {
                         result.stoppedBecause = "the connection to the database was lost (\(error.message))"
                         result.connectionLost = true

@@ -32,44 +32,55 @@ public struct PostingService: Sendable {
     /// and at its date (so it converts as the invoice does): the only way to post for a Cash Sales
     /// Only customer, who must pay in full. `amount` defaults to the invoice's total.
     @discardableResult
-    public func postAndPay(_ id: Int64, amount: Decimal? = nil, paymentMethod: String? = nil, financialAccount: String? = nil,
-                           reference: String? = nil) async throws -> PostingResult {
+    public func postAndPay(
+        _ id: Int64, amount: Decimal? = nil, paymentMethod: String? = nil, financialAccount: String? = nil,
+        reference: String? = nil
+    ) async throws -> PostingResult {
         if let amount, amount <= 0 {
-            throw DomainError(kind: .invalid, field: "amount", message: "the amount paid must be greater than zero, not \(amount)",
-                              hint: "Leave it out to pay the invoice in full.")
+            throw DomainError(
+                kind: .invalid, field: "amount", message: "the amount paid must be greater than zero, not \(amount)",
+                hint: "Leave it out to pay the invoice in full.")
         }
         return try await domainErrors {
             try await pool.withTransaction { connection in
-                try await postAndPay(id, amount: amount, on: connection, mode: "post_and_pay", paymentMethod: paymentMethod,
-                                     financialAccount: financialAccount, reference: reference)
+                try await postAndPay(
+                    id, amount: amount, on: connection, mode: "post_and_pay", paymentMethod: paymentMethod,
+                    financialAccount: financialAccount, reference: reference)
             }
         }
     }
 
     /// A point-of-sale sale: the invoice is created, posted and paid in one step.
     @discardableResult
-    public func posSale(customer: String, location: String, lines: [NewInvoiceLine], date: LocalDate? = nil,
-                        paymentMethod: String? = nil, financialAccount: String? = nil, reference: String? = nil) async throws -> PostingResult {
+    public func posSale(
+        customer: String, location: String, lines: [NewInvoiceLine], date: LocalDate? = nil,
+        paymentMethod: String? = nil, financialAccount: String? = nil, reference: String? = nil
+    ) async throws -> PostingResult {
         try await domainErrors {
             try await pool.withTransaction { connection in
                 var header: [String: JSONValue] = ["customer": .string(customer), "location": .string(location)]
                 header["date"] = date.map { .string($0.description) }
                 header["reference"] = reference.map(JSONValue.string)
-                let created = try await connection.query("SELECT (api.create_invoice(\(PostgresJSON(header))) ->> 'invoice_id')::bigint AS id")[0].decode("id", as: Int64.self)
+                let created = try await connection.query("SELECT (api.create_invoice(\(PostgresJSON(header))) ->> 'invoice_id')::bigint AS id")[0]
+                    .decode("id", as: Int64.self)
                 for line in lines {
                     let json = String(decoding: try JSONEncoder.postgate.encode(line), as: UTF8.self)
                     try await connection.query("SELECT api.add_invoice_line(\(created), \(json)::jsonb)")
                 }
-                return try await postAndPay(created, amount: nil, on: connection, mode: "pos", paymentMethod: paymentMethod,
-                                            financialAccount: financialAccount, reference: reference)
+                return try await postAndPay(
+                    created, amount: nil, on: connection, mode: "pos", paymentMethod: paymentMethod,
+                    financialAccount: financialAccount, reference: reference)
             }
         }
     }
 
-    private func postAndPay(_ id: Int64, amount: Decimal?, on connection: PostgresConnection, mode: String, paymentMethod: String?,
-                            financialAccount: String?, reference: String?) async throws -> PostingResult {
+    private func postAndPay(
+        _ id: Int64, amount: Decimal?, on connection: PostgresConnection, mode: String, paymentMethod: String?,
+        financialAccount: String?, reference: String?
+    ) async throws -> PostingResult {
         let result = try await postLocked([id], on: connection, mode: mode, mass: false, paying: .some(amount), batch: UUID())
-        let invoice = try await connection.query("""
+        let invoice = try await connection.query(
+            """
             SELECT (r ->> 'total')::numeric AS total, r ->> 'customer' AS customer, r ->> 'currency' AS currency, r ->> 'date' AS date
             FROM api.get_invoice(\(id)) r
             """)
@@ -90,8 +101,10 @@ public struct PostingService: Sendable {
 
     /// Locks, reads the facts, evaluates, and posts, on a connection inside a transaction.
     /// `paying`: a payment recorded with the posting (`.some(nil)`: the invoice's total).
-    private func postLocked(_ ids: [Int64], on connection: PostgresConnection, mode: String, mass: Bool, paying: Decimal??,
-                            batch: UUID) async throws -> PostingResult {
+    private func postLocked(
+        _ ids: [Int64], on connection: PostgresConnection, mode: String, mass: Bool, paying: Decimal??,
+        batch: UUID
+    ) async throws -> PostingResult {
         let settings = try await Self.settings(on: connection)
         var candidates = try await Self.facts(ids, lock: true, mass: mass, on: connection)
         if let paying {
@@ -103,13 +116,15 @@ public struct PostingService: Sendable {
             }
         }
         if let posted = candidates.first(where: \.posted) {
-            throw DomainError(kind: .immutable, field: "invoice", message: "\(posted.facts.reference) is already posted",
-                              hint: "A posted invoice is final: correct it with another document.")
+            throw DomainError(
+                kind: .immutable, field: "invoice", message: "\(posted.facts.reference) is already posted",
+                hint: "A posted invoice is final: correct it with another document.")
         }
         let facts = candidates.map(\.facts)
         let found = Set(facts.map(\.invoiceID))
         if let missing = ids.first(where: { !found.contains($0) }) {
-            throw DomainError(kind: .notFound, field: "invoice", message: "there is no invoice \(missing)", hint: "List the drafts: postgate invoices list")
+            throw DomainError(
+                kind: .notFound, field: "invoice", message: "there is no invoice \(missing)", hint: "List the drafts: postgate invoices list")
         }
         let decisions = PostingPolicy.evaluateBatch(facts, settings: settings)
         guard decisions.allSatisfy(\.canPost) else {
@@ -118,10 +133,13 @@ public struct PostingService: Sendable {
         return try await Self.post(facts, decisions, mode: mode, actor: actor, batch: batch, on: connection)
     }
 
-    static func post(_ facts: [InvoiceFacts], _ decisions: [Decision], mode: String, actor: String, batch: UUID, on connection: PostgresConnection) async throws -> PostingResult {
+    static func post(
+        _ facts: [InvoiceFacts], _ decisions: [Decision], mode: String, actor: String, batch: UUID, on connection: PostgresConnection
+    ) async throws -> PostingResult {
         var findings: [String: [Finding]] = [:]
         for (fact, decision) in zip(facts, decisions) { findings[String(fact.invoiceID)] = decision.findings }
-        let rows = try await connection.query("""
+        let rows = try await connection.query(
+            """
             SELECT * FROM api.post_invoices(\(facts.map(\.invoiceID)), \(PostgresJSON(findings)), \(actor), \(mode), \(batch))
             """)
         var numbers: [Int64: Int64] = [:]

@@ -24,7 +24,8 @@ public struct CatalogStore: Sendable {
 
     public func products(search: String? = nil, limit: Int = 100, offset: Int = 0) async throws -> [Product] {
         try await domainErrors {
-            try await pool.query("SELECT * FROM api.list_products(\(search), \(Int32(clamping: limit)), \(Int32(clamping: offset)))").map(Product.init(row:))
+            try await pool.query("SELECT * FROM api.list_products(\(search), \(Int32(clamping: limit)), \(Int32(clamping: offset)))").map(
+                Product.init(row:))
         }
     }
 
@@ -50,9 +51,12 @@ public struct CatalogStore: Sendable {
     }
 
     @discardableResult
-    public func saveItemType(_ code: String, name: String, warrantyMonths: Int = 0, serviceIntervalMonths: Int? = nil, version: Int? = nil) async throws -> Int {
+    public func saveItemType(
+        _ code: String, name: String, warrantyMonths: Int = 0, serviceIntervalMonths: Int? = nil, version: Int? = nil
+    ) async throws -> Int {
         try await domainErrors {
-            try await pool.query("""
+            try await pool.query(
+                """
                 SELECT api.save_item_type(\(code), \(name), \(Int32(clamping: warrantyMonths)), \(serviceIntervalMonths.map { Int32(clamping: $0) }), \(version.map { Int32(clamping: $0) }))
                 """)[0].decode(0, as: Int.self)
         }
@@ -61,7 +65,8 @@ public struct CatalogStore: Sendable {
     @discardableResult
     public func saveLocation(_ code: String, name: String, active: Bool = true, version: Int? = nil) async throws -> Int {
         try await domainErrors {
-            try await pool.query("SELECT api.save_location(\(code), \(name), \(active), \(version.map { Int32(clamping: $0) }))")[0].decode(0, as: Int.self)
+            try await pool.query("SELECT api.save_location(\(code), \(name), \(active), \(version.map { Int32(clamping: $0) }))")[0].decode(
+                0, as: Int.self)
         }
     }
 }

@@ -33,8 +33,9 @@ public struct StockLine: Sendable, Hashable, Codable {
     public init(parsing text: String) throws(DomainError) {
         let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
         func invalid(_ why: String) -> DomainError {
-            DomainError(kind: .invalid, field: "line", message: "line '\(text)': \(why)",
-                        hint: "Write a line as PRODUCT:QUANTITY[:SERIAL[=QUANTITY][@EXPIRY],...], e.g. TV55:2:SN1,SN2 or CARPET:60:ROLL7=60@2027-01-31")
+            DomainError(
+                kind: .invalid, field: "line", message: "line '\(text)': \(why)",
+                hint: "Write a line as PRODUCT:QUANTITY[:SERIAL[=QUANTITY][@EXPIRY],...], e.g. TV55:2:SN1,SN2 or CARPET:60:ROLL7=60@2027-01-31")
         }
         guard parts.count >= 2, !parts[0].isEmpty else { throw invalid("it needs a product and a quantity") }
         guard let quantity = Decimal(exactly: parts[1]) else { throw invalid("'\(parts[1])' is not a quantity") }
@@ -101,7 +102,9 @@ public struct StockDocument: Sendable, Hashable {
         var body = Body(date: date, reference: reference, notes: notes, lines: lines)
         switch movement {
         case .receipt(let location), .writeOff(let location): body.location = location
-        case .transfer(let from, let to): body.from = from; body.to = to
+        case .transfer(let from, let to):
+            body.from = from
+            body.to = to
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -114,7 +117,8 @@ extension Decimal {
     /// A plain decimal literal (`12`, `-0.5`), refusing anything else (`1e3`, `1,000`, `abc`).
     public init?(exactly text: String) {
         guard text.range(of: #"^-?[0-9]+(\.[0-9]+)?$"#, options: .regularExpression) != nil,
-              let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else { return nil }
+            let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
+        else { return nil }
         self = value
     }
 }

@@ -71,14 +71,17 @@ public struct StockStore: Sendable {
 
     public func onHand(product: String? = nil, location: String? = nil) async throws -> [OnHand] {
         try await domainErrors {
-            try await pool.query("""
+            try await pool.query(
+                """
                 SELECT * FROM report.stock_on_hand
                 WHERE (\(product)::text IS NULL OR lower(product) = lower(\(product)))
                   AND (\(location)::text IS NULL OR lower(location) = lower(\(location)))
                 ORDER BY product, location
-                """).map { row in
-                OnHand(product: try row.decode("product"), productName: try row.decode("product_name"), unit: try row.decode("unit"),
-                       location: try row.decode("location"), quantity: try row.decode("quantity"), serials: try row.decode("serials"))
+                """
+            ).map { row in
+                OnHand(
+                    product: try row.decode("product"), productName: try row.decode("product_name"), unit: try row.decode("unit"),
+                    location: try row.decode("location"), quantity: try row.decode("quantity"), serials: try row.decode("serials"))
             }
         }
     }
@@ -96,15 +99,21 @@ public struct StockStore: Sendable {
     /// contains `search`, optionally of one status.
     public func findSerials(_ search: String? = nil, status: String? = nil, limit: Int = 200) async throws -> [SerialInfo] {
         try await domainErrors {
-            let pattern = search.map { "%" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
-            return try await pool.query("""
+            let pattern = search.map {
+                "%"
+                    + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(
+                        of: "_", with: "\\_") + "%"
+            }
+            return try await pool.query(
+                """
                 SELECT * FROM report.serial_numbers
                 WHERE (\(pattern)::text IS NULL OR serial ILIKE \(pattern) OR product ILIKE \(pattern) OR product_name ILIKE \(pattern)
                        OR customer ILIKE \(pattern) OR location ILIKE \(pattern))
                   AND (\(status)::text IS NULL OR status = \(status))
                 ORDER BY serial, product
                 LIMIT \(Int64(limit))
-                """).map { row in
+                """
+            ).map { row in
                 let tracking: String = try row.decode("tracking")
                 return SerialInfo(
                     serial: try row.decode("serial"), product: try row.decode("product"), productName: try row.decode("product_name"),
@@ -118,10 +127,12 @@ public struct StockStore: Sendable {
     /// Everything that happened to a serial (of one product, when given), in order.
     public func history(serial: String, product: String? = nil) async throws -> [SerialEvent] {
         try await domainErrors {
-            try await pool.query("""
+            try await pool.query(
+                """
                 SELECT * FROM report.serial_history
                 WHERE serial = \(serial) AND (\(product)::text IS NULL OR lower(product) = lower(\(product)))
-                """).map { row in
+                """
+            ).map { row in
                 SerialEvent(
                     serial: try row.decode("serial"), product: try row.decode("product"), date: try row.decode("document_date"),
                     documentKind: try row.decode("document_kind"), documentID: try row.decode("document_id"),

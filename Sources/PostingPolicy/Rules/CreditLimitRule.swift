@@ -18,14 +18,22 @@ struct CreditLimitRule: Rule {
         if exposure > limit {
             let over = exposure - limit
             figures["over"] = over.figure
-            return [Finding(rule: id, severity: mode == .block ? .block : .warn, code: "credit-limit-exceeded",
-                            message: "Customer \(facts.customer) would owe \(exposure.figure) \(currency), \(over.figure) over its credit limit of \(limit.figure) \(currency): take a payment, raise the limit, or post later.",
-                            figures: figures)]
+            return [
+                Finding(
+                    rule: id, severity: mode == .block ? .block : .warn, code: "credit-limit-exceeded",
+                    message:
+                        "Customer \(facts.customer) would owe \(exposure.figure) \(currency), \(over.figure) over its credit limit of \(limit.figure) \(currency): take a payment, raise the limit, or post later.",
+                    figures: figures)
+            ]
         }
         if limit > 0, exposure >= limit * watchRatio {
-            return [Finding(rule: id, severity: .info, code: "credit-limit-watch",
-                            message: "Customer \(facts.customer) will owe \(exposure.figure) \(currency) of its \(limit.figure) \(currency) credit limit: this posts, but take a payment before the limit is reached.",
-                            figures: figures)]
+            return [
+                Finding(
+                    rule: id, severity: .info, code: "credit-limit-watch",
+                    message:
+                        "Customer \(facts.customer) will owe \(exposure.figure) \(currency) of its \(limit.figure) \(currency) credit limit: this posts, but take a payment before the limit is reached.",
+                    figures: figures)
+            ]
         }
         return []
     }

@@ -4,7 +4,10 @@ struct HasLinesRule: Rule {
 
     func evaluate(_ facts: InvoiceFacts) -> [Finding] {
         guard facts.lineCount == 0 else { return [] }
-        return [Finding(rule: id, severity: .block, code: "no-lines",
-                        message: "\(facts.reference) has no lines: add its lines, or delete the draft.")]
+        return [
+            Finding(
+                rule: id, severity: .block, code: "no-lines",
+                message: "\(facts.reference) has no lines: add its lines, or delete the draft.")
+        ]
     }
 }

@@ -4,7 +4,10 @@ struct OnHoldRule: Rule {
 
     func evaluate(_ facts: InvoiceFacts) -> [Finding] {
         guard facts.onHoldForInvoices else { return [] }
-        return [Finding(rule: id, severity: .block, code: "customer-on-hold",
-                        message: "Customer \(facts.customer) is on hold for sales invoices: release the hold before posting.")]
+        return [
+            Finding(
+                rule: id, severity: .block, code: "customer-on-hold",
+                message: "Customer \(facts.customer) is on hold for sales invoices: release the hold before posting.")
+        ]
     }
 }

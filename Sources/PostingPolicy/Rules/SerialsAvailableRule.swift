@@ -5,9 +5,11 @@ struct SerialsAvailableRule: Rule {
 
     func evaluate(_ facts: InvoiceFacts) -> [Finding] {
         facts.unavailableSerials.sorted { ($0.line, $0.serial) < ($1.line, $1.serial) }.map { serial in
-            Finding(rule: id, severity: .block, code: "serial-unavailable",
-                    message: "Line \(serial.line): serial \(serial.serial) of \(serial.product) cannot be sold here: it is \(serial.reason). Pick a serial in stock at the line's location.",
-                    figures: ["line": String(serial.line), "product": serial.product, "serial": serial.serial, "reason": serial.reason])
+            Finding(
+                rule: id, severity: .block, code: "serial-unavailable",
+                message:
+                    "Line \(serial.line): serial \(serial.serial) of \(serial.product) cannot be sold here: it is \(serial.reason). Pick a serial in stock at the line's location.",
+                figures: ["line": String(serial.line), "product": serial.product, "serial": serial.serial, "reason": serial.reason])
         }
     }
 }

@@ -4,9 +4,10 @@ struct TaxAllowedRule: Rule {
 
     func evaluate(_ facts: InvoiceFacts) -> [Finding] {
         facts.disallowedTaxes.sorted { $0.line < $1.line }.map { tax in
-            Finding(rule: id, severity: .block, code: "tax-rate-not-allowed",
-                    message: "Choose another tax rate for line \(tax.line): \(tax.taxRate) is not allowed (\(tax.reason)).",
-                    figures: ["line": String(tax.line), "tax_rate": tax.taxRate, "reason": tax.reason])
+            Finding(
+                rule: id, severity: .block, code: "tax-rate-not-allowed",
+                message: "Choose another tax rate for line \(tax.line): \(tax.taxRate) is not allowed (\(tax.reason)).",
+                figures: ["line": String(tax.line), "tax_rate": tax.taxRate, "reason": tax.reason])
         }
     }
 }
