@@ -15,7 +15,7 @@ extension Decimal: @retroactive ExpressibleByArgument {
     public init?(argument: String) {
         var text = argument
         if text.first == CommandLineText.minus { text = "-" + text.dropFirst() }
-        self.init(exactly: text)
+        self.init(decimalLiteral: text)
     }
 }
 
@@ -164,7 +164,7 @@ struct CustomersCommand: AsyncParsableCommand {
                 ("Payment method", c.paymentMethod.orDash), ("Account", c.financialAccount.orDash),
                 ("Invoice terms", c.invoiceTerms.rawValue + (c.invoiceSchedule.map { ", schedule \($0)" } ?? "")),
                 ("Credit limit", c.creditLimit.map { "\($0) \(c.currency)" } ?? "no limit"),
-                ("Balance", "\(shown.balance.balance.money) \(c.currency) (\(shown.balance.creditStatus))"),
+                ("Balance", "\(shown.balance.balance.money) \(c.currency) (\(shown.balance.creditStatus.rawValue))"),
                 ("Tax", (c.taxExempt ? "exempt" : "not exempt") + (c.taxCategory.map { ", category \($0)" } ?? "")),
                 ("Sales rep", c.salesRep.orDash),
                 ("On hold", c.onHold ? "yes, blocking " + c.hold.blocked.map(\.rawValue).joined(separator: ", ") : "no"),
@@ -215,13 +215,17 @@ struct CustomersCommand: AsyncParsableCommand {
         @Argument var code: String
         @Option(
             name: .customLong("block"), parsing: .upToNextOption,
-            help: "Documents to block (default: sales-order goods-shipment sales-invoice; payment-in is allowed unless named).")
-        var documents: [SalesDocument] = [.salesOrder, .goodsShipment, .salesInvoice]
+            help: "Documents to block (default: the database's, every sales document; payment-in is allowed unless named).")
+        var documents: [SalesDocument] = []
 
         func run() async throws {
-            let switches = HoldSwitches(blocking: Set(documents))
-            try await withPool(connection) { try await CustomerStore(pool: $0).hold(code, switches) }
-            print("Customer \(code) is on hold: \(switches.blocked.map(\.rawValue).joined(separator: ", ")) blocked.")
+            let switches = documents.isEmpty ? nil : HoldSwitches(blocking: Set(documents))
+            let blocked = try await withPool(connection) { pool in
+                let store = CustomerStore(pool: pool)
+                try await store.hold(code, switches)
+                return try await store.get(code).hold.blocked
+            }
+            print("Customer \(code) is on hold: \(blocked.map(\.rawValue).joined(separator: ", ")) blocked.")
         }
     }
 
@@ -263,7 +267,7 @@ struct CustomersCommand: AsyncParsableCommand {
             let alerts = try await withPool(connection) { try await CustomerStore(pool: $0).alerts(code, for: document) }
             if json { return try printJSON(alerts) }
             if alerts.isEmpty { print("No alerts for \(code) on a \(document.rawValue.replacingOccurrences(of: "_", with: " ")).") }
-            for alert in alerts { print("\(alert.severity.uppercased())  \(alert.message)") }
+            for alert in alerts { print("\(alert.severity.rawValue.uppercased())  \(alert.message)") }
         }
     }
 }

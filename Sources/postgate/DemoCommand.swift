@@ -46,7 +46,7 @@ struct DemoCommand: AsyncParsableCommand {
             for code in ["DEMO-ACME", "DEMO-NEARLY", "DEMO-SHOP", "DEMO-HELD"] {
                 let balance = try await customers.balance(code)
                 print(
-                    "  \(code.padding(toLength: 12, withPad: " ", startingAt: 0)) \(balance.balance.money) \(balance.currency)  \(balance.creditStatus)\(balance.onHold ? ", on hold" : "")"
+                    "  \(code.padding(toLength: 12, withPad: " ", startingAt: 0)) \(balance.balance.money) \(balance.currency)  \(balance.creditStatus.rawValue)\(balance.onHold ? ", on hold" : "")"
                 )
             }
             print(

@@ -12,7 +12,7 @@ struct InvoiceLineArgument: ExpressibleByArgument {
         guard parts.count >= 2 else { return nil }
         var price: Decimal?
         if let at = parts[1].firstIndex(of: "@") {
-            guard let parsed = Decimal(exactly: String(parts[1][parts[1].index(after: at)...])) else { return nil }
+            guard let parsed = Decimal(decimalLiteral: String(parts[1][parts[1].index(after: at)...])) else { return nil }
             price = parsed
             parts[1] = String(parts[1][..<at])
         }
@@ -23,7 +23,7 @@ struct InvoiceLineArgument: ExpressibleByArgument {
 }
 
 func printAlerts(_ alerts: [CustomerAlert]) {
-    for alert in alerts { print("\(alert.severity.uppercased())  \(alert.message)") }
+    for alert in alerts { print("\(alert.severity.rawValue.uppercased())  \(alert.message)") }
 }
 
 func printFindings(_ decision: Decision, indent: String = "  ") {
@@ -100,7 +100,7 @@ struct InvoicesCommand: AsyncParsableCommand {
                 let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
                 guard let first = parts.first, !first.isEmpty else { throw ValidationError("a serial is empty") }
                 if parts.count == 2 {
-                    guard let quantity = Decimal(exactly: parts[1]) else { throw ValidationError("'\(parts[1])' is not a quantity") }
+                    guard let quantity = Decimal(decimalLiteral: parts[1]) else { throw ValidationError("'\(parts[1])' is not a quantity") }
                     return SerialEntry(first, quantity: quantity)
                 }
                 return SerialEntry(first)

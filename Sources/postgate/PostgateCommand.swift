@@ -40,7 +40,9 @@ enum PostgateMain {
                     database.message + ". Check that the server runs there and that this user may log in to that database"
                         + " (\(CommandLineText.command("db status")) shows the embedded server).")
             }
-            FileHandle.standardError.write(Data("Error: \(CommandLineText.namingTheCommand(String(describing: shown)))\n".utf8))
+            var text = CommandLineText.namingTheCommand(String(describing: shown))
+            if let refusal = shown as? DomainError, let next = NextSteps.after(refusal) { text += " " + next }
+            FileHandle.standardError.write(Data("Error: \(text)\n".utf8))
             exit(code)
         }
     }

@@ -11,7 +11,7 @@ struct ComponentArgument: ExpressibleByArgument {
     var component: Product.Component
     init?(argument: String) {
         let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
-        guard parts.count == 2, !parts[0].isEmpty, let quantity = Decimal(exactly: parts[1]) else { return nil }
+        guard parts.count == 2, !parts[0].isEmpty, let quantity = Decimal(decimalLiteral: parts[1]) else { return nil }
         component = Product.Component(product: parts[0], quantity: quantity)
     }
 }

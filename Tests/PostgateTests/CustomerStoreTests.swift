@@ -154,7 +154,7 @@ struct CustomerStoreTests {
             #expect(try await customers.alerts("ACME", for: .paymentIn).isEmpty)
             try await customers.hold("ACME", HoldSwitches(blocking: [.paymentIn]))
             #expect(try await customers.alerts("ACME", for: .salesInvoice).isEmpty)
-            #expect(try await customers.alerts("ACME", for: .paymentIn).first?.severity == "block")
+            #expect(try await customers.alerts("ACME", for: .paymentIn).first?.severity == .block)
             try await customers.release("ACME")
             #expect(try await customers.alerts("ACME", for: .paymentIn).isEmpty)
             #expect(try await customers.list(onHold: true).isEmpty)
@@ -174,7 +174,7 @@ struct CustomerStoreTests {
             let balance = try await customers.balance("ACME")
             #expect(balance.balance == Decimal(string: "5000.01"))
             #expect(balance.headroom == Decimal(string: "-0.01"))
-            #expect(balance.creditStatus == "over limit")
+            #expect(balance.creditStatus == .overLimit)
             for document in SalesDocument.allCases {
                 #expect(try await customers.alerts("ACME", for: document).contains { $0.alert == "over_credit_limit" })
             }

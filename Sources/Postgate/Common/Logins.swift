@@ -109,7 +109,7 @@ public struct LoginStore: Sendable {
             FROM pg_roles r
             JOIN pg_auth_members m ON m.member = r.oid
             JOIN pg_roles g ON g.oid = m.roleid
-            WHERE g.rolname IN ('postgate_service', 'postgate_client', 'postgate_reporting')
+            WHERE g.rolname = ANY (\(PostgresTextArray(AccessRole.allCases.map(\.groupRole))))
               AND r.rolcanlogin
             GROUP BY r.oid, r.rolname
             ORDER BY r.rolname
@@ -118,7 +118,7 @@ public struct LoginStore: Sendable {
             let groups = try row.decode("groups", as: String.self).split(separator: ",")
             return Login(
                 name: try row.decode("name"),
-                roles: groups.compactMap { AccessRole(rawValue: String($0.dropFirst("postgate_".count))) },
+                roles: groups.compactMap { group in AccessRole.allCases.first { $0.groupRole == group } },
                 hasPassword: try row.decode("has_password", as: Bool?.self))
         }
     }

@@ -21,13 +21,15 @@ public enum SalesDocument: String, Sendable, Codable, CaseIterable {
 
 /// Which documents a hold blocks. The default is the source system's: orders, shipments and
 /// invoices blocked, payments in allowed.
+/// Which documents a hold blocks. The usual choice (every sales document, not payments in) is the
+/// database's: `CustomerStore.hold` without switches applies it.
 public struct HoldSwitches: Sendable, Hashable, Codable {
-    public var salesOrder = true
-    public var goodsShipment = true
-    public var salesInvoice = true
-    public var paymentIn = false
+    public var salesOrder: Bool
+    public var goodsShipment: Bool
+    public var salesInvoice: Bool
+    public var paymentIn: Bool
 
-    public init(salesOrder: Bool = true, goodsShipment: Bool = true, salesInvoice: Bool = true, paymentIn: Bool = false) {
+    public init(salesOrder: Bool, goodsShipment: Bool, salesInvoice: Bool, paymentIn: Bool) {
         self.salesOrder = salesOrder
         self.goodsShipment = goodsShipment
         self.salesInvoice = salesInvoice
@@ -182,8 +184,7 @@ public struct CustomerChanges: Sendable, Hashable {
 public struct CustomerAlert: Sendable, Hashable, Codable {
     /// `on_hold`, `over_credit_limit`, `inactive`.
     public var alert: String
-    /// `block` or `warn`.
-    public var severity: String
+    public var severity: AlertSeverity
     public var message: String
 }
 
@@ -194,7 +195,6 @@ public struct CustomerBalance: Sendable, Hashable, Codable {
     public var balance: Decimal
     public var creditLimit: Decimal?
     public var headroom: Decimal?
-    /// `no limit`, `ok` or `over limit`.
-    public var creditStatus: String
+    public var creditStatus: CreditStatus
     public var onHold: Bool
 }

@@ -48,9 +48,12 @@ public struct CustomerStore: Sendable {
 
     /// Puts a customer on hold for the documents the switches block; returns the new version.
     @discardableResult
-    public func hold(_ code: String, _ switches: HoldSwitches = HoldSwitches()) async throws -> Int {
+    public func hold(_ code: String, _ switches: HoldSwitches? = nil) async throws -> Int {
         try await domainErrors {
-            try await pool.query(
+            guard let switches else {
+                return try await pool.query("SELECT api.hold_customer(\(code)) AS version")[0].decode("version", as: Int.self)
+            }
+            return try await pool.query(
                 """
                 SELECT api.hold_customer(\(code), \(switches.salesOrder), \(switches.goodsShipment), \(switches.salesInvoice), \(switches.paymentIn)) AS version
                 """)[0].decode("version", as: Int.self)

@@ -39,7 +39,7 @@ public struct Invoice: Sendable, Hashable, Codable {
     public var id: Int64
     public var number: Int64?
     /// `draft` or `posted`.
-    public var status: String
+    public var status: InvoiceStatus
     public var customer: String
     public var customerName: String
     public var date: String
@@ -55,7 +55,7 @@ public struct Invoice: Sendable, Hashable, Codable {
     public var pendingItems: [PendingItem]
     public var alerts: [CustomerAlert]
 
-    public var isPosted: Bool { status == "posted" }
+    public var isPosted: Bool { status == .posted }
 }
 
 /// A new invoice line: the price defaults to the customer's price list on the invoice date, the

@@ -78,3 +78,15 @@ struct Candidate: Sendable {
     var invoiceTotal: Decimal
     var invoiceCurrency: String
 }
+
+/// The payment a posting records with it: none, the invoice's total, or an amount.
+enum PaymentWithPosting: Equatable, Sendable {
+    case none
+    case inFull
+    case amount(Decimal)
+
+    var amount: Decimal? {
+        if case .amount(let amount) = self { return amount }
+        return nil
+    }
+}

@@ -18,7 +18,11 @@ extension PostingService {
         }
     }
 
-    static func facts(_ ids: [Int64], lock: Bool, mass: Bool, on connection: PostgresConnection) async throws -> [Candidate] {
+    /// The facts of the invoices for a posting of `mode`; `locking` takes the customers' and
+    /// invoices' locks first (a posting), else only reads (a preview).
+    static func facts(_ ids: [Int64], for mode: PostingMode, locking: Bool, on connection: PostgresConnection) async throws -> [Candidate] {
+        let lock = locking
+        let mass = mode == .mass
         let rows = try await connection.query("SELECT * FROM api.posting_facts(\(ids), \(lock))")
         let decoder = JSONDecoder.postgate
         func list<T: Decodable>(_ row: PostgresRow, _ column: String, as: T.Type) throws -> [T] {
@@ -49,7 +53,7 @@ extension PostingService {
                 StockShortage(line: $0.line, product: $0.product, location: $0.location, serial: $0.serial, needed: $0.needed, onHand: $0.onHand)
             }
             return Candidate(
-                facts: facts, version: try row.decode("version"), posted: try row.decode("status", as: String.self) == "posted",
+                facts: facts, version: try row.decode("version"), posted: try row.decode("status", as: InvoiceStatus.self) == .posted,
                 total: try row.decode("total_customer"), currency: try row.decode("customer_currency"),
                 invoiceTotal: try row.decode("total"), invoiceCurrency: try row.decode("currency"))
         }

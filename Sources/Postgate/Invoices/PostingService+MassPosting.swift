@@ -10,7 +10,7 @@ extension PostingService {
         try await domainErrors {
             try await pool.withConnection { connection in
                 let settings = try await Self.settings(on: connection)
-                let candidates = try await Self.facts(ids, lock: false, mass: true, on: connection)
+                let candidates = try await Self.facts(ids, for: .mass, locking: false, on: connection)
                 let decisions = PostingPolicy.evaluateBatch(candidates.map(\.facts), settings: settings)
                 let token = UUID()
                 let pinned = candidates.map { ["id": JSONValue.number(Decimal($0.facts.invoiceID)), "version": .number(Decimal($0.version))] }
@@ -47,12 +47,12 @@ extension PostingService {
                 var changes: [String] = []
                 for row in try await connection.query("SELECT * FROM api.invoice_versions(\(order))") {
                     let id: Int64 = try row.decode("invoice_id")
-                    let status: String = try row.decode("status")
+                    let status: InvoiceStatus = try row.decode("status")
                     if postedHere.contains(id) {
                         result.alreadyPosted.append(id)
                         continue
                     }
-                    if status == "posted" {
+                    if status == .posted {
                         changes.append("draft \(id) was posted by someone else")
                         continue
                     }
@@ -70,7 +70,7 @@ extension PostingService {
                     do {
                         try await connection.withTransaction { connection in
                             let settings = try await Self.settings(on: connection)
-                            let candidates = try await Self.facts(chunk, lock: true, mass: true, on: connection)
+                            let candidates = try await Self.facts(chunk, for: .mass, locking: true, on: connection)
                             let facts = candidates.map(\.facts)
                             let changed = candidates.filter { $0.version != versions[$0.facts.invoiceID] }.map(\.facts.reference)
                             if !changed.isEmpty || facts.count != chunk.count {
@@ -81,7 +81,7 @@ extension PostingService {
                             guard decisions.allSatisfy(\.canPost) else {
                                 throw PostingRefused(decisions: zip(facts, decisions).map { ($0.reference, $1) })
                             }
-                            _ = try await Self.post(facts, decisions, mode: "mass", actor: actor, batch: token, on: connection)
+                            _ = try await Self.post(facts, decisions, mode: .mass, actor: actor, batch: token, on: connection)
                         }
                     } catch let error as PreviewOutdated {
                         result.stoppedBecause =

@@ -23,7 +23,7 @@ public struct PostingService: Sendable {
         let ids = ids.filter { seen.insert($0).inserted }
         return try await domainErrors {
             try await pool.withTransaction { connection in
-                try await postLocked(ids, on: connection, mode: "single", mass: false, paying: nil, batch: UUID())
+                try await postLocked(ids, on: connection, mode: .single, paying: .none, batch: UUID())
             }
         }
     }
@@ -44,7 +44,7 @@ public struct PostingService: Sendable {
         return try await domainErrors {
             try await pool.withTransaction { connection in
                 try await postAndPay(
-                    id, amount: amount, on: connection, mode: "post_and_pay", paymentMethod: paymentMethod,
+                    id, amount: amount, on: connection, mode: .postAndPay, paymentMethod: paymentMethod,
                     financialAccount: financialAccount, reference: reference)
             }
         }
@@ -68,17 +68,17 @@ public struct PostingService: Sendable {
                     try await connection.query("SELECT api.add_invoice_line(\(created), \(json)::jsonb)")
                 }
                 return try await postAndPay(
-                    created, amount: nil, on: connection, mode: "pos", paymentMethod: paymentMethod,
+                    created, amount: nil, on: connection, mode: .pos, paymentMethod: paymentMethod,
                     financialAccount: financialAccount, reference: reference)
             }
         }
     }
 
     private func postAndPay(
-        _ id: Int64, amount: Decimal?, on connection: PostgresConnection, mode: String, paymentMethod: String?,
+        _ id: Int64, amount: Decimal?, on connection: PostgresConnection, mode: PostingMode, paymentMethod: String?,
         financialAccount: String?, reference: String?
     ) async throws -> PostingResult {
-        let result = try await postLocked([id], on: connection, mode: mode, mass: false, paying: .some(amount), batch: UUID())
+        let result = try await postLocked([id], on: connection, mode: mode, paying: amount.map(PaymentWithPosting.amount) ?? .inFull, batch: UUID())
         let invoice = try await connection.query(
             """
             SELECT (r ->> 'total')::numeric AS total, r ->> 'customer' AS customer, r ->> 'currency' AS currency, r ->> 'date' AS date
@@ -100,17 +100,17 @@ public struct PostingService: Sendable {
     }
 
     /// Locks, reads the facts, evaluates, and posts, on a connection inside a transaction.
-    /// `paying`: a payment recorded with the posting (`.some(nil)`: the invoice's total).
+    /// `paying`: the payment recorded with the posting, if any.
     private func postLocked(
-        _ ids: [Int64], on connection: PostgresConnection, mode: String, mass: Bool, paying: Decimal??,
+        _ ids: [Int64], on connection: PostgresConnection, mode: PostingMode, paying: PaymentWithPosting,
         batch: UUID
     ) async throws -> PostingResult {
         let settings = try await Self.settings(on: connection)
-        var candidates = try await Self.facts(ids, lock: true, mass: mass, on: connection)
-        if let paying {
+        var candidates = try await Self.facts(ids, for: mode, locking: true, on: connection)
+        if paying != .none {
             for index in candidates.indices {
                 let due = candidates[index].invoiceTotal
-                let amount = paying ?? due
+                let amount = paying.amount ?? due
                 candidates[index].facts.payment = OfferedPayment(amount: amount, due: due, currency: candidates[index].invoiceCurrency)
                 candidates[index].facts.paidInFull = amount >= due
             }
@@ -134,7 +134,7 @@ public struct PostingService: Sendable {
     }
 
     static func post(
-        _ facts: [InvoiceFacts], _ decisions: [Decision], mode: String, actor: String, batch: UUID, on connection: PostgresConnection
+        _ facts: [InvoiceFacts], _ decisions: [Decision], mode: PostingMode, actor: String, batch: UUID, on connection: PostgresConnection
     ) async throws -> PostingResult {
         var findings: [String: [Finding]] = [:]
         for (fact, decision) in zip(facts, decisions) { findings[String(fact.invoiceID)] = decision.findings }

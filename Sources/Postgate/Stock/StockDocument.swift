@@ -38,7 +38,7 @@ public struct StockLine: Sendable, Hashable, Codable {
                 hint: "Write a line as PRODUCT:QUANTITY[:SERIAL[=QUANTITY][@EXPIRY],...], e.g. TV55:2:SN1,SN2 or CARPET:60:ROLL7=60@2027-01-31")
         }
         guard parts.count >= 2, !parts[0].isEmpty else { throw invalid("it needs a product and a quantity") }
-        guard let quantity = Decimal(exactly: parts[1]) else { throw invalid("'\(parts[1])' is not a quantity") }
+        guard let quantity = Decimal(decimalLiteral: parts[1]) else { throw invalid("'\(parts[1])' is not a quantity") }
         var serials: [SerialEntry] = []
         if parts.count == 3 {
             for item in parts[2].split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
@@ -53,7 +53,7 @@ public struct StockLine: Sendable, Hashable, Codable {
                 var serialQuantity: Decimal?
                 if let equals = rest.lastIndex(of: "=") {
                     let amount = String(rest[rest.index(after: equals)...])
-                    guard let parsed = Decimal(exactly: amount) else { throw invalid("'\(amount)' is not a quantity") }
+                    guard let parsed = Decimal(decimalLiteral: amount) else { throw invalid("'\(amount)' is not a quantity") }
                     serialQuantity = parsed
                     rest = rest[..<equals]
                 }
@@ -110,15 +110,5 @@ public struct StockDocument: Sendable, Hashable {
         encoder.outputFormatting = .sortedKeys
         // Encoding plain strings, numbers and dates cannot fail.
         return String(decoding: (try? encoder.encode(body)) ?? Data("{}".utf8), as: UTF8.self)
-    }
-}
-
-extension Decimal {
-    /// A plain decimal literal (`12`, `-0.5`), refusing anything else (`1e3`, `1,000`, `abc`).
-    public init?(exactly text: String) {
-        guard text.range(of: #"^-?[0-9]+(\.[0-9]+)?$"#, options: .regularExpression) != nil,
-            let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
-        else { return nil }
-        self = value
     }
 }
