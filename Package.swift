@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -24,20 +25,27 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
         // The libpq client: connections, queries and coding, COPY, pipeline, pool.
-        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        .target(name: "Postgres", dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]),
         // A private PostgreSQL server for development and tests, and the migration runner.
         .target(
             name: "PostgresServer",
             dependencies: [
                 "Postgres", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(name: "PostingPolicy"),
         .target(
             name: "Postgate",
-            dependencies: ["Postgres", "PostgresServer", "PostingPolicy", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "Postgres", "PostgresServer", "PostingPolicy", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
-        .target(name: "PostgateBench", dependencies: ["Postgate", "Postgres", "PostgresServer", "PostingPolicy"]),
+        .target(
+            name: "PostgateBench",
+            dependencies: ["Postgate", "Postgres", "PostgresServer", "PostingPolicy", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "postgate",
             dependencies: [
@@ -46,6 +54,7 @@ let package = Package(
                 "Postgres",
                 "PostgresServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(name: "TestSupport", dependencies: ["Postgres", "PostgresServer"], path: "Tests/Support"),

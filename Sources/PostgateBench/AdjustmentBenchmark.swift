@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Postgate
 import Postgres
 
@@ -45,7 +46,7 @@ public struct AdjustmentBenchmark: Sendable {
     }
 
     /// Runs in a freshly migrated database that holds nothing else.
-    public func run(on config: ConnectionConfig, progress: @Sendable (String) -> Void = { _ in }) async throws -> Figures {
+    public func run(on config: ConnectionConfig, logger: Logger = .silent) async throws -> Figures {
         let pool = PostgresPool(config: config, maxConnections: 2, acquireTimeout: .seconds(600))
         defer { Task { await pool.shutdown() } }
         try await pool.withConnection { connection in
@@ -62,10 +63,10 @@ public struct AdjustmentBenchmark: Sendable {
         }
         let path = folder + "/postgate-bench-adjustments-\(getpid()).csv"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        progress("writing \(rows) rows to \(path)")
+        logger.info("writing \(rows) rows to \(path)")
         let bytes = try writeFile(path)
 
-        progress("raw COPY")
+        logger.info("raw COPY")
         let raw = try await seconds {
             try await pool.withConnection { connection in
                 try await connection.execute(
@@ -76,7 +77,7 @@ public struct AdjustmentBenchmark: Sendable {
                 try await connection.execute(unsafeSQL: "DROP TABLE raw_adjustments")
             }
         }
-        progress("floor")
+        logger.info("floor")
         let floor = try await pool.withConnection { connection in
             // Rolled back, so that the import then starts from the same empty tables.
             let elapsed = try await seconds {
@@ -91,7 +92,7 @@ public struct AdjustmentBenchmark: Sendable {
             return elapsed
         }
         try await pool.withConnection { try await $0.execute(unsafeSQL: "VACUUM ar.adjustments, ar.ledger_entries, ar.adjustment_batches") }
-        progress("import")
+        logger.info("import")
         let imported = try await seconds {
             let result = try await AdjustmentStore(pool: pool).importFile(path)
             guard result.rows == rows, result.imported else {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Postgate
 import Postgres
 import PostingPolicy
@@ -42,10 +43,10 @@ public struct PostingBenchmark: Sendable {
     }
 
     /// Runs in `database` (which must be freshly migrated and hold nothing else).
-    public func run(on config: ConnectionConfig, progress: @Sendable (String) -> Void = { _ in }) async throws -> Figures {
+    public func run(on config: ConnectionConfig, logger: Logger = .silent) async throws -> Figures {
         let pool = PostgresPool(config: config, maxConnections: 2, acquireTimeout: .seconds(600))
         defer { Task { await pool.shutdown() } }
-        progress("generating \(invoices) draft invoices")
+        logger.info("generating \(invoices) draft invoices")
         let generate = try await seconds { try await pool.withConnection { try await generateDrafts($0) } }
         let baseline = try await seconds {
             try await pool.withConnection { connection in
@@ -60,13 +61,13 @@ public struct PostingBenchmark: Sendable {
         }
         let service = PostingService(pool: pool, actor: "bench")
         let ids = try await InvoiceStore(pool: pool).unposted().map(\.invoiceID)
-        progress("previewing")
+        logger.info("previewing")
         var preview: Preview?
         let previewTime = try await seconds { preview = try await service.preview(ids) }
         guard let preview, preview.canPost else {
             throw BenchmarkFailure("the generated invoices should all be postable, but \(preview?.blocked.count ?? -1) are blocked")
         }
-        progress("posting")
+        logger.info("posting")
         var posted = 0
         let postTime = try await seconds { posted = try await service.confirm(preview.token, chunkSize: chunkSize).posted.count }
         return Figures(invoices: invoices, generate: generate, baseline: baseline, preview: previewTime, post: postTime, posted: posted)

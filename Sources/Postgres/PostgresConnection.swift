@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import Logging
 
 /// A connection to PostgreSQL with an async API. Its blocking libpq calls run on a thread of
 /// its own, never on the Swift concurrency pool. One statement runs at a time; calls from
@@ -9,21 +10,40 @@ public final class PostgresConnection: @unchecked Sendable {
     private let executor: BlockingExecutor
     /// The server process serving this connection (`pg_backend_pid()`).
     public let backendPID: Int32
+    /// Each statement is logged at debug level with how long it took.
+    public let logger: Logger
 
-    private init(raw: RawConnection, executor: BlockingExecutor) {
+    private init(raw: RawConnection, executor: BlockingExecutor, logger: Logger) {
         self.raw = raw
         self.executor = executor
+        var logger = logger
+        logger[metadataKey: "backend"] = "\(raw.backendPID)"
+        self.logger = logger
         backendPID = raw.backendPID
+    }
+
+    /// Runs `work` on the connection's thread, logging `sql` with its duration at debug level.
+    private func timed<T: Sendable>(_ sql: String, _ work: @escaping @Sendable () throws(PostgresError) -> T) async throws(PostgresError) -> T {
+        guard logger.logLevel <= .debug else { return try await executor.run(work) }
+        let start = ContinuousClock.now
+        defer {
+            let elapsed = ContinuousClock.now - start
+            let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            logger.debug(
+                "\(String(format: "%8.2f ms", milliseconds))  \(sql.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " "))"
+            )
+        }
+        return try await executor.run(work)
     }
 
     deinit { executor.shutdown() }
 
     /// Opens a connection.
-    public static func connect(_ config: ConnectionConfig) async throws(PostgresError) -> PostgresConnection {
+    public static func connect(_ config: ConnectionConfig, logger: Logger = .silent) async throws(PostgresError) -> PostgresConnection {
         let executor = BlockingExecutor(name: "postgres-connection")
         do {
             let raw = try await executor.run { () throws(PostgresError) in try RawConnection.connect(config) }
-            return PostgresConnection(raw: raw, executor: executor)
+            return PostgresConnection(raw: raw, executor: executor, logger: logger)
         } catch {
             executor.shutdown()
             throw error
@@ -40,7 +60,7 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func query(_ query: PostgresQuery) async throws(PostgresError) -> PostgresResult {
         let raw = self.raw
-        return try await executor.run { () throws(PostgresError) in try raw.query(query) }
+        return try await timed(query.sql) { () throws(PostgresError) in try raw.query(query) }
     }
 
     /// Runs SQL text with no parameters, possibly several statements (migration files, DDL
@@ -48,14 +68,14 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func execute(unsafeSQL sql: String) async throws(PostgresError) -> PostgresResult? {
         let raw = self.raw
-        return try await executor.run { () throws(PostgresError) in try raw.simpleQuery(sql) }
+        return try await timed(sql) { () throws(PostgresError) in try raw.simpleQuery(sql) }
     }
 
     /// Sends all statements at once and reads every result in order (one round trip per
     /// batch of about 32 KiB of statements). See `RawConnection.pipeline`.
     public func pipeline(_ queries: [PostgresQuery]) async throws(PostgresError) -> [Result<PostgresResult, PostgresError>] {
         let raw = self.raw
-        return try await executor.run { () throws(PostgresError) in try raw.pipeline(queries) }
+        return try await timed("pipeline of \(queries.count) statements") { () throws(PostgresError) in try raw.pipeline(queries) }
     }
 
     /// True when the connection can be handed to another user (see `RawConnection.isReusable`).
@@ -206,4 +226,9 @@ public enum IsolationLevel: String, Sendable, CaseIterable {
 struct WrappedError: Error, @unchecked Sendable {
     let error: any Error
     init(_ error: any Error) { self.error = error }
+}
+
+extension Logger {
+    /// A logger that says nothing: the default wherever a caller passes none.
+    public static let silent = Logger(label: "silent") { _ in SwiftLogNoOpLogHandler() }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// A bounded pool of connections.
 ///
@@ -13,12 +14,13 @@ public final class PostgresPool: Sendable {
     public let acquireTimeout: Duration
     private let state: PoolState
 
-    public init(config: ConnectionConfig, maxConnections: Int = 10, acquireTimeout: Duration = .seconds(10)) {
+    /// `logger` is given to every connection the pool opens.
+    public init(config: ConnectionConfig, maxConnections: Int = 10, acquireTimeout: Duration = .seconds(10), logger: Logger = .silent) {
         precondition(maxConnections > 0, "a pool needs at least one connection")
         self.config = config
         self.maxConnections = maxConnections
         self.acquireTimeout = acquireTimeout
-        state = PoolState(config: config, maxConnections: maxConnections, acquireTimeout: acquireTimeout)
+        state = PoolState(config: config, maxConnections: maxConnections, acquireTimeout: acquireTimeout, logger: logger)
     }
 
     /// Lends a connection to `body` and takes it back afterwards, whatever happens.
@@ -75,10 +77,13 @@ actor PoolState {
     private var nextWaiterID: UInt64 = 0
     private var closed = false
 
-    init(config: ConnectionConfig, maxConnections: Int, acquireTimeout: Duration) {
+    private let logger: Logger
+
+    init(config: ConnectionConfig, maxConnections: Int, acquireTimeout: Duration, logger: Logger) {
         self.config = config
         self.maxConnections = maxConnections
         self.acquireTimeout = acquireTimeout
+        self.logger = logger
     }
 
     func shutdown() async {
@@ -115,7 +120,7 @@ actor PoolState {
     private func open() async throws -> PostgresConnection {
         openCount += 1
         do {
-            return try await PostgresConnection.connect(config)
+            return try await PostgresConnection.connect(config, logger: logger)
         } catch {
             openCount -= 1
             throw error

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Postgres
 
 /// Applies versioned and repeatable SQL files, Flyway-style.
@@ -109,11 +110,11 @@ public struct Migrator: Sendable {
     /// Applies what is pending. Waits up to `lockTimeout` for any other migrator working on the
     /// same database, then throws `MigrationError.lockHeld`.
     @discardableResult
-    public func migrate(_ connection: PostgresConnection, progress: @Sendable (String) -> Void = { _ in }) async throws -> Report {
+    public func migrate(_ connection: PostgresConnection, logger: Logger = .silent) async throws -> Report {
         let (versioned, repeatable) = try scripts()
         try await lock(connection)
         do {
-            let report = try await migrateLocked(connection, versioned: versioned, repeatable: repeatable, progress: progress)
+            let report = try await migrateLocked(connection, versioned: versioned, repeatable: repeatable, logger: logger)
             try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))")
             return report
         } catch {
@@ -200,7 +201,7 @@ public struct Migrator: Sendable {
     }
 
     private func migrateLocked(
-        _ connection: PostgresConnection, versioned: [Script], repeatable: [Script], progress: @Sendable (String) -> Void
+        _ connection: PostgresConnection, versioned: [Script], repeatable: [Script], logger: Logger
     ) async throws -> Report {
         try await ensureHistory(connection)
         let applied = try await appliedVersions(connection)
@@ -220,7 +221,7 @@ public struct Migrator: Sendable {
 
         var report = Report(alreadyApplied: applied.count, version: applied.keys.max())
         for script in versioned where applied[script.version!] == nil {
-            progress("applying \(script.file)")
+            logger.debug("applying \(script.file)")
             let milliseconds = try await apply(script, on: connection)
             report.applied.append((script.file, milliseconds))
             report.version = script.version
@@ -241,7 +242,7 @@ public struct Migrator: Sendable {
         for script in repeatable {
             fromHereOn = fromHereOn || recorded[script.file] != script.checksum
             guard fromHereOn else { continue }
-            progress("applying \(script.file)")
+            logger.debug("applying \(script.file)")
             let milliseconds = try await apply(script, on: connection)
             report.applied.append((script.file, milliseconds))
         }

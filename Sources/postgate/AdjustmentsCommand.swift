@@ -122,7 +122,7 @@ struct AdjustmentsCommand: AsyncParsableCommand {
             }
             if let output {
                 try sink.close()
-                note("Exported \(rows) adjustments to \(output).")
+                console.info("Exported \(rows) adjustments to \(output).")
             }
         }
     }
@@ -146,7 +146,7 @@ struct AdjustmentsCommand: AsyncParsableCommand {
                             separator: ",") + "\n"
                 }
                 try text.write(toFile: rules, atomically: true, encoding: .utf8)
-                note("Wrote the rules of each column to \(rules).")
+                console.info("Wrote the rules of each column to \(rules).")
             }
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Postgate
 import PostgateBench
 import Postgres
@@ -33,7 +34,7 @@ struct PostingBench: AsyncParsableCommand {
 
     func run() async throws {
         let figures = try await withScratchDatabase(connection, sql: sql) {
-            try await PostingBenchmark(invoices: invoices, chunkSize: chunk).run(on: $0) { note($0) }
+            try await PostingBenchmark(invoices: invoices, chunkSize: chunk).run(on: $0, logger: connection.logger)
         }
         print(figures.table)
     }
@@ -42,7 +43,7 @@ struct PostingBench: AsyncParsableCommand {
 /// Runs `body` in a scratch database `postgate_bench_<pid>` on the target's server: created,
 /// migrated, handed over, dropped.
 func withScratchDatabase<T>(_ connection: ConnectionOptions, sql: String?, _ body: (ConnectionConfig) async throws -> T) async throws -> T {
-    let server = try await connection.target.prepare(log: note)
+    let server = try await connection.target.prepare(logger: connection.logger)
     let name = "postgate_bench_\(getpid())"
     let admin = try await PostgresConnection.connect(server)
     try await admin.execute(unsafeSQL: "CREATE DATABASE \(PostgresQuery.quoteIdentifier(name))")
@@ -75,7 +76,9 @@ struct AdjustmentsBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let figures = try await withScratchDatabase(connection, sql: sql) { try await AdjustmentBenchmark(rows: rows).run(on: $0) { note($0) } }
+        let figures = try await withScratchDatabase(connection, sql: sql) {
+            try await AdjustmentBenchmark(rows: rows).run(on: $0, logger: connection.logger)
+        }
         print(figures.table)
     }
 }

@@ -18,7 +18,7 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         let migrator = Migrator(directory: SQLFiles.locate(explicit: sql))
         let database = try await connection.connect()
-        let report = try await migrator.migrate(database)
+        let report = try await migrator.migrate(database, logger: connection.logger)
         await database.close()
         for (file, milliseconds) in report.applied {
             print("Applied \(file) in \(String(format: "%.0f", milliseconds)) ms")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Postgate
 import Postgres
 
@@ -104,17 +105,21 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .customLong("data"), help: ArgumentHelp("The embedded server's folder (default ./.postgate).", valueName: "DIR"))
     var dataFolder: String?
 
+    @Flag(help: "Show each SQL statement the command runs, with its duration.") var verbose = false
+
     var target: DatabaseTarget { DatabaseTarget.resolve(database: database, dataFolder: dataFolder) }
+
+    var logger: Logger { consoleLogger(verbose: verbose) }
 
     /// Opens a connection, starting the embedded server if that is the target.
     func connect() async throws -> PostgresConnection {
-        let config = try await target.prepare(log: note)
-        return try await PostgresConnection.connect(config)
+        let config = try await target.prepare(logger: logger)
+        return try await PostgresConnection.connect(config, logger: logger)
     }
 
     /// A small pool for the domain stores, starting the embedded server if that is the target.
     func pool() async throws -> PostgresPool {
-        PostgresPool(config: try await target.prepare(log: note), maxConnections: 2)
+        PostgresPool(config: try await target.prepare(logger: logger), maxConnections: 2, logger: logger)
     }
 }
 
@@ -205,10 +210,4 @@ enum CommandLineText {
     static func command(_ words: String, _ rest: String = "") -> String {
         program + " " + words + databaseOptions + (rest.isEmpty ? "" : " " + rest)
     }
-}
-
-/// A line for the person at the terminal, on standard error so that standard output stays
-/// clean for scripts (`postgate db url`).
-func note(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
 }

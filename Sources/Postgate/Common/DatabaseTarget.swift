@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Postgres
 import PostgresServer
 
@@ -29,23 +30,23 @@ public enum DatabaseTarget: Sendable {
     /// Makes the database reachable (starting the embedded server and creating its database
     /// when needed) and returns how to connect.
     /// Sessions name themselves "postgate" in pg_stat_activity unless the caller names them.
-    public func prepare(log: (String) -> Void = { _ in }) async throws -> ConnectionConfig {
-        try await reachable(log: log).with("fallback_application_name", "postgate")
+    public func prepare(logger: Logger = .silent) async throws -> ConnectionConfig {
+        try await reachable(logger: logger).with("fallback_application_name", "postgate")
     }
 
-    private func reachable(log: (String) -> Void) async throws -> ConnectionConfig {
+    private func reachable(logger: Logger) async throws -> ConnectionConfig {
         switch self {
         case .configured(let config, _):
             return config
         case .embedded(let cluster, let database):
             let status = try cluster.status()
-            if status == .notInitialized { log("creating the embedded PostgreSQL server in \(cluster.root)") }
+            if status == .notInitialized { logger.info("creating the embedded PostgreSQL server in \(cluster.root)") }
             if case .running = status {
             } else {
                 try await cluster.start()
-                log("started the embedded PostgreSQL server (socket in \(cluster.socketDirectory))")
+                logger.info("started the embedded PostgreSQL server (socket in \(cluster.socketDirectory))")
             }
-            if try await cluster.createDatabase(database) { log("created database \(database)") }
+            if try await cluster.createDatabase(database) { logger.info("created database \(database)") }
             return cluster.connectionConfig(database: database)
         }
     }

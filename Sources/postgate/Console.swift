@@ -1,0 +1,30 @@
+import Foundation
+import Logging
+
+/// What the command line tells the person at the terminal, on standard error so that standard
+/// output stays clean for scripts (`postgate db url`): each message as a line of its own, and
+/// with --verbose the SQL each command runs, with its duration.
+struct ConsoleLogHandler: LogHandler {
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let prefix = event.level <= .debug ? "  sql " : ""
+        FileHandle.standardError.write(Data((prefix + event.message.description + "\n").utf8))
+    }
+}
+
+/// The command line's logger: info and above unless --verbose asks for the SQL too.
+func consoleLogger(verbose: Bool = false) -> Logger {
+    var logger = Logger(label: "postgate") { _ in ConsoleLogHandler() }
+    logger.logLevel = verbose ? .debug : .info
+    return logger
+}
+
+/// A line for the person at the terminal.
+let console = consoleLogger()
