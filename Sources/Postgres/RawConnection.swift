@@ -71,8 +71,6 @@ final class RawConnection: @unchecked Sendable {
         return handle
     }
 
-    var isOpen: Bool { handle.map { PQstatus($0) == CONNECTION_OK } ?? false }
-
     /// True when the connection is open, idle outside any transaction, and the server has not
     /// sent anything unasked (a terminated backend sends its error and closes the socket).
     func isReusable() -> Bool {

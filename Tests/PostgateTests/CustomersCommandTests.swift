@@ -5,12 +5,9 @@ import PostgresServer
 import TestSupport
 import Testing
 
-/// The source article's customers, set up from the command line alone and read back with SQL.
+/// Customers of a small company, set up from the command line alone and read back with SQL.
 @Suite("postgate customers and postgate ref")
 struct CustomersCommandTests {
-    func run(_ database: TestDatabase, _ arguments: [String]) async throws -> Program.Result {
-        try await Program.run([CommandLineTests.executable] + arguments + ["--database", database.config.conninfo])
-    }
 
     @Test("a user sets up customers from the CLI and reads their balances and alerts")
     func sourceArticleCustomers() async throws {

@@ -7,9 +7,6 @@ import Testing
 /// The command line as a new user meets it, run as a process: exit status and text.
 @Suite("The command line as a new user meets it")
 struct NewUserCommandLineTests {
-    func run(_ database: TestDatabase, _ arguments: [String]) async throws -> Program.Result {
-        try await Program.run([CommandLineTests.executable] + arguments + ["--database", database.config.conninfo])
-    }
 
     @Test("negative numbers are values, refused by the rules rather than the parser")
     func negativeNumbers() async throws {

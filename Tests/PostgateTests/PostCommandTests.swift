@@ -7,9 +7,6 @@ import Testing
 
 @Suite("postgate invoices, post, post-and-pay, payments, pos, demo")
 struct PostCommandTests {
-    func run(_ database: TestDatabase, _ arguments: [String], input: String? = nil) async throws -> Program.Result {
-        try await Program.run([CommandLineTests.executable] + arguments + ["--database", database.config.conninfo], input: input)
-    }
 
     @Test("the demo shows a mass posting preview with every rule, then posts what may be posted")
     func demo() async throws {

@@ -8,9 +8,6 @@ import Testing
 /// The serial tracking article's flows, from the command line alone; psql reads the result.
 @Suite("postgate products, stock and serials")
 struct StockCommandTests {
-    func run(_ database: TestDatabase, _ arguments: [String]) async throws -> Program.Result {
-        try await Program.run([CommandLineTests.executable] + arguments + ["--database", database.config.conninfo])
-    }
 
     @Test("configure, receive, transfer, write off, correct a serial and find its history from the CLI")
     func serialTrackingFromTheCommandLine() async throws {

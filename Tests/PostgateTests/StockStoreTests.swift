@@ -4,7 +4,7 @@ import Postgres
 import TestSupport
 import Testing
 
-/// A catalogue for the source article: a unique-serial TV, a batch-serial carpet with expiry
+/// A catalogue with each kind of tracking: a unique-serial TV, a batch-serial carpet with expiry
 /// dates, an untracked cable, a buildup, two locations.
 func withCatalog<T: Sendable>(_ body: (PostgresPool, CatalogStore, StockStore) async throws -> T) async throws -> T {
     try await withTestDatabase { database in
@@ -38,7 +38,7 @@ func line(_ text: String) -> StockLine { try! StockLine(parsing: text) }
 
 @Suite("Stock and serials")
 struct StockStoreTests {
-    @Test("the source article's flow: configure, receive, transfer, write off, correct a serial, find its history")
+    @Test("the serial-tracking flow: configure, receive, transfer, write off, correct a serial, find its history")
     func sourceArticleFlow() async throws {
         try await withCatalog { _, catalog, stock in
             // An untracked TV with stock cannot become serial-tracked until its stock is zero.

@@ -37,7 +37,7 @@ func settings(
     PolicySettings(creditMode: credit, creditWatchRatio: money(ratio), reviewRequired: review, disabledRules: disabled, severityOverrides: overrides)
 }
 
-/// Facts that trip all six rules of the brief: on hold, Cash Sales Only unpaid, two unreviewed
+/// Facts that trip the six business rules: on hold, Cash Sales Only unpaid, two unreviewed
 /// items, two lines without serials, two lines with a tax rate not allowed, over the credit limit.
 func everythingWrong() -> InvoiceFacts {
     draft(total: "1500", balance: "0", limit: "1000") {

@@ -47,19 +47,6 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
         return "\(message). \(hint)"
     }
 
-    /// The HTTP status for this kind of refusal.
-    public var httpStatus: Int {
-        switch kind {
-        case .invalid: 400
-        case .notFound: 404
-        case .duplicate: 409
-        case .stale: 412
-        case .ruleViolated, .missingRate, .immutable: 422
-        case .forbidden: 403
-        case .database: 500
-        }
-    }
-
     /// The one table from SQLSTATE to kind.
     public static func kind(forSQLState state: String?) -> Kind {
         switch state {

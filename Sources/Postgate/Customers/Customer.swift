@@ -19,8 +19,6 @@ public enum SalesDocument: String, Sendable, Codable, CaseIterable {
     case paymentIn = "payment_in"
 }
 
-/// Which documents a hold blocks. The default is the source system's: orders, shipments and
-/// invoices blocked, payments in allowed.
 /// Which documents a hold blocks. The usual choice (every sales document, not payments in) is the
 /// database's: `CustomerStore.hold` without switches applies it.
 public struct HoldSwitches: Sendable, Hashable, Codable {

@@ -57,15 +57,6 @@ public struct InvoiceStore: Sendable {
         return try await connection.query("SELECT api.add_invoice_line(\(invoice), \(json)::jsonb)")[0].decode(0, as: Int.self)
     }
 
-    /// Changes fields of a line (`quantity`, `unit_price`, `tax_rate`, `location`, `product`).
-    @discardableResult
-    public func updateLine(_ invoice: Int64, line: Int, changes: [String: JSONValue]) async throws -> Int {
-        let json = PostgresJSON(changes)
-        return try await domainErrors {
-            try await pool.query("SELECT api.update_invoice_line(\(invoice), \(Int32(clamping: line)), \(json))")[0].decode(0, as: Int.self)
-        }
-    }
-
     /// Sets the serials sold on a line: picked from stock, or entered as added at sale.
     @discardableResult
     public func setSerials(_ invoice: Int64, line: Int, serials: [SerialEntry]) async throws -> Int {
