@@ -19,11 +19,8 @@ struct ItemsCommand: AsyncParsableCommand {
         @Option var notes: String?
 
         func run() async throws {
-            var item: [String: JSONValue] = ["customer": .string(customer), "product": .string(product)]
-            item["serial"] = serial.map(JSONValue.string)
-            item["item_type"] = itemType.map(JSONValue.string)
-            item["warranty_start"] = warrantyStart.map { .string($0.description) }
-            item["notes"] = notes.map(JSONValue.string)
+            let item = NewCustomerItem(
+                customer: customer, product: product, serial: serial, itemType: itemType, warrantyStart: warrantyStart, notes: notes)
             let id = try await withPool(connection) { try await PaymentStore(pool: $0).addCustomerItem(item) }
             print("Recorded customer item \(id) for \(customer).")
         }

@@ -19,9 +19,8 @@ func printTable(_ headers: [String], _ rows: [[String]]) {
 
 /// Prints a value as JSON for scripts: sorted keys, snake_case.
 func printJSON(_ value: some Encodable) throws {
-    let encoder = JSONEncoder()
+    let encoder = JSONEncoder.postgate
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.keyEncodingStrategy = .convertToSnakeCase
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 

@@ -21,36 +21,31 @@ struct PaymentsCommand: AsyncParsableCommand {
         @Option(name: .customLong("invoice"), help: "Allocate to invoice NUMBER, or NUMBER=AMOUNT; repeated.") var allocations: [String] = []
 
         func run() async throws {
-            var payment: [String: JSONValue] = ["customer": .string(customer), "amount": .number(amount)]
-            payment["date"] = date.map { .string($0.description) }
-            payment["currency"] = currency.map(JSONValue.string)
-            payment["payment_method"] = paymentMethod.map(JSONValue.string)
-            payment["financial_account"] = financialAccount.map(JSONValue.string)
-            payment["reference"] = reference.map(JSONValue.string)
-            if !allocations.isEmpty {
-                payment["allocations"] = .array(try allocations.map { try Self.allocation($0) })
-            }
+            let payment = NewPayment(
+                customer: customer, amount: amount, date: date, currency: currency, paymentMethod: paymentMethod,
+                financialAccount: financialAccount, reference: reference,
+                allocations: allocations.isEmpty ? nil : try allocations.map { try Self.allocation($0) })
             let id = try await withPool(connection) { try await PaymentStore(pool: $0).receive(payment) }
             print("Recorded payment \(id): \(amount.money) from \(customer).")
         }
 
         /// NUMBER or NUMBER=AMOUNT: a posted invoice's number (a whole number), and the share of the
         /// payment it gets (an amount greater than zero).
-        static func allocation(_ text: String) throws -> JSONValue {
+        static func allocation(_ text: String) throws -> NewPayment.Allocation {
             let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard let first = parts.first, let number = Int64(first.trimmingCharacters(in: .whitespaces)), number > 0 else {
                 throw ValidationError(
                     "--invoice '\(text)': start with the invoice's number (a whole number such as 12), then =AMOUNT if only part goes to it")
             }
-            var allocation: [String: JSONValue] = ["invoice_number": .number(Decimal(number))]
+            var allocation = NewPayment.Allocation(invoiceNumber: number)
             if parts.count == 2 {
                 guard let share = Decimal(argument: parts[1].trimmingCharacters(in: .whitespaces)), share > 0 else {
                     throw ValidationError(
                         "--invoice '\(text)': after '=' give the amount allocated to invoice \(number), greater than zero (such as \(number)=100.00)")
                 }
-                allocation["amount"] = .number(share)
+                allocation.amount = share
             }
-            return .object(allocation)
+            return allocation
         }
     }
 }

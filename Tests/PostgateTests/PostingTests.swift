@@ -331,19 +331,14 @@ struct PostingTests {
             let id = try await company.draft("ACME", [cable(10)])
             let number = try await company.posting.post([id]).numbers[id]!
             let payments = PaymentStore(pool: company.pool)
-            try await payments.receive([
-                "customer": .string("ACME"), "amount": .number(100), "allocations": .array([.object(["invoice_number": .number(Decimal(number))])]),
-            ])
+            try await payments.receive(NewPayment(customer: "ACME", amount: 100, allocations: [.init(invoiceNumber: number)]))
             #expect(try await company.balance("ACME") == Decimal(21))
             let over = await #expect(throws: DomainError.self) {
-                try await payments.receive([
-                    "customer": .string("ACME"), "amount": .number(50),
-                    "allocations": .array([.object(["invoice_number": .number(Decimal(number))])]),
-                ])
+                try await payments.receive(NewPayment(customer: "ACME", amount: 50, allocations: [.init(invoiceNumber: number)]))
             }
             #expect(over?.field == "allocations[1].amount")
             try await company.customers.hold("ACME", HoldSwitches(blocking: [.paymentIn]))
-            let held = await #expect(throws: DomainError.self) { try await payments.receive(["customer": .string("ACME"), "amount": .number(1)]) }
+            let held = await #expect(throws: DomainError.self) { try await payments.receive(NewPayment(customer: "ACME", amount: 1)) }
             #expect(held?.kind == .ruleViolated)
         }
     }

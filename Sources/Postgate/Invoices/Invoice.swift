@@ -78,13 +78,6 @@ public struct NewInvoiceLine: Sendable, Hashable, Encodable {
         self.location = location
         self.serials = serials
     }
-
-    enum CodingKeys: String, CodingKey {
-        case product, quantity
-        case unitPrice = "unit_price"
-        case taxRate = "tax_rate"
-        case location, serials
-    }
 }
 
 /// A draft waiting to be posted, as the mass-posting list shows it.
@@ -113,22 +106,5 @@ public struct UnpostedFilter: Sendable, Hashable {
         self.to = to
         self.minimumTotal = minimumTotal
         self.maximumTotal = maximumTotal
-    }
-}
-
-extension JSONDecoder {
-    /// Decodes the JSON the api functions return: snake_case keys, numbers into Decimal.
-    static var postgate: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return decoder
-    }
-}
-
-extension JSONEncoder {
-    static var postgate: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return encoder
     }
 }

@@ -14,11 +14,7 @@ public struct InvoiceStore: Sendable {
         customer: String, date: LocalDate? = nil, reference: String? = nil, location: String? = nil,
         lines: [NewInvoiceLine] = []
     ) async throws -> (id: Int64, alerts: [CustomerAlert]) {
-        var fields: [String: JSONValue] = ["customer": .string(customer)]
-        fields["date"] = date.map { .string($0.description) }
-        fields["reference"] = reference.map(JSONValue.string)
-        fields["location"] = location.map(JSONValue.string)
-        let json = PostgresJSON(fields)
+        let json = JSONArgument(NewInvoice(customer: customer, date: date, reference: reference, location: location))
         struct Created: Decodable {
             var invoiceId: Int64
             var alerts: [CustomerAlert]
@@ -53,8 +49,7 @@ public struct InvoiceStore: Sendable {
     }
 
     static func addLine(_ invoice: Int64, _ line: NewInvoiceLine, on connection: PostgresConnection) async throws -> Int {
-        let json = String(decoding: try JSONEncoder.postgate.encode(line), as: UTF8.self)
-        return try await connection.query("SELECT api.add_invoice_line(\(invoice), \(json)::jsonb)")[0].decode(0, as: Int.self)
+        try await connection.query("SELECT api.add_invoice_line(\(invoice), \(JSONArgument(line)))")[0].decode(0, as: Int.self)
     }
 
     /// Sets the serials sold on a line: picked from stock, or entered as added at sale.

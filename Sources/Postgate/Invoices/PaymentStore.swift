@@ -11,16 +11,16 @@ public struct PaymentStore: Sendable {
 
     /// Records a payment in (see `api.receive_payment` for the fields); returns its id.
     @discardableResult
-    public func receive(_ payment: [String: JSONValue]) async throws -> Int64 {
+    public func receive(_ payment: NewPayment) async throws -> Int64 {
         try await domainErrors {
-            try await pool.query("SELECT api.receive_payment(\(PostgresJSON(payment)))")[0].decode(0, as: Int64.self)
+            try await pool.query("SELECT api.receive_payment(\(JSONArgument(payment)))")[0].decode(0, as: Int64.self)
         }
     }
 
     @discardableResult
-    public func addCustomerItem(_ item: [String: JSONValue]) async throws -> Int64 {
+    public func addCustomerItem(_ item: NewCustomerItem) async throws -> Int64 {
         try await domainErrors {
-            try await pool.query("SELECT api.add_customer_item(\(PostgresJSON(item)))")[0].decode(0, as: Int64.self)
+            try await pool.query("SELECT api.add_customer_item(\(JSONArgument(item)))")[0].decode(0, as: Int64.self)
         }
     }
 

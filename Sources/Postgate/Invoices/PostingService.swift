@@ -58,15 +58,10 @@ public struct PostingService: Sendable {
     ) async throws -> PostingResult {
         try await domainErrors {
             try await pool.withTransaction { connection in
-                var header: [String: JSONValue] = ["customer": .string(customer), "location": .string(location)]
-                header["date"] = date.map { .string($0.description) }
-                header["reference"] = reference.map(JSONValue.string)
-                let created = try await connection.query("SELECT (api.create_invoice(\(PostgresJSON(header))) ->> 'invoice_id')::bigint AS id")[0]
+                let header = JSONArgument(NewInvoice(customer: customer, date: date, reference: reference, location: location))
+                let created = try await connection.query("SELECT (api.create_invoice(\(header)) ->> 'invoice_id')::bigint AS id")[0]
                     .decode("id", as: Int64.self)
-                for line in lines {
-                    let json = String(decoding: try JSONEncoder.postgate.encode(line), as: UTF8.self)
-                    try await connection.query("SELECT api.add_invoice_line(\(created), \(json)::jsonb)")
-                }
+                for line in lines { _ = try await InvoiceStore.addLine(created, line, on: connection) }
                 return try await postAndPay(
                     created, amount: nil, on: connection, mode: .pos, paymentMethod: paymentMethod,
                     financialAccount: financialAccount, reference: reference)
@@ -87,15 +82,11 @@ public struct PostingService: Sendable {
         let total = try invoice[0].decode("total", as: Decimal.self)
         let paid = amount ?? total
         guard paid > 0 else { return result }
-        var payment: [String: JSONValue] = [
-            "customer": .string(try invoice[0].decode("customer")), "amount": .number(paid),
-            "currency": .string(try invoice[0].decode("currency")), "date": .string(try invoice[0].decode("date")),
-            "allocations": .array([.object(["invoice_number": .number(Decimal(result.numbers[id] ?? 0)), "amount": .number(paid)])]),
-        ]
-        payment["payment_method"] = paymentMethod.map(JSONValue.string)
-        payment["financial_account"] = financialAccount.map(JSONValue.string)
-        payment["reference"] = reference.map(JSONValue.string)
-        try await connection.query("SELECT api.receive_payment(\(PostgresJSON(payment)))")
+        let payment = NewPayment(
+            customer: try invoice[0].decode("customer"), amount: paid, date: LocalDate(try invoice[0].decode("date", as: String.self)),
+            currency: try invoice[0].decode("currency"), paymentMethod: paymentMethod, financialAccount: financialAccount, reference: reference,
+            allocations: [NewPayment.Allocation(invoiceNumber: result.numbers[id] ?? 0, amount: paid)])
+        try await connection.query("SELECT api.receive_payment(\(JSONArgument(payment)))")
         return result
     }
 

@@ -106,9 +106,7 @@ public struct StockDocument: Sendable, Hashable {
             body.from = from
             body.to = to
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
         // Encoding plain strings, numbers and dates cannot fail.
-        return String(decoding: (try? encoder.encode(body)) ?? Data("{}".utf8), as: UTF8.self)
+        return String(decoding: (try? JSONEncoder.postgate.encode(body)) ?? Data("{}".utf8), as: UTF8.self)
     }
 }
