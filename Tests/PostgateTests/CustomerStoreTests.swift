@@ -213,7 +213,8 @@ struct CustomerStoreTests {
             #expect(try await reference.rate(from: "USD", to: "EUR", on: LocalDate("2026-02-01")!) == Decimal(string: "0.8333333333"))
             let none = await #expect(throws: DomainError.self) { try await reference.rate(from: "EUR", to: "USD", on: LocalDate("2025-12-31")!) }
             #expect(none?.kind == .missingRate)
-            #expect(none?.hint?.contains("postgate ref rates add EUR USD") == true)
+            #expect(none?.hint?.contains("Add a conversion rate from EUR to USD") == true)
+            #expect(none?.hint?.contains("postgate") == false, "the database names no command")
         }
     }
 

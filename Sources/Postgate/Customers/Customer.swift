@@ -105,7 +105,7 @@ public struct Customer: Sendable, Hashable, Codable {
 
 /// The fields of a new customer. Required: code, name, price list, payment terms; the currency
 /// defaults to the price list's.
-public struct NewCustomer: Sendable, Hashable {
+public struct NewCustomer: Sendable, Hashable, Encodable {
     public var code: String
     public var name: String
     public var priceList: String
@@ -128,23 +128,6 @@ public struct NewCustomer: Sendable, Hashable {
         self.paymentTerms = paymentTerms
     }
 
-    /// The JSON object `api.create_customer` takes: only the fields that are set.
-    var fields: [String: JSONValue] {
-        var fields: [String: JSONValue] = [
-            "code": .string(code), "name": .string(name), "price_list": .string(priceList), "payment_terms": .string(paymentTerms),
-        ]
-        fields["currency"] = currency.map(JSONValue.string)
-        fields["payment_method"] = paymentMethod.map(JSONValue.string)
-        fields["financial_account"] = financialAccount.map(JSONValue.string)
-        fields["invoice_terms"] = invoiceTerms.map { .string($0.rawValue) }
-        fields["invoice_schedule"] = invoiceSchedule.map(JSONValue.string)
-        fields["credit_limit"] = creditLimit.map(JSONValue.number)
-        fields["tax_exempt"] = taxExempt.map(JSONValue.bool)
-        fields["tax_category"] = taxCategory.map(JSONValue.string)
-        fields["sales_rep"] = salesRep.map(JSONValue.string)
-        fields["create_customer_items"] = createCustomerItems.map(JSONValue.bool)
-        return fields
-    }
 }
 
 /// Changes to a customer: only the fields set here change; `clear` empties an optional one.

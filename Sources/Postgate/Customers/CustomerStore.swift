@@ -13,7 +13,7 @@ public struct CustomerStore: Sendable {
     /// Creates a customer; returns its id.
     @discardableResult
     public func create(_ customer: NewCustomer) async throws -> Int64 {
-        let json = PostgresJSON(customer.fields)
+        let json = JSONArgument(customer)
         return try await domainErrors {
             try await pool.query("SELECT api.create_customer(\(json)) AS id")[0].decode("id", as: Int64.self)
         }
