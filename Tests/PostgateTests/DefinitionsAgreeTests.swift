@@ -49,8 +49,9 @@ struct DefinitionsAgreeTests {
                 try await connection.query("SELECT api.create_customer('{\"no_such_field\": 1}')")
                 Issue.record("an unknown field was taken")
             } catch let error as PostgresError {
-                let known = Set((error.hint ?? "").replacingOccurrences(of: "Use the fields ", with: "").replacingOccurrences(of: ".", with: "")
-                    .components(separatedBy: ", "))
+                let known = Set(
+                    (error.hint ?? "").replacingOccurrences(of: "Use the fields ", with: "").replacingOccurrences(of: ".", with: "")
+                        .components(separatedBy: ", "))
                 let swift = Set(CustomerChanges.Field.allCases.map(\.rawValue))
                 #expect(swift.isSubset(of: known), "Swift names fields the database does not know: \(swift.subtracting(known))")
                 #expect(known.subtracting(swift) == ["currency"])

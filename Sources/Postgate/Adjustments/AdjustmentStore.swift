@@ -72,7 +72,7 @@ public struct ImportRefused: Error, Sendable, CustomStringConvertible {
 }
 
 /// Filters of the adjustments export.
-public struct AdjustmentFilter: Sendable, Hashable {
+public struct AdjustmentFilter: Sendable, Hashable, Encodable {
     public var customer: String?
     public var from: LocalDate?
     public var to: LocalDate?
@@ -94,16 +94,11 @@ public struct AdjustmentFilter: Sendable, Hashable {
         self.batch = batch
     }
 
-    var json: [String: JSONValue] {
-        var fields: [String: JSONValue] = [:]
-        fields["customer"] = customer.map(JSONValue.string)
-        fields["from"] = from.map { .string($0.description) }
-        fields["to"] = to.map { .string($0.description) }
-        fields["reason"] = reason.map(JSONValue.string)
-        fields["min"] = minimum.map(JSONValue.number)
-        fields["max"] = maximum.map(JSONValue.number)
-        fields["batch"] = batch.map { .number(Decimal($0)) }
-        return fields
+    /// `api.export_adjustments` names the amount range min and max.
+    enum CodingKeys: String, CodingKey {
+        case customer, from, to, reason, batch
+        case minimum = "min"
+        case maximum = "max"
     }
 }
 
@@ -293,7 +288,7 @@ public struct AdjustmentStore: Sendable {
             try await domainErrors {
                 try await connection.withTransaction { connection in
                     // COPY takes no parameters: the filter travels as a bound setting.
-                    try await connection.query("SELECT set_config('postgate.export_filter', \(PostgresJSON(filter.json).postgresText), true)")
+                    try await connection.query("SELECT set_config('postgate.export_filter', \(JSONArgument(filter).postgresText), true)")
                     return try await connection.copyOut(
                         "COPY (SELECT * FROM api.export_adjustments(current_setting('postgate.export_filter')::jsonb)) TO STDOUT WITH (FORMAT csv, HEADER true)",
                         consume: write)

@@ -12,7 +12,7 @@ public struct CatalogStore: Sendable {
     /// Adds a product, or changes it when given its `version`; returns the new version.
     @discardableResult
     public func saveProduct(_ fields: ProductFields, version: Int? = nil) async throws -> Int {
-        let json = PostgresJSON(fields.json)
+        let json = JSONArgument(fields)
         return try await domainErrors {
             try await pool.query("SELECT api.save_product(\(json), \(version.map { Int32(clamping: $0) }))")[0].decode(0, as: Int.self)
         }

@@ -67,7 +67,7 @@ public struct Product: Sendable, Hashable, Codable {
 }
 
 /// The fields of a product to add or change; only those set are sent.
-public struct ProductFields: Sendable, Hashable {
+public struct ProductFields: Sendable, Hashable, Encodable {
     public var code: String
     public var name: String?
     public var unit: String?
@@ -84,17 +84,4 @@ public struct ProductFields: Sendable, Hashable {
         self.name = name
     }
 
-    var json: [String: JSONValue] {
-        var fields: [String: JSONValue] = ["code": .string(code)]
-        fields["name"] = name.map(JSONValue.string)
-        fields["unit"] = unit.map(JSONValue.string)
-        fields["default_tax_rate"] = defaultTaxRate.map(JSONValue.string)
-        fields["customer_item_type"] = customerItemType.map(JSONValue.string)
-        fields["serial_tracking"] = serialTracking.map { .string($0.rawValue) }
-        fields["track_on"] = trackOn.map { .string($0.rawValue) }
-        fields["track_expiry"] = trackExpiry.map(JSONValue.bool)
-        fields["is_buildup"] = isBuildup.map(JSONValue.bool)
-        fields["active"] = active.map(JSONValue.bool)
-        return fields
-    }
 }
