@@ -1,4 +1,4 @@
--- The customer master: create, update, read, hold and release, set a new currency, alerts.
+-- The customer master: create, update, read and list customers.
 --
 -- Customers are written as JSON objects whose keys are the fields below; referenced rows are
 -- named by code. create_customer takes the whole customer; update_customer takes the changes
@@ -24,89 +24,42 @@ LEFT JOIN ar.tax_categories tc ON tc.id = c.tax_category_id
 LEFT JOIN ar.employees rep ON rep.id = c.sales_rep_id;
 COMMENT ON VIEW api.customer_details IS 'A customer with its references as codes. Read through api.get_customer and api.list_customers.';
 
-CREATE OR REPLACE FUNCTION ar.json_value(p jsonb, p_key text, p_type text) RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE
-    v_value jsonb := p -> p_key;
-    v_type text := jsonb_typeof(v_value);
-BEGIN
-    IF v_value IS NULL OR v_type = 'null' THEN
-        RETURN NULL;
-    END IF;
-    IF v_type <> p_type AND NOT (p_type = 'number' AND v_type = 'string' AND (v_value #>> '{}') ~ '^\s*-?[0-9]+(\.[0-9]+)?\s*$') THEN
-        PERFORM ar.fail('PG400', p_key, format('%s must be a %s, not %s', p_key,
-            CASE p_type WHEN 'string' THEN 'text' WHEN 'boolean' THEN 'true or false' ELSE p_type END, v_value), NULL);
-    END IF;
-    RETURN v_value;
-END
-$$;
-COMMENT ON FUNCTION ar.json_value(jsonb, text, text) IS 'The value of a key of the expected JSON type (a number may come as a numeric string), NULL when absent or null, else a PG400 refusal naming the key.';
-
--- A decimal field of a JSON argument, refused (never rounded) when it has more decimals than
--- stored or is too large to store. NULL when absent.
-CREATE OR REPLACE FUNCTION ar.checked_decimal(v numeric, p_field text, p_decimals integer, p_limit numeric) RETURNS numeric
-LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN
-    IF v IS NOT NULL AND scale(trim_scale(v)) > p_decimals THEN
-        PERFORM ar.fail('PG400', p_field, format('%s: %s has %s decimals, and at most %s are kept', p_field, v, scale(trim_scale(v)), p_decimals),
-                        format('Give %s with at most %s decimals.', p_field, p_decimals));
-    END IF;
-    IF abs(v) >= p_limit THEN
-        PERFORM ar.fail('PG400', p_field, format('%s: %s is too large (the largest is %s)', p_field, v, trim_scale(p_limit - power(10::numeric, -p_decimals))),
-                        NULL);
-    END IF;
-    RETURN v;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION ar.decimal_field(p jsonb, p_key text, p_field text, p_decimals integer, p_limit numeric) RETURNS numeric
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT ar.checked_decimal((ar.json_value(p, p_key, 'number') #>> '{}')::numeric, p_field, p_decimals, p_limit)
-$$;
-
-COMMENT ON FUNCTION ar.checked_decimal(numeric, text, integer, numeric) IS 'The number, or a PG400 refusal naming the field when it has more decimals than kept or is too large to store.';
-COMMENT ON FUNCTION ar.decimal_field(jsonb, text, text, integer, numeric) IS
-    'A number field of a JSON argument, checked against the decimals and size it is stored with: a PG400 refusal naming the field, never a rounding.';
-
 -- Applies the fields present in p onto a customer row, resolving codes; refuses unknown keys.
 CREATE OR REPLACE FUNCTION ar.customer_apply(c ar.customers, p jsonb) RETURNS ar.customers
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_key text;
     v_known text[] := ARRAY['code', 'name', 'currency', 'price_list', 'payment_method', 'financial_account', 'payment_terms',
         'invoice_terms', 'invoice_schedule', 'credit_limit', 'tax_exempt', 'tax_category', 'sales_rep', 'create_customer_items', 'active'];
     v_limit numeric;
 BEGIN
     PERFORM ar.check_fields(p, v_known, 'a customer');
-    IF p ? 'code' THEN c.code := ar.code_text(ar.json_value(p, 'code', 'string') #>> '{}', 'code'); END IF;
-    IF p ? 'name' THEN c.name := ar.required_text(ar.json_value(p, 'name', 'string') #>> '{}', 'name'); END IF;
-    IF p ? 'currency' THEN c.currency := ar.currency_code(ar.required_text(ar.json_value(p, 'currency', 'string') #>> '{}', 'currency'), 'currency'); END IF;
+    IF p ? 'code' THEN c.code := ar.code_text(ar.text_field(p, 'code'), 'code'); END IF;
+    IF p ? 'name' THEN c.name := ar.required_text(ar.text_field(p, 'name'), 'name'); END IF;
+    IF p ? 'currency' THEN c.currency := ar.currency_code(ar.required_text(ar.text_field(p, 'currency'), 'currency'), 'currency'); END IF;
     IF p ? 'price_list' THEN
-        c.price_list_id := ar.lookup('price_lists', ar.required_text(ar.json_value(p, 'price_list', 'string') #>> '{}', 'price_list'),
-            'price_list', 'price list', 'postgate ref price-lists add CODE --name NAME --currency CUR');
+        c.price_list_id := ar.lookup('price_lists', ar.required_text(ar.text_field(p, 'price_list'), 'price_list'),
+                                     'price_list', 'price list');
     END IF;
     IF p ? 'payment_terms' THEN
-        c.payment_terms_id := ar.lookup('payment_terms', ar.required_text(ar.json_value(p, 'payment_terms', 'string') #>> '{}', 'payment_terms'),
-            'payment_terms', 'payment terms', 'postgate ref terms add CODE --name NAME --net-days N');
+        c.payment_terms_id := ar.lookup('payment_terms', ar.required_text(ar.text_field(p, 'payment_terms'), 'payment_terms'),
+                                        'payment_terms', 'payment terms');
     END IF;
     IF p ? 'payment_method' THEN
-        c.payment_method_id := ar.lookup('payment_methods', ar.json_value(p, 'payment_method', 'string') #>> '{}',
-            'payment_method', 'payment method', 'postgate ref payment-methods add CODE --name NAME');
+        c.payment_method_id := ar.lookup('payment_methods', ar.text_field(p, 'payment_method'), 'payment_method', 'payment method');
     END IF;
     IF p ? 'financial_account' THEN
-        c.financial_account_id := ar.lookup('financial_accounts', ar.json_value(p, 'financial_account', 'string') #>> '{}',
-            'financial_account', 'financial account', 'postgate ref accounts add CODE --name NAME --currency CUR --methods M1,M2');
+        c.financial_account_id := ar.lookup('financial_accounts', ar.text_field(p, 'financial_account'),
+                                            'financial_account', 'financial account');
     END IF;
     IF p ? 'invoice_terms' THEN
-        c.invoice_terms := ar.required_text(ar.json_value(p, 'invoice_terms', 'string') #>> '{}', 'invoice_terms');
+        c.invoice_terms := ar.required_text(ar.text_field(p, 'invoice_terms'), 'invoice_terms');
         IF c.invoice_terms NOT IN ('after_order_delivered', 'after_delivery', 'do_not_invoice', 'immediate', 'customer_schedule_after_delivery') THEN
             PERFORM ar.fail('PG400', 'invoice_terms', format('invoice_terms %L is not one of the invoice terms', c.invoice_terms),
                 'Use after_order_delivered, after_delivery, do_not_invoice, immediate or customer_schedule_after_delivery.');
         END IF;
     END IF;
     IF p ? 'invoice_schedule' THEN
-        c.invoice_schedule_id := ar.lookup('invoice_schedules', ar.json_value(p, 'invoice_schedule', 'string') #>> '{}',
-            'invoice_schedule', 'invoice schedule', 'postgate ref schedules add CODE --name NAME');
+        c.invoice_schedule_id := ar.lookup('invoice_schedules', ar.text_field(p, 'invoice_schedule'), 'invoice_schedule', 'invoice schedule');
     END IF;
     IF p ? 'credit_limit' THEN
         -- Checked before it lands in numeric(14, 2), which would round it silently.
@@ -117,21 +70,20 @@ BEGIN
         END IF;
         c.credit_limit := v_limit;
     END IF;
-    IF p ? 'tax_exempt' THEN c.tax_exempt := coalesce((ar.json_value(p, 'tax_exempt', 'boolean'))::boolean, false); END IF;
+    IF p ? 'tax_exempt' THEN c.tax_exempt := coalesce(ar.flag_field(p, 'tax_exempt'), false); END IF;
     IF p ? 'tax_category' THEN
-        c.tax_category_id := ar.lookup('tax_categories', ar.json_value(p, 'tax_category', 'string') #>> '{}',
-            'tax_category', 'tax category', 'postgate ref tax-categories add CODE --name NAME --rates R1,R2');
+        c.tax_category_id := ar.lookup('tax_categories', ar.text_field(p, 'tax_category'), 'tax_category', 'tax category');
     END IF;
     IF p ? 'sales_rep' THEN
-        c.sales_rep_id := ar.lookup('employees', ar.json_value(p, 'sales_rep', 'string') #>> '{}',
-            'sales_rep', 'employee', 'postgate ref employees add CODE --name NAME --sales-rep');
+        c.sales_rep_id := ar.lookup('employees', ar.text_field(p, 'sales_rep'), 'sales_rep', 'employee');
     END IF;
-    IF p ? 'create_customer_items' THEN c.create_customer_items := coalesce((ar.json_value(p, 'create_customer_items', 'boolean'))::boolean, true); END IF;
-    IF p ? 'active' THEN c.active := coalesce((ar.json_value(p, 'active', 'boolean'))::boolean, true); END IF;
+    IF p ? 'create_customer_items' THEN c.create_customer_items := coalesce(ar.flag_field(p, 'create_customer_items'), true); END IF;
+    IF p ? 'active' THEN c.active := coalesce(ar.flag_field(p, 'active'), true); END IF;
     RETURN c;
 END
 $$;
-COMMENT ON FUNCTION ar.customer_apply(ar.customers, jsonb) IS 'Sets the fields given as JSON on a customer row, resolving codes; each bad field is a PG400/PG404 refusal naming it.';
+COMMENT ON FUNCTION ar.customer_apply(ar.customers, jsonb) IS
+    'Sets the fields given as JSON on a customer row, resolving codes; each bad field is a PG400/PG404 refusal naming it.';
 
 -- The rules a customer must meet, checked before saving (the table constraints back them up).
 CREATE OR REPLACE FUNCTION ar.customer_check(c ar.customers) RETURNS void
@@ -141,12 +93,17 @@ DECLARE
 BEGIN
     IF c.code IS NULL THEN PERFORM ar.fail('PG400', 'code', 'code is required', 'Give the customer a code.'); END IF;
     IF c.name IS NULL THEN PERFORM ar.fail('PG400', 'name', 'name is required', 'Give the customer a name.'); END IF;
-    IF c.price_list_id IS NULL THEN PERFORM ar.fail('PG400', 'price_list', 'price_list is required', 'Name the price list its invoices take prices from.'); END IF;
-    IF c.payment_terms_id IS NULL THEN PERFORM ar.fail('PG400', 'payment_terms', 'payment_terms is required', 'Name the payment terms of its invoices.'); END IF;
+    IF c.price_list_id IS NULL THEN
+        PERFORM ar.fail('PG400', 'price_list', 'price_list is required', 'Name the price list its invoices take prices from.');
+    END IF;
+    IF c.payment_terms_id IS NULL THEN
+        PERFORM ar.fail('PG400', 'payment_terms', 'payment_terms is required', 'Name the payment terms of its invoices.');
+    END IF;
     SELECT currency INTO v_price_currency FROM ar.price_lists WHERE id = c.price_list_id;
     c.currency := coalesce(c.currency, v_price_currency);
     IF c.credit_limit IS NOT NULL AND (c.credit_limit < 0 OR scale(c.credit_limit) > 2) THEN
-        PERFORM ar.fail('PG400', 'credit_limit', format('credit_limit must be zero or more with at most 2 decimals, not %s', c.credit_limit),
+        PERFORM ar.fail('PG400', 'credit_limit',
+                        format('credit_limit must be zero or more with at most 2 decimals, not %s', c.credit_limit),
                         'Leave it empty (null) for no limit.');
     END IF;
     IF c.invoice_terms = 'customer_schedule_after_delivery' AND c.invoice_schedule_id IS NULL THEN
@@ -154,27 +111,42 @@ BEGIN
                         'Name the invoice schedule agreed with the customer.');
     END IF;
     IF c.invoice_terms <> 'customer_schedule_after_delivery' AND c.invoice_schedule_id IS NOT NULL THEN
-        PERFORM ar.fail('PG422', 'invoice_schedule', format('an invoice schedule applies only to invoice terms "customer schedule after delivery", not %s', c.invoice_terms),
+        PERFORM ar.fail('PG422', 'invoice_schedule',
+                        format('an invoice schedule applies only to invoice terms "customer schedule after delivery", not %s', c.invoice_terms),
                         'Clear invoice_schedule, or change invoice_terms to customer_schedule_after_delivery.');
     END IF;
     IF c.financial_account_id IS NOT NULL AND c.payment_method_id IS NOT NULL AND NOT EXISTS (
         SELECT FROM ar.financial_account_methods WHERE account_id = c.financial_account_id AND method_id = c.payment_method_id) THEN
         PERFORM ar.fail('PG422', 'payment_method', format('financial account %s does not accept payment method %s',
-                (SELECT code FROM ar.financial_accounts WHERE id = c.financial_account_id), (SELECT code FROM ar.payment_methods WHERE id = c.payment_method_id)),
+                (SELECT code FROM ar.financial_accounts WHERE id = c.financial_account_id),
+                (SELECT code FROM ar.payment_methods WHERE id = c.payment_method_id)),
             format('Choose one of its methods (%s), or add the method to the account.',
-                coalesce((SELECT string_agg(m.code, ', ' ORDER BY m.code) FROM ar.financial_account_methods am JOIN ar.payment_methods m ON m.id = am.method_id WHERE am.account_id = c.financial_account_id), 'none yet')));
+                coalesce((SELECT string_agg(m.code, ', ' ORDER BY m.code)
+                          FROM ar.financial_account_methods am JOIN ar.payment_methods m ON m.id = am.method_id
+                          WHERE am.account_id = c.financial_account_id), 'none yet')));
     END IF;
     IF c.sales_rep_id IS NOT NULL AND NOT (SELECT is_sales_rep FROM ar.employees WHERE id = c.sales_rep_id) THEN
-        PERFORM ar.fail('PG422', 'sales_rep', format('employee %s is not a sales representative', (SELECT code FROM ar.employees WHERE id = c.sales_rep_id)),
+        PERFORM ar.fail('PG422', 'sales_rep',
+                        format('employee %s is not a sales representative', (SELECT code FROM ar.employees WHERE id = c.sales_rep_id)),
                         'Flag the employee as a sales representative first, or choose one who is.');
     END IF;
     IF NOT ar.rate_exists(c.currency, v_price_currency) THEN
-        PERFORM ar.fail('PG424', 'currency', format('the customer''s currency %s differs from its price list''s currency %s, and there is no conversion rate between them', c.currency, v_price_currency),
-                        format('Add one: postgate ref rates add %s %s RATE --valid-from DATE', v_price_currency, c.currency));
+        PERFORM ar.fail('PG424', 'currency',
+                        format('the customer''s currency %s differs from its price list''s currency %s, and there is no conversion rate '
+                               'between them', c.currency, v_price_currency),
+                        format('Add a conversion rate between %s and %s first, or give the customer the currency %s.',
+                               v_price_currency, c.currency, v_price_currency));
     END IF;
 END
 $$;
 COMMENT ON FUNCTION ar.customer_check(ar.customers) IS 'Refuses a customer that breaks a rule, naming the field and what to do.';
+
+CREATE OR REPLACE FUNCTION ar.no_such_customer(p_code text) RETURNS void
+LANGUAGE sql AS $$
+    SELECT ar.fail('PG404', 'customer', format('there is no customer with code %L', p_code),
+                   'Name an existing customer by its code (in any case), or create the customer first.')
+$$;
+COMMENT ON FUNCTION ar.no_such_customer(text) IS 'The PG404 refusal of a customer code that names no customer.';
 
 CREATE OR REPLACE FUNCTION ar.customer_for_update(p_code text) RETURNS ar.customers
 LANGUAGE plpgsql AS $$
@@ -183,7 +155,7 @@ DECLARE
 BEGIN
     SELECT * INTO c FROM ar.customers WHERE lower(code) = lower(btrim(p_code)) FOR UPDATE;
     IF NOT FOUND THEN
-        PERFORM ar.fail('PG404', 'customer', format('there is no customer with code %L', p_code), 'Check the code: postgate customers list --search TEXT');
+        PERFORM ar.no_such_customer(p_code);
     END IF;
     RETURN c;
 END
@@ -209,7 +181,8 @@ BEGIN
     INSERT INTO ar.customers (code, name, currency, price_list_id, payment_method_id, financial_account_id, payment_terms_id,
         invoice_terms, invoice_schedule_id, credit_limit, tax_exempt, tax_category_id, sales_rep_id, create_customer_items, active)
     VALUES (c.code, c.name, c.currency, c.price_list_id, c.payment_method_id, c.financial_account_id, c.payment_terms_id,
-        c.invoice_terms, c.invoice_schedule_id, c.credit_limit, c.tax_exempt, c.tax_category_id, c.sales_rep_id, c.create_customer_items, c.active)
+        c.invoice_terms, c.invoice_schedule_id, c.credit_limit, c.tax_exempt, c.tax_category_id, c.sales_rep_id, c.create_customer_items,
+        c.active)
     RETURNING id INTO c.id;
     INSERT INTO ar.customer_events (customer_id, kind, details) VALUES (c.id, 'created', p_customer);
     RETURN c.id;
@@ -217,7 +190,8 @@ EXCEPTION WHEN unique_violation THEN
     PERFORM ar.fail('PG409', 'code', format('a customer with code %s already exists', c.code), 'Choose another code, or update that customer.');
 END
 $$;
-COMMENT ON FUNCTION api.create_customer(jsonb) IS 'Creates a customer from a JSON object of fields; returns its id. Currency defaults to the price list''s.';
+COMMENT ON FUNCTION api.create_customer(jsonb) IS
+    'Creates a customer from a JSON object of fields; returns its id. Currency defaults to the price list''s.';
 
 CREATE OR REPLACE FUNCTION api.update_customer(p_code text, p_version integer, p_changes jsonb)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
@@ -225,8 +199,11 @@ DECLARE
     c ar.customers := ar.customer_for_update(p_code);
 BEGIN
     IF p_changes ? 'currency' AND upper(p_changes ->> 'currency') IS DISTINCT FROM c.currency THEN
-        PERFORM ar.fail('PG422', 'currency', 'a customer''s currency changes only with its balance re-expressed',
-                        format('Use set new currency: postgate customers set-currency %s CUR --rate RATE', c.code));
+        PERFORM ar.fail('PG422', 'currency',
+                        format('a customer''s currency changes only with its balance re-expressed (customer %s is in %s; %s was given)',
+                               c.code, c.currency, coalesce(p_changes ->> 'currency', 'none')),
+                        format('Set the new currency of customer %s with the rate that re-expresses its balance, and leave currency '
+                               'out of these changes.', c.code));
     END IF;
     PERFORM ar.check_version('customer', c.code, c.version, coalesce(p_version, -1));
     c := ar.customer_apply(c, p_changes);
@@ -244,14 +221,15 @@ BEGIN
     RETURN c.version + 1;
 END
 $$;
-COMMENT ON FUNCTION api.update_customer(text, integer, jsonb) IS 'Applies changes (JSON; null clears an optional field) to the customer read at p_version; returns the new version. A stale version is PG412.';
+COMMENT ON FUNCTION api.update_customer(text, integer, jsonb) IS
+    'Applies changes (JSON; null clears an optional field) to the customer read at p_version; returns the new version. A stale version is PG412.';
 
 CREATE OR REPLACE FUNCTION api.get_customer(p_code text)
 RETURNS SETOF api.customer_details LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 BEGIN
     RETURN QUERY SELECT * FROM api.customer_details d WHERE lower(d.code) = lower(btrim(p_code));
     IF NOT FOUND THEN
-        PERFORM ar.fail('PG404', 'customer', format('there is no customer with code %L', p_code), 'Check the code: postgate customers list --search TEXT');
+        PERFORM ar.no_such_customer(p_code);
     END IF;
 END
 $$;
@@ -264,7 +242,8 @@ DECLARE
     v_pattern text := '%' || replace(replace(replace(coalesce(p_search, ''), '\', '\\'), '%', '\%'), '_', '\_') || '%';
 BEGIN
     IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 1000 THEN
-        PERFORM ar.fail('PG400', 'limit', format('limit must be between 1 and 1000, not %s', coalesce(p_limit::text, 'empty')), 'Page through longer lists with offset.');
+        PERFORM ar.fail('PG400', 'limit', format('limit must be between 1 and 1000, not %s', coalesce(p_limit::text, 'empty')),
+                        'Page through longer lists with offset.');
     END IF;
     IF p_offset IS NULL OR p_offset < 0 THEN
         PERFORM ar.fail('PG400', 'offset', format('offset must be zero or more, not %s', coalesce(p_offset::text, 'empty')), NULL);
@@ -277,137 +256,9 @@ BEGIN
     LIMIT p_limit OFFSET p_offset;
 END
 $$;
-COMMENT ON FUNCTION api.list_customers(text, boolean, boolean, integer, integer) IS 'Customers whose code or name contains p_search, optionally only those on hold or not, a page at a time, by code.';
+COMMENT ON FUNCTION api.list_customers(text, boolean, boolean, integer, integer) IS
+    'Customers whose code or name contains p_search, optionally only those on hold or not, a page at a time, by code.';
 
-CREATE OR REPLACE FUNCTION api.hold_customer(p_code text, p_sales_order boolean DEFAULT true, p_goods_shipment boolean DEFAULT true,
-                                             p_sales_invoice boolean DEFAULT true, p_payment_in boolean DEFAULT false)
-RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
-DECLARE
-    c ar.customers := ar.customer_for_update(p_code);
-BEGIN
-    IF NOT (coalesce(p_sales_order, false) OR coalesce(p_goods_shipment, false) OR coalesce(p_sales_invoice, false) OR coalesce(p_payment_in, false)) THEN
-        PERFORM ar.fail('PG400', 'documents', 'a hold must block at least one kind of document',
-                        'Block sales orders, goods shipments, sales invoices or payments in; to lift the hold, release the customer.');
-    END IF;
-    UPDATE ar.customers SET on_hold = true, hold_sales_order = coalesce(p_sales_order, false), hold_goods_shipment = coalesce(p_goods_shipment, false),
-        hold_sales_invoice = coalesce(p_sales_invoice, false), hold_payment_in = coalesce(p_payment_in, false), version = version + 1, updated_at = now()
-    WHERE id = c.id;
-    INSERT INTO ar.customer_events (customer_id, kind, details)
-    VALUES (c.id, 'held', jsonb_build_object('sales_order', p_sales_order, 'goods_shipment', p_goods_shipment, 'sales_invoice', p_sales_invoice, 'payment_in', p_payment_in));
-    RETURN c.version + 1;
-END
-$$;
-COMMENT ON FUNCTION api.hold_customer(text, boolean, boolean, boolean, boolean) IS 'Puts a customer on hold, blocking the chosen documents (default: orders, shipments and invoices, not payments in).';
-
-CREATE OR REPLACE FUNCTION api.release_customer(p_code text)
-RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
-DECLARE
-    c ar.customers := ar.customer_for_update(p_code);
-BEGIN
-    IF NOT c.on_hold THEN
-        RETURN c.version;
-    END IF;
-    -- The switches keep their values (and return with the next hold); only on_hold changes.
-    UPDATE ar.customers SET on_hold = false, version = version + 1, updated_at = now() WHERE id = c.id;
-    INSERT INTO ar.customer_events (customer_id, kind) VALUES (c.id, 'released');
-    RETURN c.version + 1;
-END
-$$;
-COMMENT ON FUNCTION api.release_customer(text) IS 'Lifts a customer''s hold.';
-
-CREATE OR REPLACE FUNCTION ar.customer_balance(p_customer_id bigint) RETURNS numeric
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce(sum(e.amount_customer), 0)
-    FROM ar.ledger_entries e JOIN ar.customers c ON c.id = e.customer_id AND e.currency_epoch = c.currency_epoch
-    WHERE e.customer_id = p_customer_id
-$$;
-COMMENT ON FUNCTION ar.customer_balance(bigint) IS 'Open balance in the customer''s currency: the ledger entries of its current currency epoch.';
-
-CREATE OR REPLACE FUNCTION api.set_customer_currency(p_code text, p_currency text, p_rate numeric, p_on date DEFAULT current_date)
-RETURNS numeric LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
-DECLARE
-    c ar.customers := ar.customer_for_update(p_code);
-    v_currency text := ar.currency_code(p_currency, 'currency');
-    v_balance numeric := ar.customer_balance(c.id);
-    v_minor smallint;
-    v_new_balance numeric;
-    v_price_currency text;
-BEGIN
-    IF v_currency = c.currency THEN
-        PERFORM ar.fail('PG400', 'currency', format('customer %s already uses %s', c.code, v_currency), 'Name the new currency.');
-    END IF;
-    IF p_rate IS NULL OR p_rate <= 0 THEN
-        PERFORM ar.fail('PG400', 'rate', format('rate must be greater than zero, not %s', coalesce(p_rate::text, 'empty')),
-                        format('Give how many %s one %s is worth.', v_currency, c.currency));
-    END IF;
-    SELECT currency INTO v_price_currency FROM ar.price_lists WHERE id = c.price_list_id;
-    IF NOT ar.rate_exists(v_currency, v_price_currency) THEN
-        PERFORM ar.fail('PG424', 'currency', format('the customer''s price list is in %s, and there is no conversion rate between %s and %s', v_price_currency, v_price_currency, v_currency),
-                        format('Add one first: postgate ref rates add %s %s RATE --valid-from DATE', v_price_currency, v_currency));
-    END IF;
-    SELECT minor_units INTO v_minor FROM ar.currencies WHERE code = v_currency;
-    v_new_balance := round(v_balance * p_rate, v_minor);
-    UPDATE ar.customers SET currency = v_currency, currency_epoch = currency_epoch + 1, version = version + 1, updated_at = now() WHERE id = c.id;
-    -- The new epoch opens with the old balance re-expressed at the given rate.
-    INSERT INTO ar.ledger_entries (customer_id, document_kind, entry_date, currency, amount, rate, customer_currency, currency_epoch, amount_customer)
-    VALUES (c.id, 'currency_change', coalesce(p_on, current_date), c.currency, v_balance, p_rate, v_currency, c.currency_epoch + 1, v_new_balance);
-    INSERT INTO ar.customer_events (customer_id, kind, details)
-    VALUES (c.id, 'currency_changed', jsonb_build_object('from', c.currency, 'to', v_currency, 'rate', p_rate,
-            'old_balance', v_balance, 'new_balance', v_new_balance, 'on', coalesce(p_on, current_date)));
-    RETURN v_new_balance;
-END
-$$;
-COMMENT ON FUNCTION api.set_customer_currency(text, text, numeric, date) IS 'Set new currency: re-expresses the customer''s balance in a new currency at the given rate; returns the new balance. Recorded as an event and a ledger entry.';
-
-CREATE OR REPLACE FUNCTION api.customer_alerts(p_code text, p_document text)
-RETURNS TABLE (alert text, severity text, message text)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
-DECLARE
-    c ar.customers;
-    v_balance numeric;
-    v_blocked boolean;
-BEGIN
-    SELECT * INTO c FROM ar.customers WHERE lower(code) = lower(btrim(p_code));
-    IF NOT FOUND THEN
-        PERFORM ar.fail('PG404', 'customer', format('there is no customer with code %L', p_code), 'Check the code: postgate customers list --search TEXT');
-    END IF;
-    v_blocked := CASE p_document
-        WHEN 'sales_order' THEN c.hold_sales_order
-        WHEN 'goods_shipment' THEN c.hold_goods_shipment
-        WHEN 'sales_invoice' THEN c.hold_sales_invoice
-        WHEN 'payment_in' THEN c.hold_payment_in
-    END;
-    IF v_blocked IS NULL THEN
-        PERFORM ar.fail('PG400', 'document', format('%L is not a kind of sales document', p_document),
-                        'Use sales_order, goods_shipment, sales_invoice or payment_in.');
-    END IF;
-    IF c.on_hold AND v_blocked THEN
-        RETURN QUERY SELECT 'on_hold'::text, 'block'::text, format('Customer %s is on hold for %s: release the hold before completing it.', c.code, replace(p_document, '_', ' '));
-    END IF;
-    v_balance := ar.customer_balance(c.id);
-    IF c.credit_limit IS NOT NULL AND v_balance > c.credit_limit THEN
-        RETURN QUERY SELECT 'over_credit_limit'::text, 'warn'::text,
-            format('Customer %s has reached its credit limit: balance %s is over the limit of %s.', c.code,
-                   ar.amount_text(v_balance, c.currency), ar.amount_text(c.credit_limit, c.currency));
-    END IF;
-    IF NOT c.active THEN
-        RETURN QUERY SELECT 'inactive'::text, 'warn'::text, format('Customer %s is inactive.', c.code);
-    END IF;
-END
-$$;
-COMMENT ON FUNCTION api.customer_alerts(text, text) IS 'The alerts a sales document (sales_order, goods_shipment, sales_invoice, payment_in) must show for a customer: on hold for that kind, over its credit limit, inactive.';
-
--- The customer master (credit limits, holds, currencies) is credit control, done through the
--- service; other applications read customers and their alerts.
-REVOKE EXECUTE ON FUNCTION
-    api.create_customer(jsonb),
-    api.update_customer(text, integer, jsonb),
-    api.hold_customer(text, boolean, boolean, boolean, boolean),
-    api.release_customer(text),
-    api.set_customer_currency(text, text, numeric, date)
-FROM postgate_client;
-GRANT EXECUTE ON FUNCTION
-    api.get_customer(text),
-    api.list_customers(text, boolean, boolean, integer, integer),
-    api.customer_alerts(text, text)
-TO postgate_client;
+-- The customer master is credit control, done through the service; other applications read it.
+REVOKE EXECUTE ON FUNCTION api.create_customer(jsonb), api.update_customer(text, integer, jsonb) FROM postgate_client;
+GRANT EXECUTE ON FUNCTION api.get_customer(text), api.list_customers(text, boolean, boolean, integer, integer) TO postgate_client;

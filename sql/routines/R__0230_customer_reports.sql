@@ -21,15 +21,16 @@ SELECT c.code, c.name, c.currency,
        c.active
 FROM ar.customers c
 CROSS JOIN LATERAL (
-    SELECT coalesce(sum(e.amount_customer), 0)::numeric(16, 2) AS balance
-    FROM ar.ledger_entries e WHERE e.customer_id = c.id AND e.currency_epoch = c.currency_epoch
+    SELECT cb.balance::numeric(16, 2) AS balance FROM ar.customer_balances cb WHERE cb.customer_id = c.id
 ) b;
-COMMENT ON VIEW report.customer_balances IS 'Each customer''s open balance in its own currency, credit limit, headroom, credit status (no limit / ok / over limit) and hold switches.';
+COMMENT ON VIEW report.customer_balances IS
+    'Each customer''s open balance in its own currency, credit limit, headroom, credit status (no limit / ok / over limit) and hold switches.';
 
 CREATE OR REPLACE VIEW report.customer_events AS
 SELECT c.code AS customer, e.kind, e.details, e.actor, e.at
 FROM ar.customer_events e JOIN ar.customers c ON c.id = e.customer_id;
-COMMENT ON VIEW report.customer_events IS 'What happened to each customer record (created, updated, held, released, currency changed), who did it and when.';
+COMMENT ON VIEW report.customer_events IS
+    'What happened to each customer record (created, updated, held, released, currency changed), who did it and when.';
 
 CREATE OR REPLACE VIEW report.conversion_rates AS
 SELECT from_currency, to_currency, valid_from, rate,

@@ -35,7 +35,9 @@ LEFT JOIN LATERAL (
     SELECT c.code AS customer FROM ar.stock_movements m JOIN ar.stock_documents d ON d.id = m.document_id JOIN ar.customers c ON c.id = d.customer_id
     WHERE m.serial_id = s.id AND d.kind = 'sale' ORDER BY m.id DESC LIMIT 1
 ) sold ON true;
-COMMENT ON VIEW report.serial_numbers IS 'Every serial: product, status (in stock, sold, written off), where it is, expiry, the customer once sold. Search it with ILIKE on any column.';
+COMMENT ON VIEW report.serial_numbers IS
+    'Every serial: product, status (in stock, sold, written off), where it is, expiry, the customer once sold. '
+    'Search it with ILIKE on any column.';
 
 CREATE OR REPLACE VIEW report.serial_history AS
 SELECT s.serial, p.code AS product, d.document_date, d.kind AS document_kind, d.id AS document_id, d.reference,
@@ -87,4 +89,6 @@ JOIN ar.products p ON p.id = coalesce(r.product_id, h.product_id)
 JOIN ar.locations l ON l.id = coalesce(r.location_id, h.location_id)
 LEFT JOIN ar.serials s ON s.id = coalesce(r.serial_key, h.serial_key)
 WHERE coalesce(h.quantity, 0) <> coalesce(r.quantity, 0);
-COMMENT ON VIEW report.stock_discrepancies IS 'Differences between the kept on-hand quantities and a recount of every movement. Always empty; a row means something bypassed the stock functions.';
+COMMENT ON VIEW report.stock_discrepancies IS
+    'Differences between the kept on-hand quantities and a recount of every movement. '
+    'Always empty; a row means something bypassed the stock functions.';

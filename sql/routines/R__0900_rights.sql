@@ -17,7 +17,7 @@ $$;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC, postgate_service, postgate_client, postgate_reporting;
 
 -- Role settings of a group do not reach its members: each reporting login carries its own
--- (postgate logins add sets them; this covers logins made before or by hand). A setting the
+-- (set when Postgate makes the login; this covers logins made before or by hand). A setting the
 -- login already has, whatever its value, is the administrator's choice and is kept. A login that
 -- is also in a writing group keeps its defaults: read-only would stop its writes.
 DO $$

@@ -3,71 +3,94 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 SELECT plan(36);
 
-SELECT api.save_currency('EUR', 'Euro');
-SELECT api.save_price_list('SALES', 'Sales', 'EUR');
-SELECT api.save_payment_terms('NET30', '30 days', 30);
-SELECT api.save_tax_rate('VAT', 'VAT 21%', 21);
-SELECT api.save_tax_rate('ZERO', 'Exempt', 0, true);
-SELECT api.save_tax_category('STD', 'Standard', ARRAY['VAT']);
-SELECT api.save_item_type('TVTYPE', 'Television', 24, 12);
-SELECT api.save_location('MAIN', 'Main');
-SELECT api.save_product('{"code": "TV", "name": "TV", "serial_tracking": "unique", "customer_item_type": "TVTYPE", "default_tax_rate": "VAT"}');
-SELECT api.save_product('{"code": "CABLE", "name": "Cable", "default_tax_rate": "VAT"}');
-SELECT api.set_product_price('SALES', 'TV', 500, '2026-01-01');
-SELECT api.set_product_price('SALES', 'CABLE', 9.99, '2026-01-01');
-SELECT api.post_receipt('{"location": "MAIN", "lines": [{"product": "TV", "quantity": 2, "serials": ["S1", "S2"]}, {"product": "CABLE", "quantity": 5}]}');
-SELECT api.create_customer('{"code": "ACME", "name": "Acme", "price_list": "SALES", "payment_terms": "NET30", "tax_category": "STD"}');
-SELECT api.create_customer('{"code": "FREE", "name": "Exempt Co", "price_list": "SALES", "payment_terms": "NET30", "tax_exempt": true}');
+\ir fixtures/company.sql
+\ir fixtures/stock.sql
+\ir fixtures/customers.sql
 
 -- Drafts.
-SELECT is((api.create_invoice('{"customer": "ACME", "date": "2026-03-01", "location": "MAIN"}') ->> 'alerts'), '[]', 'a draft is created with the customer''s alerts');
+SELECT is((api.create_invoice('{"customer": "ACME", "date": "2026-03-01", "location": "MAIN"}') ->> 'alerts'), '[]',
+          'a draft is created with the customer''s alerts');
 CREATE TEMPORARY TABLE t_invoice AS SELECT max(id) AS id FROM ar.invoices;
 SELECT is(api.add_invoice_line((SELECT id FROM t_invoice), '{"product": "CABLE", "quantity": 3}'), 1, 'a line is added');
 SELECT results_eq($$SELECT unit_price, net_amount, tax_amount FROM ar.invoice_lines WHERE invoice_id = (SELECT id FROM t_invoice)$$,
-                  $$VALUES (9.99::numeric(14,4), 29.97::numeric(16,2), 6.29::numeric(16,2))$$, 'the price comes from the price list and the amounts are computed and rounded');
+                  $$VALUES (9.99::numeric(14,4), 29.97::numeric(16,2), 6.29::numeric(16,2))$$,
+                  'the price comes from the price list and the amounts are computed and rounded');
 SELECT is((SELECT total FROM ar.invoices WHERE id = (SELECT id FROM t_invoice)), 36.26::numeric(16,2), 'the draft''s total follows its lines');
-SELECT throws_ok($$SELECT api.add_invoice_line((SELECT id FROM t_invoice), '{"product": "CABLE", "quantity": 1, "tax_rate": "ZERO"}')$$, 'PG422', NULL, 'a tax rate outside the customer''s category is refused');
-SELECT throws_ok($$SELECT api.add_invoice_line((SELECT id FROM t_invoice), '{"product": "NOPE", "quantity": 1}')$$, 'PG404', NULL, 'an unknown product is refused');
-SELECT throws_ok($$SELECT api.add_invoice_line((SELECT id FROM t_invoice), '{"product": "TV", "quantity": 1.5}')$$, 'PG400', NULL, 'unique-serial products are sold in whole units');
-SELECT throws_ok($$SELECT api.add_invoice_line((SELECT id FROM t_invoice), '{"product": "CABLE", "quantity": 1, "colour": "red"}')$$, 'PG400', NULL, 'an unknown line field is refused');
-SELECT is(api.add_invoice_line((SELECT id FROM t_invoice), '{"product": "TV", "quantity": 2, "serials": ["S1"]}'), 2, 'a TV line with one of its two serials');
-SELECT is((SELECT count(*)::integer FROM ar.pending_customer_items WHERE invoice_id = (SELECT id FROM t_invoice)), 2, 'two TVs: two pending customer items');
+SELECT throws_ok($$SELECT api.add_invoice_line((SELECT id FROM t_invoice), '{"product": "CABLE", "quantity": 1, "tax_rate": "ZERO"}')$$,
+                 'PG422', 'ZERO is not one of the rates of tax category STD',
+                 'a tax rate outside the customer''s category is refused');
+SELECT throws_ok($$SELECT api.add_invoice_line((SELECT id FROM t_invoice), '{"product": "NOPE", "quantity": 1}')$$,
+                 'PG404', 'there is no product ''NOPE''',
+                 'an unknown product is refused');
+SELECT throws_ok($$SELECT api.add_invoice_line((SELECT id FROM t_invoice), '{"product": "TV", "quantity": 1.5}')$$,
+                 'PG400', 'TV has a serial per unit: sell whole units, not 1.5',
+                 'unique-serial products are sold in whole units');
+SELECT throws_ok($$SELECT api.add_invoice_line((SELECT id FROM t_invoice), '{"product": "CABLE", "quantity": 1, "colour": "red"}')$$,
+                 'PG400', 'colour is not a field of an invoice line',
+                 'an unknown line field is refused');
+SELECT is(api.add_invoice_line((SELECT id FROM t_invoice), '{"product": "TV", "quantity": 2, "serials": ["S1"]}'), 2,
+          'a TV line with one of its two serials');
+SELECT is((SELECT count(*)::integer FROM ar.pending_customer_items WHERE invoice_id = (SELECT id FROM t_invoice)), 2,
+          'two TVs: two pending customer items');
 
 -- The facts.
-SELECT is((SELECT missing_serials FROM ar.invoice_facts(ARRAY[(SELECT id FROM t_invoice)])), '[{"line": 2, "missing": 1, "product": "TV"}]'::jsonb, 'the facts name the line missing a serial');
-SELECT is((SELECT missing_serials FROM report.unposted_invoices WHERE invoice_id = (SELECT id FROM t_invoice)), '[{"line": 2, "missing": 1, "product": "TV"}]'::jsonb,
-          'psql users see the same facts in report.unposted_invoices');
-SELECT throws_ok($$SELECT * FROM api.post_invoices(ARRAY[(SELECT id FROM t_invoice)], '{}', 'tap', 'single', gen_random_uuid())$$, 'PG422', NULL,
+SELECT is((SELECT missing_serials FROM ar.invoice_facts(ARRAY[(SELECT id FROM t_invoice)])), '[{"line": 2, "missing": 1, "product": "TV"}]'::jsonb,
+          'the facts name the line missing a serial');
+SELECT is((SELECT missing_serials FROM report.unposted_invoices WHERE invoice_id = (SELECT id FROM t_invoice)),
+          '[{"line": 2, "missing": 1, "product": "TV"}]'::jsonb, 'psql users see the same facts in report.unposted_invoices');
+SELECT throws_ok($$SELECT * FROM api.post_invoices(ARRAY[(SELECT id FROM t_invoice)], '{}', 'tap', 'single', gen_random_uuid())$$,
+                 'PG422',
+                 format('draft %s: serials are missing on [{"line": 2, "missing": 1, "product": "TV"}]', (SELECT id FROM t_invoice)),
                  'the posting function itself refuses missing serials, whatever the caller decided');
-SELECT lives_ok($$SELECT api.set_line_serials((SELECT id FROM t_invoice), 2, '["S1", "S7"]')$$, 'serials are set: one from stock, one entered at sale');
+SELECT lives_ok($$SELECT api.set_line_serials((SELECT id FROM t_invoice), 2, '["S1", "S7"]')$$,
+                'serials are set: one from stock, one entered at sale');
 SELECT is((SELECT added_at_sale FROM ar.invoice_line_serials WHERE serial = 'S7'), true, 'a serial not in stock is marked added at sale');
 SELECT is((SELECT missing_serials FROM ar.invoice_facts(ARRAY[(SELECT id FROM t_invoice)])), '[]'::jsonb, 'nothing is missing now');
 
 -- Posting.
-SELECT is((SELECT number FROM api.post_invoices(ARRAY[(SELECT id FROM t_invoice)], '{}', 'tap', 'single', gen_random_uuid())), 1::bigint, 'the first posted invoice is number 1');
+SELECT is((SELECT number FROM api.post_invoices(ARRAY[(SELECT id FROM t_invoice)], '{}', 'tap', 'single', gen_random_uuid())), 1::bigint,
+          'the first posted invoice is number 1');
 SELECT is((SELECT status FROM ar.invoices WHERE id = (SELECT id FROM t_invoice)), 'posted', 'the invoice is posted');
 SELECT is((SELECT balance FROM report.customer_balances WHERE code = 'ACME'), 1246.26::numeric(16,2), 'the receivable is in the balance');
 SELECT is((SELECT status FROM report.serial_numbers WHERE serial = 'S1'), 'sold', 'the serial from stock is sold');
-SELECT is((SELECT count(*)::integer FROM report.serials_added_at_sale WHERE serial = 'S7'), 1, 'the serial entered at sale is listed for investigation');
+SELECT is((SELECT count(*)::integer FROM report.serials_added_at_sale WHERE serial = 'S7'), 1,
+          'the serial entered at sale is listed for investigation');
 SELECT is((SELECT count(*)::integer FROM report.customer_items WHERE customer = 'ACME'), 2, 'two customer items were created');
 SELECT is_empty($$SELECT * FROM report.stock_discrepancies$$, 'stock still recounts exactly');
-SELECT throws_ok($$SELECT * FROM api.post_invoices(ARRAY[(SELECT id FROM t_invoice)], '{}', 'tap', 'single', gen_random_uuid())$$, 'PG423', NULL, 'an invoice is posted once');
-SELECT throws_ok($$UPDATE ar.invoices SET reference = 'x' WHERE id = (SELECT id FROM t_invoice)$$, 'PG423', NULL, 'a posted invoice is never changed');
-SELECT throws_ok($$DELETE FROM ar.invoice_lines WHERE invoice_id = (SELECT id FROM t_invoice)$$, 'PG423', NULL, 'its lines are never deleted');
-SELECT throws_ok($$TRUNCATE ar.invoices CASCADE$$, 'PG423', NULL, 'invoices are never truncated');
-SELECT throws_ok($$SELECT api.add_invoice_line((SELECT id FROM t_invoice), '{"product": "CABLE", "quantity": 1}')$$, 'PG423', NULL, 'a posted invoice takes no new lines');
+SELECT throws_ok($$SELECT * FROM api.post_invoices(ARRAY[(SELECT id FROM t_invoice)], '{}', 'tap', 'single', gen_random_uuid())$$,
+                 'PG423', 'invoice 1: it is already posted',
+                 'an invoice is posted once');
+SELECT throws_ok($$UPDATE ar.invoices SET reference = 'x' WHERE id = (SELECT id FROM t_invoice)$$,
+                 'PG423', 'invoice 1 is posted: it is never changed or deleted',
+                 'a posted invoice is never changed');
+SELECT throws_ok($$DELETE FROM ar.invoice_lines WHERE invoice_id = (SELECT id FROM t_invoice)$$,
+                 'PG423', 'the lines of a posted invoice are never changed or deleted',
+                 'its lines are never deleted');
+SELECT throws_ok($$TRUNCATE ar.invoices CASCADE$$, 'PG423', 'invoices rows are never changed or deleted', 'invoices are never truncated');
+SELECT throws_ok($$SELECT api.add_invoice_line((SELECT id FROM t_invoice), '{"product": "CABLE", "quantity": 1}')$$,
+                 'PG423', format('invoice %s is posted as number 1: it can no longer change', (SELECT id FROM t_invoice)),
+                 'a posted invoice takes no new lines');
 
 -- Payments.
-SELECT ok(api.receive_payment('{"customer": "ACME", "amount": 1000, "allocations": [{"invoice_number": 1}]}') > 0, 'a payment is received and allocated');
+SELECT ok(api.receive_payment('{"customer": "ACME", "amount": 1000, "allocations": [{"invoice_number": 1}]}') > 0,
+          'a payment is received and allocated');
 SELECT is((SELECT balance FROM report.customer_balances WHERE code = 'ACME'), 246.26::numeric(16,2), 'the payment reduces the balance');
-SELECT throws_ok($$SELECT api.receive_payment('{"customer": "ACME", "amount": 500, "allocations": [{"invoice_number": 1}]}')$$, 'PG422', NULL, 'an invoice is not allocated more than is open');
-SELECT throws_ok($$SELECT api.receive_payment('{"customer": "ACME", "amount": 0.001}')$$, 'PG400', NULL, 'an amount with more decimals than the currency has is refused');
+SELECT throws_ok($$SELECT api.receive_payment('{"customer": "ACME", "amount": 500, "allocations": [{"invoice_number": 1}]}')$$,
+                 'PG422', 'invoice 1 has 246.26 open; 500 cannot be allocated to it',
+                 'an invoice is not allocated more than is open');
+SELECT throws_ok($$SELECT api.receive_payment('{"customer": "ACME", "amount": 0.001}')$$,
+                 'PG400', 'amount: 0.001 has 3 decimals, and at most 2 are kept',
+                 'an amount with more decimals than the currency has is refused');
 
 -- Privileges: nothing posts without the service.
-SELECT ok(NOT has_function_privilege('postgate_client', 'api.post_invoices(bigint[], jsonb, text, text, uuid)', 'EXECUTE'), 'other applications cannot post');
-SELECT ok(NOT has_function_privilege('postgate_client', 'api.posting_facts(bigint[], boolean)', 'EXECUTE'), 'other applications cannot take the posting locks');
-SELECT ok(has_function_privilege('postgate_service', 'api.post_invoices(bigint[], jsonb, text, text, uuid)', 'EXECUTE'), 'the service can post');
-SELECT ok(has_function_privilege('postgate_client', 'api.add_invoice_line(bigint, jsonb)', 'EXECUTE'), 'other applications write drafts');
+SELECT function_privs_are('api', 'post_invoices', ARRAY['bigint[]', 'jsonb', 'text', 'text', 'uuid'], 'postgate_client', ARRAY[]::text[],
+                          'other applications cannot post');
+SELECT function_privs_are('api', 'posting_facts', ARRAY['bigint[]', 'boolean'], 'postgate_client', ARRAY[]::text[],
+                          'other applications cannot take the posting locks');
+SELECT function_privs_are('api', 'post_invoices', ARRAY['bigint[]', 'jsonb', 'text', 'text', 'uuid'], 'postgate_service', ARRAY['EXECUTE'],
+                          'the service can post');
+SELECT function_privs_are('api', 'add_invoice_line', ARRAY['bigint', 'jsonb'], 'postgate_client', ARRAY['EXECUTE'],
+                          'other applications write drafts');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -33,10 +33,10 @@ REVOKE ALL ON FUNCTION ar.report_unposted_invoices() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ar.report_unposted_invoices() TO postgate_reporting, postgate_service;
 
 CREATE VIEW report.unposted_invoices AS
-SELECT invoice_id, reference, customer, invoice_date, currency, total, lines, customer_on_hold, cash_sales_only, credit_limit, open_balance,
-       exposure, missing_serials, disallowed_taxes, stock_short, unreviewed_items, items_to_create
-FROM ar.report_unposted_invoices();
-COMMENT ON VIEW report.unposted_invoices IS 'Draft invoices with the facts the posting rules read (the same function guards the posting). The verdicts come from a preview: postgate post --unposted.';
+SELECT * FROM ar.report_unposted_invoices();
+COMMENT ON VIEW report.unposted_invoices IS
+    'Draft invoices with the facts the posting rules read (the same function guards the posting). '
+    'The verdicts come from a preview of the posting.';
 
 CREATE OR REPLACE VIEW report.payments AS
 SELECT p.id AS payment_id, c.code AS customer, p.payment_date, p.currency, p.amount, m.code AS payment_method, a.code AS financial_account,
@@ -83,7 +83,9 @@ SELECT a.posted_at, i.number, a.invoice_id, c.code AS customer, a.mode, a.actor,
        (SELECT count(*) FROM jsonb_array_elements(a.findings) f WHERE f ->> 'severity' = 'warn') AS warnings,
        a.findings, a.login
 FROM ar.posting_audit a JOIN ar.invoices i ON i.id = a.invoice_id JOIN ar.customers c ON c.id = i.customer_id;
-COMMENT ON VIEW report.posting_audit IS 'Each posting: when, by whom (the actor the service names, and the database login), how (single, mass, post and pay, POS), and every rule finding.';
+COMMENT ON VIEW report.posting_audit IS
+    'Each posting: when, by whom (the actor the service names, and the database login), how (single, mass, post and pay, POS), '
+    'and every rule finding.';
 
 CREATE OR REPLACE VIEW report.customer_items AS
 SELECT ci.id AS item_id, c.code AS customer, p.code AS product, t.code AS item_type, ci.serial, ci.quantity, ci.source,
@@ -101,42 +103,3 @@ SELECT e.item_id, c.code AS customer, p.code AS product, ci.serial, e.kind, e.on
 FROM ar.customer_item_events e JOIN ar.customer_items ci ON ci.id = e.item_id
 JOIN ar.customers c ON c.id = ci.customer_id JOIN ar.products p ON p.id = ci.product_id;
 COMMENT ON VIEW report.customer_item_events IS 'The history of each customer item: created, warranty ends, service due.';
-
--- Customer items entered by hand.
-CREATE OR REPLACE FUNCTION api.add_customer_item(p_item jsonb)
-RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
-DECLARE
-    v_customer bigint := ar.lookup('customers', ar.required_text(p_item ->> 'customer', 'customer'), 'customer', 'customer', 'postgate customers add ...');
-    v_product ar.products;
-    v_type ar.customer_item_types;
-    v_start date;
-    v_id bigint;
-BEGIN
-    SELECT * INTO v_product FROM ar.products WHERE lower(code) = lower(btrim(ar.required_text(p_item ->> 'product', 'product')));
-    IF NOT FOUND THEN
-        PERFORM ar.fail('PG404', 'product', format('there is no product %L', p_item ->> 'product'), 'Check the code: postgate products list');
-    END IF;
-    SELECT * INTO v_type FROM ar.customer_item_types WHERE id = coalesce(
-        ar.lookup('customer_item_types', p_item ->> 'item_type', 'item_type', 'customer item type', 'postgate products item-types add ...'), v_product.customer_item_type_id);
-    IF NOT FOUND THEN
-        PERFORM ar.fail('PG400', 'item_type', format('product %s has no customer item type', v_product.code), 'Name the item_type.');
-    END IF;
-    BEGIN
-        v_start := coalesce((p_item ->> 'warranty_start')::date, current_date);
-    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
-        PERFORM ar.fail('PG400', 'warranty_start', format('warranty_start %s is not a date', p_item -> 'warranty_start'), 'Write dates as YYYY-MM-DD.');
-    END;
-    INSERT INTO ar.customer_items (customer_id, product_id, item_type_id, serial, source, warranty_start, warranty_end, next_service, notes)
-    VALUES (v_customer, v_product.id, v_type.id, nullif(btrim(p_item ->> 'serial'), ''), 'manual', v_start,
-            v_start + make_interval(months => v_type.warranty_months), v_start + make_interval(months => v_type.service_interval_months),
-            coalesce(p_item ->> 'notes', ''))
-    RETURNING id INTO v_id;
-    INSERT INTO ar.customer_item_events (item_id, kind, on_date)
-    SELECT v_id, e.kind, e.on_date FROM ar.customer_items ci
-    CROSS JOIN LATERAL (VALUES ('created', ci.warranty_start), ('warranty_ends', ci.warranty_end), ('service_due', ci.next_service)) e(kind, on_date)
-    WHERE ci.id = v_id AND e.on_date IS NOT NULL;
-    RETURN v_id;
-END
-$$;
-COMMENT ON FUNCTION api.add_customer_item(jsonb) IS 'Records a customer item by hand: {"customer", "product", "item_type" (default: the product''s), "serial", "warranty_start", "notes"}.';
-GRANT EXECUTE ON FUNCTION api.add_customer_item(jsonb) TO postgate_client;

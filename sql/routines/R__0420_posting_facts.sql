@@ -1,0 +1,200 @@
+-- The facts the posting rules read, per invoice, and the settings the rules are built from. The
+-- data rules (serials complete and in stock, stock available, tax allowed, still a draft) are
+-- computed here once: the same functions feed the preview and guard the posting.
+SET LOCAL ROLE postgate_owner;
+
+-- What each line of these invoices takes from stock: untracked products (a buildup: its
+-- components) and serials. A serial never recorded is entered at the sale: it comes in and goes
+-- out on the sale document, so its history shows both. The facts and the posting both read this.
+CREATE OR REPLACE FUNCTION ar.sale_moves(p_ids bigint[])
+RETURNS TABLE (invoice_id bigint, line_no integer, product_id bigint, location_id bigint, serial_key bigint, serial text, quantity numeric,
+               added_at_sale boolean)
+LANGUAGE sql STABLE AS $$
+    SELECT l.invoice_id, l.line_no, l.product_id, l.location_id, 0::bigint, NULL::text, l.quantity, false
+    FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id
+    WHERE l.invoice_id = ANY (p_ids) AND NOT p.is_buildup AND p.serial_tracking = 'none' AND l.location_id IS NOT NULL
+    UNION ALL
+    SELECT l.invoice_id, l.line_no, b.component_id, l.location_id, 0, NULL, l.quantity * b.quantity, false
+    FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id AND p.is_buildup
+    JOIN ar.buildup_components b ON b.buildup_id = p.id JOIN ar.products cp ON cp.id = b.component_id AND cp.serial_tracking = 'none'
+    WHERE l.invoice_id = ANY (p_ids) AND l.location_id IS NOT NULL
+    UNION ALL
+    SELECT l.invoice_id, l.line_no, l.product_id, l.location_id, coalesce(s.id, 0), ls.serial, ls.quantity,
+           s.id IS NULL OR s.added_at_sale AND NOT EXISTS (SELECT FROM ar.stock_movements m WHERE m.serial_id = s.id)
+    FROM ar.invoice_lines l JOIN ar.invoice_line_serials ls ON ls.line_id = l.id
+    LEFT JOIN ar.serials s ON s.product_id = l.product_id AND s.serial = ls.serial
+    WHERE l.invoice_id = ANY (p_ids) AND l.location_id IS NOT NULL
+$$;
+COMMENT ON FUNCTION ar.sale_moves(bigint[]) IS
+    'What posting these invoices takes out of stock, line by line (added_at_sale: a serial never recorded before).';
+
+-- Each fact below is one function over a set of invoices, returning a row for each invoice it
+-- has something to say about.
+
+-- Lines of serial-tracked products (tracked on sales) with fewer serials than units.
+CREATE OR REPLACE FUNCTION ar.missing_serials(p_ids bigint[]) RETURNS TABLE (invoice_id bigint, items jsonb)
+LANGUAGE sql STABLE AS $$
+    SELECT l.invoice_id, jsonb_agg(jsonb_build_object('line', l.line_no, 'product', p.code,
+               'missing', trim_scale(l.quantity - coalesce(st.quantity, 0))) ORDER BY l.line_no)
+    FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id
+    LEFT JOIN (SELECT s.line_id, sum(s.quantity) AS quantity
+               FROM ar.invoice_line_serials s JOIN ar.invoice_lines sl ON sl.id = s.line_id
+               WHERE sl.invoice_id = ANY (p_ids) GROUP BY s.line_id) st ON st.line_id = l.id
+    WHERE l.invoice_id = ANY (p_ids) AND p.serial_tracking <> 'none' AND p.track_on <> 'purchases' AND l.quantity > coalesce(st.quantity, 0)
+    GROUP BY l.invoice_id
+$$;
+
+-- Lines whose tax rate the customer may not use. Only customers that are exempt or have a
+-- category are checked: the rest may use any rate.
+CREATE OR REPLACE FUNCTION ar.disallowed_taxes(p_ids bigint[]) RETURNS TABLE (invoice_id bigint, items jsonb)
+LANGUAGE sql STABLE AS $$
+    SELECT x.invoice_id, jsonb_agg(jsonb_build_object('line', x.line_no, 'tax_rate', t.code, 'reason', x.problem) ORDER BY x.line_no)
+    FROM (
+        SELECT l.invoice_id, l.line_no, l.tax_rate_id, ar.tax_problem(i.customer_id, l.tax_rate_id) AS problem
+        FROM ar.invoice_lines l JOIN ar.invoices i ON i.id = l.invoice_id JOIN ar.customers c ON c.id = i.customer_id
+        WHERE l.invoice_id = ANY (p_ids) AND (c.tax_exempt OR c.tax_category_id IS NOT NULL)
+    ) x JOIN ar.tax_rates t ON t.id = x.tax_rate_id
+    WHERE x.problem IS NOT NULL
+    GROUP BY x.invoice_id
+$$;
+
+-- Unique serials that cannot leave the line's location: a unique serial is in one place at a
+-- time, so one sold, written off or at another location cannot leave this one, and one named
+-- twice on the invoice cannot leave twice.
+CREATE OR REPLACE FUNCTION ar.unavailable_serials(p_ids bigint[]) RETURNS TABLE (invoice_id bigint, items jsonb)
+LANGUAGE sql STABLE AS $$
+    SELECT u.invoice_id, jsonb_agg(jsonb_build_object('line', u.line_no, 'product', u.product_code, 'serial', u.serial,
+               'reason', coalesce(u.whereabouts, 'named on more than one line of this invoice')) ORDER BY u.line_no, u.serial)
+    FROM (
+        SELECT l.invoice_id, l.line_no, p.code AS product_code, ls.serial,
+               CASE WHEN s.id IS NULL OR h.quantity > 0 THEN NULL
+                    ELSE ar.serial_whereabouts(l.product_id, ls.serial, l.location_id) END AS whereabouts,
+               count(*) OVER (PARTITION BY l.invoice_id, l.product_id, ls.serial) AS times
+        FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id AND p.serial_tracking = 'unique'
+        JOIN ar.invoice_line_serials ls ON ls.line_id = l.id
+        LEFT JOIN ar.serials s ON s.product_id = l.product_id AND s.serial = ls.serial
+        LEFT JOIN ar.stock_on_hand h ON h.product_id = l.product_id AND h.location_id = l.location_id AND h.serial_key = s.id
+        WHERE l.invoice_id = ANY (p_ids)
+    ) u
+    WHERE u.whereabouts IS NOT NULL OR u.times > 1
+    GROUP BY u.invoice_id
+$$;
+
+-- Stock the invoice takes that is not on hand, per product, location and serial. A unique
+-- serial that is not there is reported with its whereabouts instead (ar.unavailable_serials).
+CREATE OR REPLACE FUNCTION ar.short_stock(p_ids bigint[]) RETURNS TABLE (invoice_id bigint, items jsonb)
+LANGUAGE sql STABLE AS $$
+    SELECT n.invoice_id, jsonb_agg(jsonb_build_object('line', n.line_no, 'product', p.code, 'location', loc.code, 'serial', s.serial,
+               'needed', trim_scale(n.quantity), 'on_hand', trim_scale(coalesce(h.quantity, 0))) ORDER BY n.line_no)
+    FROM (SELECT m.invoice_id, min(m.line_no) AS line_no, m.product_id, m.location_id, m.serial_key, sum(m.quantity) AS quantity
+          FROM ar.sale_moves(p_ids) m WHERE NOT m.added_at_sale
+          GROUP BY m.invoice_id, m.product_id, m.location_id, m.serial_key) n
+    JOIN ar.products p ON p.id = n.product_id JOIN ar.locations loc ON loc.id = n.location_id
+    LEFT JOIN ar.serials s ON s.id = n.serial_key
+    LEFT JOIN ar.stock_on_hand h ON h.product_id = n.product_id AND h.location_id = n.location_id AND h.serial_key = n.serial_key
+    WHERE coalesce(h.quantity, 0) < n.quantity AND NOT (p.serial_tracking = 'unique' AND n.serial_key <> 0)
+    GROUP BY n.invoice_id
+$$;
+
+-- How many customer items posting the invoice would create, and how many of them are unreviewed.
+CREATE OR REPLACE FUNCTION ar.customer_item_counts(p_ids bigint[]) RETURNS TABLE (invoice_id bigint, total integer, unreviewed integer)
+LANGUAGE sql STABLE AS $$
+    SELECT pi.invoice_id, count(*)::integer, (count(*) FILTER (WHERE pi.reviewed_at IS NULL))::integer
+    FROM ar.items_to_create(p_ids) pi GROUP BY pi.invoice_id
+$$;
+
+-- The facts of one invoice, the row type of ar.invoice_facts and api.posting_facts. Made afresh
+-- with the functions that return it, so that its columns may change; anything else built on it
+-- is dropped with it, and made again by the later file that holds it.
+DROP FUNCTION IF EXISTS api.posting_facts(bigint[], boolean);
+DROP FUNCTION IF EXISTS ar.invoice_facts(bigint[]);
+DROP TYPE IF EXISTS ar.invoice_fact CASCADE;
+CREATE TYPE ar.invoice_fact AS (
+    invoice_id          bigint,
+    version             integer,
+    status              text,
+    reference           text,
+    customer_id         bigint,
+    customer            text,
+    customer_currency   text,
+    on_hold_invoices    boolean,
+    cash_sales_only     boolean,
+    credit_limit        numeric,
+    open_balance        numeric,
+    currency            text,
+    total               numeric,
+    total_customer      numeric,
+    line_count          integer,
+    missing_serials     jsonb,
+    disallowed_taxes    jsonb,
+    short_stock         jsonb,
+    unavailable_serials jsonb,
+    unreviewed          integer,
+    items_to_create     integer
+);
+COMMENT ON TYPE ar.invoice_fact IS
+    'The facts of an invoice that the posting rules read: customer terms and flags, balance, totals, lines missing serials, '
+    'taxes not allowed, stock short, serials that are elsewhere or gone, customer items.';
+
+-- Per invoice: every fact of the data, set-based for any number of invoices.
+CREATE FUNCTION ar.invoice_facts(p_ids bigint[]) RETURNS SETOF ar.invoice_fact
+LANGUAGE sql STABLE AS $$
+    -- Balances once per customer, however many of its invoices there are.
+    WITH balances AS MATERIALIZED (
+        SELECT b.customer_id, b.balance FROM ar.customer_balances b
+        WHERE b.customer_id IN (SELECT i.customer_id FROM ar.invoices i WHERE i.id = ANY (p_ids))
+    )
+    SELECT i.id, i.version, i.status,
+           CASE WHEN i.status = 'posted' THEN 'invoice ' || i.number WHEN i.reference = '' THEN 'draft ' || i.id ELSE i.reference END,
+           i.customer_id, c.code, c.currency, c.on_hold AND c.hold_sales_invoice, pt.cash_sales_only, c.credit_limit,
+           coalesce(b.balance, 0), i.currency, i.total,
+           CASE WHEN i.currency = c.currency THEN i.total
+                ELSE round(i.total * ar.conversion_rate(i.currency, c.currency, i.invoice_date), cur.minor_units) END,
+           coalesce(lc.n, 0),
+           coalesce(m.items, '[]'), coalesce(t.items, '[]'), coalesce(s.items, '[]'), coalesce(u.items, '[]'),
+           coalesce(it.unreviewed, 0), coalesce(it.total, 0)
+    FROM ar.invoices i JOIN ar.customers c ON c.id = i.customer_id
+    JOIN ar.payment_terms pt ON pt.id = c.payment_terms_id JOIN ar.currencies cur ON cur.code = c.currency
+    LEFT JOIN balances b ON b.customer_id = i.customer_id
+    LEFT JOIN (SELECT l.invoice_id, count(*)::integer AS n FROM ar.invoice_lines l WHERE l.invoice_id = ANY (p_ids) GROUP BY l.invoice_id) lc
+        ON lc.invoice_id = i.id
+    LEFT JOIN ar.missing_serials(p_ids) m ON m.invoice_id = i.id
+    LEFT JOIN ar.disallowed_taxes(p_ids) t ON t.invoice_id = i.id
+    LEFT JOIN ar.short_stock(p_ids) s ON s.invoice_id = i.id
+    LEFT JOIN ar.unavailable_serials(p_ids) u ON u.invoice_id = i.id
+    LEFT JOIN ar.customer_item_counts(p_ids) it ON it.invoice_id = i.id
+    WHERE i.id = ANY (p_ids)
+$$;
+COMMENT ON FUNCTION ar.invoice_facts(bigint[]) IS 'The facts of each invoice that the posting rules read (ar.invoice_fact).';
+
+CREATE FUNCTION api.posting_facts(p_ids bigint[], p_lock boolean DEFAULT true) RETURNS SETOF ar.invoice_fact
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+BEGIN
+    IF p_lock THEN
+        -- Customers in id order, then invoices: concurrent postings serialise per customer and cannot deadlock.
+        PERFORM 1 FROM ar.customers WHERE id IN (SELECT i.customer_id FROM ar.invoices i WHERE i.id = ANY (p_ids)) ORDER BY id FOR UPDATE;
+        PERFORM 1 FROM ar.invoices WHERE id = ANY (p_ids) ORDER BY id FOR UPDATE;
+    END IF;
+    RETURN QUERY SELECT * FROM ar.invoice_facts(p_ids) f ORDER BY f.invoice_id;
+END
+$$;
+COMMENT ON FUNCTION api.posting_facts(bigint[], boolean) IS
+    'Locks the customers (in id order) and invoices, and returns the facts the posting rules read. Service only.';
+REVOKE EXECUTE ON FUNCTION api.posting_facts(bigint[], boolean) FROM postgate_client;
+
+CREATE OR REPLACE FUNCTION api.posting_settings()
+RETURNS TABLE (key text, value text) LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+    SELECT key, value::text FROM ar.settings ORDER BY key
+$$;
+
+CREATE OR REPLACE FUNCTION api.set_setting(p_key text, p_value jsonb)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+BEGIN
+    UPDATE ar.settings SET value = p_value WHERE key = p_key;
+    IF NOT FOUND THEN
+        PERFORM ar.fail('PG404', 'key', format('there is no setting %L', p_key),
+                        format('Use one of: %s.', (SELECT string_agg(key, ', ' ORDER BY key) FROM ar.settings)));
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION api.set_setting(text, jsonb) IS 'Changes a global setting (the posting rules read them at each posting).';

@@ -1,0 +1,245 @@
+-- Posting: draft invoices whose decisions allowed it get numbers, enter the ledger, take their
+-- stock and serials, create their customer items and are audited. Only postgate_service may
+-- post, so nothing posts without the policy. Every step works on the owner's tables only:
+-- nothing it reads can be created or named by its caller.
+SET LOCAL ROLE postgate_owner;
+
+-- How a posting was asked for. The table keeps the same list in posting_audit_mode_check
+-- (V0004): a new mode goes into both.
+CREATE OR REPLACE FUNCTION ar.posting_modes() RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$ SELECT ARRAY['single', 'mass', 'post_and_pay', 'pos'] $$;
+COMMENT ON FUNCTION ar.posting_modes() IS 'The posting modes: single, mass, post and pay, point of sale (as posting_audit_mode_check allows).';
+
+-- Refuses a posting that names no mode of ar.posting_modes(), an invoice twice, or no actor.
+CREATE OR REPLACE FUNCTION ar.check_posting_request(p_ids bigint[], p_actor text, p_mode text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_modes text[] := ar.posting_modes();
+BEGIN
+    IF p_mode IS NULL OR p_mode <> ALL (v_modes) THEN
+        PERFORM ar.fail('PG400', 'mode', format('%L is not a posting mode: %s or %s', p_mode,
+                        array_to_string(v_modes[1:cardinality(v_modes) - 1], ', '), v_modes[cardinality(v_modes)]), NULL);
+    END IF;
+    IF (SELECT count(DISTINCT x) FROM unnest(p_ids) x) <> cardinality(p_ids) THEN
+        PERFORM ar.fail('PG400', 'invoices', 'an invoice is named twice in the posting', 'Name each invoice once.');
+    END IF;
+    IF nullif(btrim(p_actor), '') IS NULL THEN
+        PERFORM ar.fail('PG400', 'actor', 'the posting names no actor', 'Say who asked for the posting.');
+    END IF;
+END
+$$;
+
+-- Reads the facts once: the totals to book in each customer's currency, in invoice id order.
+-- Refuses the posting, naming the first invoice that a data rule refuses, or when an invoice
+-- does not exist.
+CREATE OR REPLACE FUNCTION ar.postable_totals(p_ids bigint[], OUT invoice_ids bigint[], OUT totals_customer numeric[])
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_refused jsonb;
+BEGIN
+    SELECT array_agg(f.invoice_id ORDER BY f.invoice_id), array_agg(f.total_customer ORDER BY f.invoice_id),
+           (array_agg(to_jsonb(f) ORDER BY f.invoice_id) FILTER (
+               WHERE f.status <> 'draft' OR f.line_count = 0 OR f.missing_serials <> '[]' OR f.disallowed_taxes <> '[]'
+                  OR f.short_stock <> '[]' OR f.unavailable_serials <> '[]'))[1]
+    INTO invoice_ids, totals_customer, v_refused
+    FROM ar.invoice_facts(p_ids) f;
+    IF coalesce(cardinality(invoice_ids), 0) <> cardinality(p_ids) THEN
+        PERFORM ar.fail('PG404', 'invoices', 'some invoices to post do not exist', 'Preview the selection again.');
+    END IF;
+    IF v_refused IS NOT NULL THEN
+        PERFORM ar.fail(CASE WHEN v_refused ->> 'status' <> 'draft' THEN 'PG423' ELSE 'PG422' END, 'invoices',
+            format('%s: ', v_refused ->> 'reference') || CASE
+                 WHEN v_refused ->> 'status' <> 'draft' THEN 'it is already posted'
+                 WHEN (v_refused ->> 'line_count')::integer = 0 THEN 'it has no lines'
+                 WHEN v_refused -> 'missing_serials' <> '[]' THEN format('serials are missing on %s', v_refused -> 'missing_serials')
+                 WHEN v_refused -> 'disallowed_taxes' <> '[]' THEN format('tax rates not allowed on %s', v_refused -> 'disallowed_taxes')
+                 WHEN v_refused -> 'unavailable_serials' <> '[]'
+                     THEN format('serials cannot be sold from here: %s', v_refused -> 'unavailable_serials')
+                 ELSE format('not enough stock: %s', v_refused -> 'short_stock') END,
+            'Preview again and fix what it reports.');
+    END IF;
+END
+$$;
+
+-- A unique serial leaves once: two invoices of one posting cannot both sell it.
+CREATE OR REPLACE FUNCTION ar.refuse_serial_on_two_invoices(p_ids bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_problem record;
+BEGIN
+    SELECT m.serial, p.code AS product INTO v_problem
+    FROM ar.sale_moves(p_ids) m JOIN ar.products p ON p.id = m.product_id
+    WHERE p.serial_tracking = 'unique' AND m.serial IS NOT NULL
+    GROUP BY m.product_id, m.serial, p.code HAVING count(DISTINCT m.invoice_id) > 1 LIMIT 1;
+    IF FOUND THEN
+        PERFORM ar.fail('PG422', 'invoices', format('serial %s of %s is on more than one of these invoices', v_problem.serial, v_problem.product),
+                        'A unique serial is sold once: take it off all but one invoice.');
+    END IF;
+END
+$$;
+
+-- Gapless numbers: takes p_count of them and returns the first. The series row stays locked to
+-- the end of the transaction, so a posting rolled back leaves no gap.
+CREATE OR REPLACE FUNCTION ar.take_invoice_numbers(p_count integer) RETURNS bigint
+LANGUAGE sql AS $$
+    UPDATE ar.invoice_numbers SET next = next + p_count WHERE series = 'invoice' RETURNING next - p_count
+$$;
+
+-- Whether each serial is picked from stock or entered at the sale is settled now, as posted.
+CREATE OR REPLACE FUNCTION ar.settle_sale_serials(p_ids bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE ar.invoice_line_serials ls SET added_at_sale = m.added_at_sale
+    FROM ar.sale_moves(p_ids) m, ar.invoice_lines l
+    WHERE l.invoice_id = m.invoice_id AND l.line_no = m.line_no AND ls.line_id = l.id AND ls.serial = m.serial
+      AND ls.added_at_sale IS DISTINCT FROM m.added_at_sale;
+END
+$$;
+
+-- The invoices become posted, numbered in id order from p_first, due after their terms' days.
+CREATE OR REPLACE FUNCTION ar.mark_invoices_posted(p_ids bigint[], p_first bigint, p_actor text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE ar.invoices i SET status = 'posted', number = p_first + o.k - 1, posted_at = now(), posted_by = p_actor,
+        due_date = i.invoice_date + pt.net_days, version = i.version + 1
+    FROM (SELECT x AS id, row_number() OVER (ORDER BY x) AS k FROM unnest(p_ids) x) o, ar.customers c, ar.payment_terms pt
+    WHERE i.id = o.id AND c.id = i.customer_id AND pt.id = c.payment_terms_id;
+END
+$$;
+
+-- The receivables enter their customers' balances, at the totals the facts computed.
+CREATE OR REPLACE FUNCTION ar.book_invoices(p_ids bigint[], p_totals_customer numeric[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO ar.ledger_entries (customer_id, document_kind, document_id, entry_date, currency, amount, rate, customer_currency,
+                                   currency_epoch, amount_customer)
+    SELECT i.customer_id, 'invoice', i.id, i.invoice_date, i.currency, i.total,
+           CASE WHEN i.total = 0 THEN 1 ELSE f.total_customer / i.total END, c.currency, c.currency_epoch, f.total_customer
+    FROM unnest(p_ids, p_totals_customer) f(invoice_id, total_customer)
+    JOIN ar.invoices i ON i.id = f.invoice_id JOIN ar.customers c ON c.id = i.customer_id;
+END
+$$;
+
+-- Serials entered at sale that were never recorded are recorded now, marked for investigation.
+CREATE OR REPLACE FUNCTION ar.record_serials_added_at_sale(p_ids bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO ar.serials (product_id, serial, added_at_sale)
+    SELECT DISTINCT m.product_id, m.serial, true FROM ar.sale_moves(p_ids) m WHERE m.added_at_sale AND m.serial_key = 0;
+END
+$$;
+
+-- Stock on hand goes down, refusing the posting when invoices together take more than is
+-- there. It goes down before the movements are written: until then, the serials entered at this
+-- sale still read as added at sale.
+CREATE OR REPLACE FUNCTION ar.take_sale_stock(p_ids bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_expected integer;
+    v_updated integer;
+BEGIN
+    WITH taken AS (
+        SELECT m.product_id, m.location_id, m.serial_key, sum(m.quantity) AS quantity
+        FROM ar.sale_moves(p_ids) m WHERE NOT m.added_at_sale GROUP BY 1, 2, 3
+    ),
+    updated AS (
+        UPDATE ar.stock_on_hand h SET quantity = h.quantity - n.quantity
+        FROM taken n
+        WHERE h.product_id = n.product_id AND h.location_id = n.location_id AND h.serial_key = n.serial_key AND h.quantity >= n.quantity
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM taken), (SELECT count(*) FROM updated) INTO v_expected, v_updated;
+    IF v_updated <> v_expected THEN
+        PERFORM ar.fail('PG422', 'invoices', 'there is not enough stock for these invoices together (several take the same stock)',
+                        'Post them in smaller groups, or receive more stock first.');
+    END IF;
+END
+$$;
+
+-- Stock and serials leave, on one sale document per invoice that moves stock.
+CREATE OR REPLACE FUNCTION ar.write_sale_documents(p_ids bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    WITH moves AS MATERIALIZED (
+        SELECT * FROM ar.sale_moves(p_ids)
+    ),
+    documents AS (
+        INSERT INTO ar.stock_documents (kind, document_date, reference, customer_id, invoice_id)
+        SELECT 'sale', i.invoice_date, 'invoice ' || i.number, i.customer_id, i.id
+        FROM ar.invoices i WHERE i.id IN (SELECT DISTINCT m.invoice_id FROM moves m)
+        RETURNING id, stock_documents.invoice_id
+    )
+    INSERT INTO ar.stock_movements (document_id, line_no, product_id, location_id, serial_id, quantity)
+    SELECT d.id, m.line_no, m.product_id, m.location_id, nullif(m.serial_key, 0), q
+    FROM moves m JOIN documents d ON d.invoice_id = m.invoice_id
+    CROSS JOIN LATERAL (SELECT m.quantity AS q WHERE m.added_at_sale UNION ALL SELECT -m.quantity) qs;
+END
+$$;
+
+-- Posts draft invoices whose decisions allowed it, step by step. Refuses (changing nothing) if
+-- any data rule is broken.
+CREATE OR REPLACE FUNCTION api.post_invoices(p_ids bigint[], p_findings jsonb, p_actor text, p_mode text, p_batch uuid)
+RETURNS TABLE (invoice_id bigint, number bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    v_totals record;
+    v_first bigint;
+BEGIN
+    IF coalesce(cardinality(p_ids), 0) = 0 THEN
+        RETURN;
+    END IF;
+    PERFORM ar.check_posting_request(p_ids, p_actor, p_mode);
+    SELECT * INTO v_totals FROM ar.postable_totals(p_ids);
+    PERFORM ar.refuse_serial_on_two_invoices(p_ids);
+    v_first := ar.take_invoice_numbers(cardinality(p_ids));
+    PERFORM ar.settle_sale_serials(p_ids);
+    PERFORM ar.mark_invoices_posted(p_ids, v_first, p_actor);
+    PERFORM ar.book_invoices(v_totals.invoice_ids, v_totals.totals_customer);
+    PERFORM ar.record_serials_added_at_sale(p_ids);
+    PERFORM ar.take_sale_stock(p_ids);
+    PERFORM ar.write_sale_documents(p_ids);
+    PERFORM ar.create_posted_customer_items(p_ids, p_mode, p_actor);
+    -- Every decision is kept, with the actor the caller names and the login that called.
+    INSERT INTO ar.posting_audit (invoice_id, batch_id, mode, findings, actor)
+    SELECT x, p_batch, p_mode, coalesce(p_findings -> x::text, '[]'), p_actor FROM unnest(p_ids) x;
+    RETURN QUERY SELECT i.id, i.number FROM ar.invoices i WHERE i.id = ANY (p_ids) ORDER BY i.id;
+END
+$$;
+COMMENT ON FUNCTION api.post_invoices(bigint[], jsonb, text, text, uuid) IS
+    'Posts drafts the policy allowed: gapless numbers, ledger entries, stock and serials out, customer items, audit (with the calling login). '
+    'Call after api.posting_facts in the same transaction. Service only: the service is the gate that applies the posting rules.';
+REVOKE EXECUTE ON FUNCTION api.post_invoices(bigint[], jsonb, text, text, uuid) FROM postgate_client;
+
+-- A mass posting's preview: the invoices and versions the user confirmed, kept under a token
+-- that is also the batch id of the posting.
+CREATE OR REPLACE FUNCTION api.save_preview(p_token uuid, p_invoices jsonb)
+RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+    INSERT INTO ar.preview_tokens (token, invoices) VALUES (p_token, p_invoices)
+$$;
+
+CREATE OR REPLACE FUNCTION api.preview_invoices(p_token uuid)
+RETURNS TABLE (invoice_id bigint, version integer)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM ar.preview_tokens WHERE token = p_token) THEN
+        PERFORM ar.fail('PG404', 'token', format('there is no preview %s', p_token), 'Preview the selection again.');
+    END IF;
+    RETURN QUERY SELECT (e ->> 'id')::bigint, (e ->> 'version')::integer
+    FROM ar.preview_tokens t, jsonb_array_elements(t.invoices) e WHERE t.token = p_token;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION api.invoice_versions(p_ids bigint[])
+RETURNS TABLE (invoice_id bigint, version integer, status text, number bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+    SELECT id, version, status, number FROM ar.invoices WHERE id = ANY (p_ids)
+$$;
+
+CREATE OR REPLACE FUNCTION api.posted_in_batch(p_batch uuid)
+RETURNS TABLE (invoice_id bigint) LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+    SELECT a.invoice_id FROM ar.posting_audit a WHERE a.batch_id = p_batch
+$$;
+COMMENT ON FUNCTION api.posted_in_batch(uuid) IS
+    'Invoices a mass posting (its preview token is the batch id) has posted so far: a re-run skips them.';
+REVOKE EXECUTE ON FUNCTION api.save_preview(uuid, jsonb), api.posted_in_batch(uuid) FROM postgate_client;
