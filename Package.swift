@@ -17,6 +17,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-openapi-generator", exact: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", exact: "1.13.4"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", exact: "2.1.0"),
     ],
     targets: [
         .systemLibrary(
@@ -46,11 +50,25 @@ let package = Package(
             name: "PostgateBench",
             dependencies: ["Postgate", "Postgres", "PostgresServer", "PostingPolicy", .product(name: "Logging", package: "swift-log")]
         ),
+        // The HTTP service: openapi.yaml is the contract; the generator makes its types and protocol.
+        .target(
+            name: "PostgateHTTP",
+            dependencies: [
+                "Postgate", "Postgres", "PostingPolicy",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("openapi.yaml")],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
         .executableTarget(
             name: "postgate",
             dependencies: [
                 "Postgate",
                 "PostgateBench",
+                "PostgateHTTP",
                 "Postgres",
                 "PostgresServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -61,6 +79,13 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "PostgresServer", "PostgateBench", "TestSupport"]),
         .testTarget(name: "PostingPolicyTests", dependencies: ["PostingPolicy"]),
         .testTarget(name: "PostgateTests", dependencies: ["Postgate", "PostgateBench", "Postgres", "PostgresServer", "TestSupport"]),
+        .testTarget(
+            name: "PostgateHTTPTests",
+            dependencies: [
+                "PostgateHTTP", "Postgate", "Postgres", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -51,6 +51,12 @@ public enum DatabaseTarget: Sendable {
         }
     }
 
+    /// The embedded server: Postgate's own, so it is migrated when a service starts on it.
+    public var isEmbedded: Bool {
+        if case .embedded = self { return true }
+        return false
+    }
+
     /// Where this is, for messages.
     public var summary: String {
         switch self {

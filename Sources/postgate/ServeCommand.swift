@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import Postgate
+import PostgateHTTP
+import Postgres
+import PostgresServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the HTTP API of openapi.yaml (the embedded server is started and migrated when it is the database).",
+        discussion: """
+            SIGTERM or SIGINT stops accepting requests, lets those in flight finish, and closes the pool. \\
+            The spec is served at /openapi.yaml; /health says the process is alive, /ready that the database is reachable.
+            """
+    )
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 8080
+    @Flag(help: "Migrate the database first (the embedded server's always is).") var migrate = false
+    @Option(help: "Most connections the service opens to the database.") var connections = 10
+
+    func validate() throws {
+        if !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535, not \(port)") }
+        if connections < 1 { throw ValidationError("--connections must be at least 1") }
+    }
+
+    func run() async throws {
+        let logger = connection.logger
+        let config = try await connection.target.prepare(logger: logger)
+        if migrate || connection.target.isEmbedded {
+            let database = try await PostgresConnection.connect(config, logger: logger)
+            try await Migrator(directory: SQLFiles.locate(explicit: nil)).migrate(database, logger: logger)
+            await database.close()
+        }
+        let pool = PostgresPool(config: config, maxConnections: connections, acquireTimeout: .seconds(5), logger: logger)
+        let app = try buildApplication(pool: pool, actor: postingActor(), host: host, port: port, logger: logger)
+        console.info("Serving the Postgate API on http://\(host):\(port) (spec at /openapi.yaml); stop with Ctrl-C.")
+        try await app.runService()
+        await pool.shutdown()
+    }
+}

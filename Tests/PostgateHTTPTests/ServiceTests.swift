@@ -1,0 +1,190 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Postgate
+import PostgateHTTP
+import Postgres
+import TestSupport
+import Testing
+
+/// A small company through the api functions: a customer with a limit, one on hold, a cable in
+/// stock and a TV with serials.
+func withService(_ body: (any ApplicationProtocol, PostgresPool) async throws -> Void) async throws {
+    try await withTestDatabase { database in
+        let pool = PostgresPool(config: database.config, maxConnections: 4)
+        try await pool.withConnection { connection in
+            try await connection.execute(
+                unsafeSQL: """
+                    SELECT api.save_currency('EUR', 'Euro');
+                    SELECT api.save_price_list('SALES', 'Sales', 'EUR');
+                    SELECT api.save_payment_terms('NET30', '30 days', 30);
+                    SELECT api.save_tax_rate('VAT', 'VAT 21%', 21);
+                    SELECT api.save_location('MAIN', 'Main store');
+                    SELECT api.save_product('{"code": "CABLE", "name": "Cable", "default_tax_rate": "VAT"}');
+                    SELECT api.save_product('{"code": "TV", "name": "TV", "serial_tracking": "unique", "default_tax_rate": "VAT"}');
+                    SELECT api.set_product_price('SALES', 'CABLE', 10, '2026-01-01');
+                    SELECT api.set_product_price('SALES', 'TV', 500, '2026-01-01');
+                    SELECT api.post_receipt('{"location": "MAIN", "lines": [{"product": "CABLE", "quantity": 100},
+                        {"product": "TV", "quantity": 1, "serials": [{"serial": "TV-1"}]}]}');
+                    SELECT api.create_customer('{"code": "ACME", "name": "Acme", "price_list": "SALES", "payment_terms": "NET30",
+                        "credit_limit": 5000}');
+                    SELECT api.create_customer('{"code": "HOLD", "name": "Held", "price_list": "SALES", "payment_terms": "NET30"}');
+                    SELECT api.hold_customer('HOLD');
+                    """)
+        }
+        do {
+            let app = try buildApplication(pool: pool, actor: "tester", host: "127.0.0.1", port: 0, logger: .silent)
+            try await body(app, pool)
+            await pool.shutdown()
+        } catch {
+            await pool.shutdown()
+            throw error
+        }
+    }
+}
+
+func json(_ buffer: ByteBuffer) throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any] ?? [:]
+}
+
+func body(_ object: [String: Any]) throws -> ByteBuffer {
+    ByteBuffer(data: try JSONSerialization.data(withJSONObject: object))
+}
+
+let jsonHeaders: HTTPFields = [.contentType: "application/json"]
+
+@Suite("The HTTP service in process, against the real database")
+struct ServiceTests {
+    @Test("health, readiness and the spec are served")
+    func operations() async throws {
+        try await withService { app, _ in
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
+                try await client.execute(uri: "/ready", method: .get) { response in
+                    #expect(response.status == .ok)
+                    let status = try json(response.body)["status"] as? String
+                    #expect(status == "ready")
+                }
+                try await client.execute(uri: "/openapi.yaml", method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(String(buffer: response.body).hasPrefix("openapi: 3.1.0"))
+                }
+            }
+        }
+    }
+
+    @Test("customers are listed and read; a missing one is a 404 problem naming the field")
+    func customers() async throws {
+        try await withService { app, _ in
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/customers?search=AC", method: .get) { response in
+                    #expect(response.status == .ok)
+                    let list = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]]
+                    #expect(list?.map { $0["code"] as? String } == ["ACME"])
+                    #expect(list?.first?["credit_limit"] as? String == "5000")
+                }
+                try await client.execute(uri: "/customers/acme", method: .get) { response in
+                    #expect(response.status == .ok)
+                    let customer = try json(response.body)
+                    #expect(customer["balance"] as? String == "0")
+                    #expect(customer["credit_status"] as? String == "ok")
+                }
+                try await client.execute(uri: "/customers/NOPE", method: .get) { response in
+                    #expect(response.status == .notFound)
+                    #expect(response.headers[.contentType]?.hasPrefix("application/problem+json") == true)
+                    let problem = try json(response.body)
+                    #expect(problem["field"] as? String == "customer")
+                    #expect(problem["sqlstate"] as? String == "PG404")
+                    #expect((problem["type"] as? String)?.hasSuffix("/not-found") == true)
+                }
+            }
+        }
+    }
+
+    @Test("a draft is created with its lines, posted once, and refused as immutable the second time")
+    func draftAndPost() async throws {
+        try await withService { app, pool in
+            try await app.test(.router) { client in
+                var id = 0
+                let draft = try body(["customer": "ACME", "location": "MAIN", "lines": [["product": "CABLE", "quantity": "2"]]])
+                try await client.execute(uri: "/invoices", method: .post, headers: jsonHeaders, body: draft) { response in
+                    #expect(response.status == .created)
+                    id = try json(response.body)["invoice_id"] as? Int ?? 0
+                }
+                try await client.execute(uri: "/invoices/\(id)", method: .get) { response in
+                    #expect(response.status == .ok)
+                    let invoice = try json(response.body)
+                    #expect(invoice["status"] as? String == "draft")
+                    #expect(invoice["total"] as? String == "24.2")
+                }
+                let post = try body(["invoice_ids": [id]])
+                try await client.execute(uri: "/postings", method: .post, headers: jsonHeaders, body: post) { response in
+                    #expect(response.status == .ok)
+                    let posted = try json(response.body)["posted"] as? [[String: Any]]
+                    #expect(posted?.first?["number"] as? Int == 1)
+                }
+                try await client.execute(uri: "/postings", method: .post, headers: jsonHeaders, body: post) { response in
+                    #expect(response.status.code == 423)
+                }
+                let actor = try await pool.query("SELECT actor FROM report.posting_audit")[0].decode(0, as: String.self)
+                #expect(actor == "tester")
+            }
+        }
+    }
+
+    @Test("a refused posting is a 422 problem with every finding; the preview shows the same and pins a token")
+    func refusals() async throws {
+        try await withService { app, _ in
+            try await app.test(.router) { client in
+                var ids: [Int] = []
+                for customer in ["HOLD", "ACME"] {
+                    let lines: [[String: Any]] = customer == "ACME" ? [["product": "TV", "quantity": "1"]] : [["product": "CABLE", "quantity": "1"]]
+                    let draft = try body(["customer": customer, "location": "MAIN", "lines": lines])
+                    try await client.execute(uri: "/invoices", method: .post, headers: jsonHeaders, body: draft) { response in
+                        ids.append(try json(response.body)["invoice_id"] as? Int ?? 0)
+                    }
+                }
+                try await client.execute(uri: "/postings", method: .post, headers: jsonHeaders, body: try body(["invoice_ids": ids])) { response in
+                    #expect(response.status.code == 422)
+                    let problem = try json(response.body)
+                    let blocked = problem["findings"] as? [[String: Any]] ?? []
+                    let rules = blocked.flatMap { ($0["findings"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String } }
+                    #expect(Set(rules) == ["on-hold", "serials-complete"])
+                }
+                try await client.execute(uri: "/posting-previews", method: .post, headers: jsonHeaders, body: try body([:])) { response in
+                    #expect(response.status == .created)
+                    let preview = try json(response.body)
+                    #expect(preview["can_post"] as? Bool == false)
+                    #expect((preview["token"] as? String)?.count == 36)
+                    #expect((preview["invoices"] as? [[String: Any]])?.count == 2)
+                }
+            }
+        }
+    }
+
+    @Test("malformed input is a 400 problem naming the field; nothing is written")
+    func badInput() async throws {
+        try await withService { app, pool in
+            try await app.test(.router) { client in
+                let draft = try body(["customer": "ACME", "lines": [["product": "CABLE", "quantity": "1e3"]]])
+                try await client.execute(uri: "/invoices", method: .post, headers: jsonHeaders, body: draft) { response in
+                    #expect(response.status == .badRequest)
+                    let field = try json(response.body)["field"] as? String
+                    #expect(field == "lines[1].quantity")
+                }
+                let tooPrecise = try body(["customer": "ACME", "location": "MAIN", "lines": [["product": "CABLE", "quantity": "1.00001"]]])
+                try await client.execute(uri: "/invoices", method: .post, headers: jsonHeaders, body: tooPrecise) { response in
+                    #expect(response.status == .badRequest)
+                    let field = try json(response.body)["field"] as? String
+                    #expect(field == "lines[1].quantity")
+                }
+                try await client.execute(uri: "/invoices/0", method: .get) { response in
+                    #expect(response.status.code >= 400 && response.status.code < 500)
+                }
+                let drafts = try await pool.query("SELECT count(*) FROM report.invoices")[0].decode(0, as: Int.self)
+                #expect(drafts == 0)
+            }
+        }
+    }
+}
