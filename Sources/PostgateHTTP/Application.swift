@@ -9,7 +9,7 @@ import Postgres
 public func buildApplication(pool: PostgresPool, actor: String, host: String, port: Int, logger: Logger) throws -> some ApplicationProtocol {
     let router = Router()
     router.middlewares.add(LogRequestsMiddleware(.debug))
-    try PostgateAPI(pool: pool, actor: actor).registerHandlers(on: router)
+    try PostgateAPI(pool: pool, actor: actor).registerHandlers(on: router, middlewares: [TokenAuthentication(pool: pool)])
     router.get("/openapi.yaml") { _, _ in
         Response(
             status: .ok, headers: [.contentType: "application/yaml"],

@@ -123,7 +123,7 @@ public struct PostgateAPI: APIProtocol {
     public func postInvoices(_ input: Operations.PostInvoices.Input) async throws -> Operations.PostInvoices.Output {
         do {
             guard case .json(let request) = input.body else { throw Problem.badBody("a JSON object") }
-            let result = try await PostingService(pool: pool, actor: actor).post(request.invoiceIds)
+            let result = try await PostingService(pool: pool, actor: RequestToken.current?.name ?? actor).post(request.invoiceIds)
             var seen = Set<Int64>()
             let posted = request.invoiceIds.filter { seen.insert($0).inserted }.map { id in
                 Components.Schemas.PostedInvoice(
@@ -143,7 +143,7 @@ public struct PostgateAPI: APIProtocol {
             if ids.isEmpty {
                 ids = try await InvoiceStore(pool: pool).unposted(UnpostedFilter(customer: request.customer)).map(\.invoiceID)
             }
-            let preview = try await PostingService(pool: pool, actor: actor).preview(ids)
+            let preview = try await PostingService(pool: pool, actor: RequestToken.current?.name ?? actor).preview(ids)
             let invoices = preview.items.map {
                 Components.Schemas.PreviewedInvoice(
                     invoiceId: $0.invoiceID, reference: $0.reference, customer: $0.customer, currency: $0.currency, total: $0.total.description,

@@ -10,7 +10,14 @@ import Testing
 
 /// A small company through the api functions: a customer with a limit, one on hold, a cable in
 /// stock and a TV with serials.
-func withService(_ body: (any ApplicationProtocol, PostgresPool) async throws -> Void) async throws {
+/// Tokens of each role, made for each test.
+struct Tokens: Sendable {
+    var poster: HTTPFields
+    var clerk: HTTPFields
+    var reader: HTTPFields
+}
+
+func withService(_ body: (any ApplicationProtocol, PostgresPool, Tokens) async throws -> Void) async throws {
     try await withTestDatabase { database in
         let pool = PostgresPool(config: database.config, maxConnections: 4)
         try await pool.withConnection { connection in
@@ -34,8 +41,15 @@ func withService(_ body: (any ApplicationProtocol, PostgresPool) async throws ->
                     """)
         }
         do {
-            let app = try buildApplication(pool: pool, actor: "tester", host: "127.0.0.1", port: 0, logger: .silent)
-            try await body(app, pool)
+            let store = TokenStore(pool: pool)
+            func headers(_ name: String, _ role: TokenRole) async throws -> HTTPFields {
+                [.contentType: "application/json", .authorization: "Bearer " + (try await store.add(name, role: role))]
+            }
+            let tokens = Tokens(
+                poster: try await headers("till-7", .poster), clerk: try await headers("clerk", .clerk), reader: try await headers("auditor", .reader)
+            )
+            let app = try buildApplication(pool: pool, actor: "service", host: "127.0.0.1", port: 0, logger: .silent)
+            try await body(app, pool, tokens)
             await pool.shutdown()
         } catch {
             await pool.shutdown()
@@ -52,13 +66,11 @@ func body(_ object: [String: Any]) throws -> ByteBuffer {
     ByteBuffer(data: try JSONSerialization.data(withJSONObject: object))
 }
 
-let jsonHeaders: HTTPFields = [.contentType: "application/json"]
-
 @Suite("The HTTP service in process, against the real database")
 struct ServiceTests {
     @Test("health, readiness and the spec are served")
     func operations() async throws {
-        try await withService { app, _ in
+        try await withService { app, _, tokens in
             try await app.test(.router) { client in
                 try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
                 try await client.execute(uri: "/ready", method: .get) { response in
@@ -76,21 +88,21 @@ struct ServiceTests {
 
     @Test("customers are listed and read; a missing one is a 404 problem naming the field")
     func customers() async throws {
-        try await withService { app, _ in
+        try await withService { app, _, tokens in
             try await app.test(.router) { client in
-                try await client.execute(uri: "/customers?search=AC", method: .get) { response in
+                try await client.execute(uri: "/customers?search=AC", method: .get, headers: tokens.reader) { response in
                     #expect(response.status == .ok)
                     let list = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]]
                     #expect(list?.map { $0["code"] as? String } == ["ACME"])
                     #expect(list?.first?["credit_limit"] as? String == "5000")
                 }
-                try await client.execute(uri: "/customers/acme", method: .get) { response in
+                try await client.execute(uri: "/customers/acme", method: .get, headers: tokens.reader) { response in
                     #expect(response.status == .ok)
                     let customer = try json(response.body)
                     #expect(customer["balance"] as? String == "0")
                     #expect(customer["credit_status"] as? String == "ok")
                 }
-                try await client.execute(uri: "/customers/NOPE", method: .get) { response in
+                try await client.execute(uri: "/customers/NOPE", method: .get, headers: tokens.reader) { response in
                     #expect(response.status == .notFound)
                     #expect(response.headers[.contentType]?.hasPrefix("application/problem+json") == true)
                     let problem = try json(response.body)
@@ -104,55 +116,55 @@ struct ServiceTests {
 
     @Test("a draft is created with its lines, posted once, and refused as immutable the second time")
     func draftAndPost() async throws {
-        try await withService { app, pool in
+        try await withService { app, pool, tokens in
             try await app.test(.router) { client in
                 var id = 0
                 let draft = try body(["customer": "ACME", "location": "MAIN", "lines": [["product": "CABLE", "quantity": "2"]]])
-                try await client.execute(uri: "/invoices", method: .post, headers: jsonHeaders, body: draft) { response in
+                try await client.execute(uri: "/invoices", method: .post, headers: tokens.poster, body: draft) { response in
                     #expect(response.status == .created)
                     id = try json(response.body)["invoice_id"] as? Int ?? 0
                 }
-                try await client.execute(uri: "/invoices/\(id)", method: .get) { response in
+                try await client.execute(uri: "/invoices/\(id)", method: .get, headers: tokens.clerk) { response in
                     #expect(response.status == .ok)
                     let invoice = try json(response.body)
                     #expect(invoice["status"] as? String == "draft")
                     #expect(invoice["total"] as? String == "24.2")
                 }
                 let post = try body(["invoice_ids": [id]])
-                try await client.execute(uri: "/postings", method: .post, headers: jsonHeaders, body: post) { response in
+                try await client.execute(uri: "/postings", method: .post, headers: tokens.poster, body: post) { response in
                     #expect(response.status == .ok)
                     let posted = try json(response.body)["posted"] as? [[String: Any]]
                     #expect(posted?.first?["number"] as? Int == 1)
                 }
-                try await client.execute(uri: "/postings", method: .post, headers: jsonHeaders, body: post) { response in
+                try await client.execute(uri: "/postings", method: .post, headers: tokens.poster, body: post) { response in
                     #expect(response.status.code == 423)
                 }
                 let actor = try await pool.query("SELECT actor FROM report.posting_audit")[0].decode(0, as: String.self)
-                #expect(actor == "tester")
+                #expect(actor == "till-7", "the audit records the token's name")
             }
         }
     }
 
     @Test("a refused posting is a 422 problem with every finding; the preview shows the same and pins a token")
     func refusals() async throws {
-        try await withService { app, _ in
+        try await withService { app, _, tokens in
             try await app.test(.router) { client in
                 var ids: [Int] = []
                 for customer in ["HOLD", "ACME"] {
                     let lines: [[String: Any]] = customer == "ACME" ? [["product": "TV", "quantity": "1"]] : [["product": "CABLE", "quantity": "1"]]
                     let draft = try body(["customer": customer, "location": "MAIN", "lines": lines])
-                    try await client.execute(uri: "/invoices", method: .post, headers: jsonHeaders, body: draft) { response in
+                    try await client.execute(uri: "/invoices", method: .post, headers: tokens.poster, body: draft) { response in
                         ids.append(try json(response.body)["invoice_id"] as? Int ?? 0)
                     }
                 }
-                try await client.execute(uri: "/postings", method: .post, headers: jsonHeaders, body: try body(["invoice_ids": ids])) { response in
+                try await client.execute(uri: "/postings", method: .post, headers: tokens.poster, body: try body(["invoice_ids": ids])) { response in
                     #expect(response.status.code == 422)
                     let problem = try json(response.body)
                     let blocked = problem["findings"] as? [[String: Any]] ?? []
                     let rules = blocked.flatMap { ($0["findings"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String } }
                     #expect(Set(rules) == ["on-hold", "serials-complete"])
                 }
-                try await client.execute(uri: "/posting-previews", method: .post, headers: jsonHeaders, body: try body([:])) { response in
+                try await client.execute(uri: "/posting-previews", method: .post, headers: tokens.poster, body: try body([:])) { response in
                     #expect(response.status == .created)
                     let preview = try json(response.body)
                     #expect(preview["can_post"] as? Bool == false)
@@ -165,25 +177,54 @@ struct ServiceTests {
 
     @Test("malformed input is a 400 problem naming the field; nothing is written")
     func badInput() async throws {
-        try await withService { app, pool in
+        try await withService { app, pool, tokens in
             try await app.test(.router) { client in
                 let draft = try body(["customer": "ACME", "lines": [["product": "CABLE", "quantity": "1e3"]]])
-                try await client.execute(uri: "/invoices", method: .post, headers: jsonHeaders, body: draft) { response in
+                try await client.execute(uri: "/invoices", method: .post, headers: tokens.poster, body: draft) { response in
                     #expect(response.status == .badRequest)
                     let field = try json(response.body)["field"] as? String
                     #expect(field == "lines[1].quantity")
                 }
                 let tooPrecise = try body(["customer": "ACME", "location": "MAIN", "lines": [["product": "CABLE", "quantity": "1.00001"]]])
-                try await client.execute(uri: "/invoices", method: .post, headers: jsonHeaders, body: tooPrecise) { response in
+                try await client.execute(uri: "/invoices", method: .post, headers: tokens.poster, body: tooPrecise) { response in
                     #expect(response.status == .badRequest)
                     let field = try json(response.body)["field"] as? String
                     #expect(field == "lines[1].quantity")
                 }
-                try await client.execute(uri: "/invoices/0", method: .get) { response in
+                try await client.execute(uri: "/invoices/0", method: .get, headers: tokens.reader) { response in
                     #expect(response.status.code >= 400 && response.status.code < 500)
                 }
                 let drafts = try await pool.query("SELECT count(*) FROM report.invoices")[0].decode(0, as: Int.self)
                 #expect(drafts == 0)
+            }
+        }
+    }
+
+    @Test("tokens: none or an unknown one is 401, a reader may only read, a clerk may not post")
+    func tokensAndRoles() async throws {
+        try await withService { app, pool, tokens in
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/customers", method: .get) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(response.headers[.wwwAuthenticate] == "Bearer")
+                }
+                try await client.execute(uri: "/customers", method: .get, headers: [.authorization: "Bearer pgt_nothing"]) { response in
+                    #expect(response.status == .unauthorized)
+                }
+                let draft = try body(["customer": "ACME", "location": "MAIN", "lines": [["product": "CABLE", "quantity": "1"]]])
+                try await client.execute(uri: "/invoices", method: .post, headers: tokens.reader, body: draft) { response in
+                    #expect(response.status == .forbidden)
+                }
+                var id = 0
+                try await client.execute(uri: "/invoices", method: .post, headers: tokens.clerk, body: draft) { response in
+                    #expect(response.status == .created)
+                    id = try json(response.body)["invoice_id"] as? Int ?? 0
+                }
+                try await client.execute(uri: "/postings", method: .post, headers: tokens.clerk, body: try body(["invoice_ids": [id]])) { response in
+                    #expect(response.status == .forbidden)
+                }
+                let posted = try await pool.query("SELECT count(*) FROM report.posting_audit")[0].decode(0, as: Int.self)
+                #expect(posted == 0)
             }
         }
     }

@@ -70,6 +70,9 @@ struct MalformedArgumentsTests {
         "adjustments reasons": ["R2", "--name", "Reason"],
         "logins add": ["someone", "--role", "reporting"],
         "logins list": [],
+        "tokens add": ["till", "--role", "clerk"],
+        "tokens list": [],
+        "tokens remove": ["nobody"],
         "logins remove": ["nobody_at_all"],
     ]
 
