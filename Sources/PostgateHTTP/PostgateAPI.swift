@@ -161,6 +161,35 @@ public struct PostgateAPI: APIProtocol {
         }
     }
 
+    public func startPostingRun(_ input: Operations.StartPostingRun.Input) async throws -> Operations.StartPostingRun.Output {
+        do {
+            guard case .json(let request) = input.body else { throw Problem.badBody("a JSON object") }
+            guard let token = UUID(uuidString: request.token) else { throw Problem.badField("token", "a preview's token (a UUID)") }
+            let runs = PostingRuns(pool: pool, actor: RequestToken.current?.name ?? actor)
+            let run = try await runs.start(token, chunkSize: request.chunkSize ?? 1000)
+            return .accepted(.init(body: .json(Self.run(run))))
+        } catch {
+            let problem = Problem(error)
+            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+        }
+    }
+
+    public func getPostingRun(_ input: Operations.GetPostingRun.Input) async throws -> Operations.GetPostingRun.Output {
+        do {
+            guard let token = UUID(uuidString: input.path.token) else { throw Problem.badField("token", "a preview's token (a UUID)") }
+            return .ok(.init(body: .json(Self.run(try await PostingRuns(pool: pool, actor: actor).run(token)))))
+        } catch {
+            let problem = Problem(error)
+            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+        }
+    }
+
+    static func run(_ run: PostingRun) -> Components.Schemas.PostingRun {
+        .init(
+            token: run.token.uuidString.lowercased(), status: .init(rawValue: run.status.rawValue) ?? .running, total: run.total,
+            posted: run.posted, alreadyPosted: run.alreadyPosted, notPosted: run.notPosted, stoppedBecause: run.stoppedBecause)
+    }
+
     static func finding(_ finding: Finding) -> Components.Schemas.Finding {
         .init(rule: finding.rule, severity: .init(rawValue: finding.severity.rawValue) ?? .info, code: finding.code, message: finding.message)
     }

@@ -228,4 +228,48 @@ struct ServiceTests {
             }
         }
     }
+
+    @Test("a posting run starts from a preview's token with 202, is read while it runs and after, and cannot start twice at once")
+    func postingRun() async throws {
+        try await withService { app, pool, tokens in
+            try await app.test(.router) { client in
+                for _ in 0..<5 {
+                    let draft = try body(["customer": "ACME", "location": "MAIN", "lines": [["product": "CABLE", "quantity": "1"]]])
+                    try await client.execute(uri: "/invoices", method: .post, headers: tokens.clerk, body: draft) { #expect($0.status == .created) }
+                }
+                var token = ""
+                try await client.execute(uri: "/posting-previews", method: .post, headers: tokens.clerk, body: try body([:])) { response in
+                    let preview = try json(response.body)
+                    #expect(preview["can_post"] as? Bool == true)
+                    token = preview["token"] as? String ?? ""
+                }
+                try await client.execute(
+                    uri: "/posting-runs", method: .post, headers: tokens.clerk, body: try body(["token": token])
+                ) { #expect($0.status == .forbidden) }
+                try await client.execute(
+                    uri: "/posting-runs", method: .post, headers: tokens.poster, body: try body(["token": token, "chunk_size": 2])
+                ) { response in
+                    #expect(response.status == .accepted)
+                    let total = try json(response.body)["total"] as? Int
+                    #expect(total == 5)
+                }
+                var status = "running"
+                for _ in 0..<100 where status == "running" {
+                    try await Task.sleep(for: .milliseconds(100))
+                    try await client.execute(uri: "/posting-runs/\(token)", method: .get, headers: tokens.reader) { response in
+                        #expect(response.status == .ok)
+                        let run = try json(response.body)
+                        status = run["status"] as? String ?? ""
+                        if status == "finished" { #expect(run["posted"] as? Int == 5) }
+                    }
+                }
+                #expect(status == "finished")
+                let actors = try await pool.query("SELECT DISTINCT actor FROM report.posting_audit").map { try $0.decode(0, as: String.self) }
+                #expect(actors == ["till-7"])
+                try await client.execute(uri: "/posting-runs/\(UUID().uuidString)", method: .get, headers: tokens.reader) { response in
+                    #expect(response.status == .notFound)
+                }
+            }
+        }
+    }
 }
