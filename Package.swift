@@ -86,6 +86,7 @@ let package = Package(
             dependencies: [
                 "PostgateHTTP", "Postgate", "Postgres", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
     ],

@@ -8,7 +8,7 @@ import Postgres
 /// `/openapi.yaml`, on `host:port`. The command line and the tests build it the same way.
 public func buildApplication(pool: PostgresPool, actor: String, host: String, port: Int, logger: Logger) throws -> some ApplicationProtocol {
     let router = Router()
-    router.middlewares.add(LogRequestsMiddleware(.debug))
+    router.middlewares.add(RequestMiddleware(maximumBody: 1 << 20))
     try PostgateAPI(pool: pool, actor: actor).registerHandlers(on: router, middlewares: [TokenAuthentication(pool: pool)])
     router.get("/openapi.yaml") { _, _ in
         Response(

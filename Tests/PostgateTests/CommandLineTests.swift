@@ -9,15 +9,7 @@ import Testing
 /// server in a fresh root-owned temporary folder.
 @Suite("postgate command line", .serialized)
 struct CommandLineTests {
-    static let executable: String = {
-        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var folder = testBinary.deletingLastPathComponent()
-        // On Linux the test runner is .build/<config>/<Package>PackageTests.xctest, beside the executable.
-        while !FileManager.default.isExecutableFile(atPath: folder.appendingPathComponent("postgate").path), folder.path != "/" {
-            folder = folder.deletingLastPathComponent()
-        }
-        return ProcessInfo.processInfo.environment["POSTGATE_BIN"] ?? folder.appendingPathComponent("postgate").path
-    }()
+    static var executable: String { postgateExecutable }
 
     /// Runs postgate with the environment cleared of any server settings, so the embedded
     /// server is what it finds.

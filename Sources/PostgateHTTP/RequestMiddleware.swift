@@ -1,0 +1,39 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// One structured log line per request (request id, method, path, status, duration), the
+/// request id echoed in `X-Request-Id`, and bodies over the limit refused with 413 before they
+/// are read.
+struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
+    static var requestID: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
+    /// The largest JSON body taken, in bytes.
+    let maximumBody: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let id = request.headers[Self.requestID].flatMap { $0.count <= 200 ? $0 : nil } ?? UUID().uuidString.lowercased()
+        let start = ContinuousClock.now
+        var response: Response
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maximumBody {
+            let problem = Problem(
+                status: 413, type: "too-large", title: "The request body is too large",
+                detail: "A request body may hold at most \(maximumBody) bytes; this one has \(length). Send less at a time.")
+            let data = (try? JSONEncoder().encode(problem.body)) ?? Data("{}".utf8)
+            response = Response(
+                status: .contentTooLarge, headers: [.contentType: "application/problem+json"], body: .init(byteBuffer: ByteBuffer(data: data)))
+        } else {
+            response = try await next(request, context)
+        }
+        response.headers[Self.requestID] = id
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        context.logger.info(
+            "request",
+            metadata: [
+                "request_id": .string(id), "method": .string(request.method.rawValue), "path": .string(request.uri.path),
+                "status": .stringConvertible(response.status.code), "duration_ms": .string(String(format: "%.1f", milliseconds)),
+            ])
+        return response
+    }
+}
