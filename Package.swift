@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(
             name: "PostgateHTTPTests",
             dependencies: [
-                "PostgateHTTP", "Postgate", "Postgres", "TestSupport",
+                "PostgateHTTP", "Postgate", "Postgres", "PostgresServer", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]

@@ -6,6 +6,7 @@ import Logging
 import Postgate
 import PostgateHTTP
 import Postgres
+import PostgresServer
 import TestSupport
 import Testing
 
@@ -325,5 +326,34 @@ struct ServiceTests {
             for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
             #expect(!process.isRunning, "SIGTERM stops the service")
         }
+    }
+}
+
+/// No Docker engine runs here: the deployment files are checked by reading them against the
+/// README and the command line they drive.
+@Suite("The deployment files agree with the README and the command line")
+struct DeploymentTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func text(_ name: String) throws -> String { try String(contentsOf: Self.root.appendingPathComponent(name), encoding: .utf8) }
+
+    @Test("compose runs the database, a migrate job and the service on the port serve listens on, as a service login")
+    func compose() async throws {
+        let compose = try text("docker-compose.yml")
+        let readme = try text("README.md")
+        for service in ["  db:", "  migrate:", "  postgate:"] { #expect(compose.contains("\n" + service + "\n"), "\(service)") }
+        #expect(compose.contains("\"serve\", \"--host\", \"0.0.0.0\", \"--port\", \"8080\""))
+        #expect(compose.contains("\"127.0.0.1:8080:8080\""))
+        #expect(compose.contains("postgate logins add postgate_api --role service"))
+        #expect(compose.contains("DATABASE_URL: postgresql://postgate_api:"))
+        #expect(compose.contains("condition: service_completed_successfully"))
+        #expect(readme.contains("docker compose up --build"))
+        #expect(readme.contains("port 8080"))
+        let help = try await Program.run([postgateExecutable, "serve", "--help"])
+        for option in ["--host", "--port", "--database", "--migrate"] { #expect(help.output.contains(option), "\(option)") }
+        #expect(help.output.contains("8080"))
+        let dockerfile = try text("Dockerfile")
+        #expect(dockerfile.contains("COPY Package.swift openapi.yaml ./"), "the spec the build plugin reads")
+        #expect(dockerfile.contains("USER postgate"))
     }
 }
