@@ -352,6 +352,16 @@ struct DeploymentTests {
         let help = try await Program.run([postgateExecutable, "serve", "--help"])
         for option in ["--host", "--port", "--database", "--migrate"] { #expect(help.output.contains(option), "\(option)") }
         #expect(help.output.contains("8080"))
+        // The file is YAML that names these services, read by Python's YAML parser where it is installed.
+        let parsed = try await Program.run([
+            "python3", "-c",
+            "import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); print(' '.join(sorted(d['services'])))",
+            Self.root.appendingPathComponent("docker-compose.yml").path,
+        ])
+        if !parsed.error.contains("No module named 'yaml'") {
+            #expect(parsed.status == 0, "\(parsed.error)")
+            #expect(parsed.output.trimmingCharacters(in: .whitespacesAndNewlines) == "db migrate postgate")
+        }
         let dockerfile = try text("Dockerfile")
         #expect(dockerfile.contains("COPY Package.swift openapi.yaml ./"), "the spec the build plugin reads")
         #expect(dockerfile.contains("USER postgate"))
