@@ -6,10 +6,13 @@ import Postgres
 
 /// The Postgate service's application: the routes of `openapi.yaml`, the spec itself at
 /// `/openapi.yaml`, on `host:port`. The command line and the tests build it the same way.
-public func buildApplication(pool: PostgresPool, actor: String, host: String, port: Int, logger: Logger) throws -> some ApplicationProtocol {
+public func buildApplication(
+    pool: PostgresPool, actor: String, host: String, port: Int, logger: Logger, idempotencyKeysLive: Duration = .seconds(24 * 3600)
+) throws -> some ApplicationProtocol {
     let router = Router()
     router.middlewares.add(RequestMiddleware(maximumBody: 1 << 20))
-    try PostgateAPI(pool: pool, actor: actor).registerHandlers(on: router, middlewares: [TokenAuthentication(pool: pool)])
+    try PostgateAPI(pool: pool, actor: actor).registerHandlers(
+        on: router, middlewares: [TokenAuthentication(pool: pool), Idempotency(pool: pool, timeToLive: idempotencyKeysLive)])
     router.get("/openapi.yaml") { _, _ in
         Response(
             status: .ok, headers: [.contentType: "application/yaml"],

@@ -329,6 +329,46 @@ struct ServiceTests {
     }
 }
 
+extension ServiceTests {
+    @Test("an Idempotency-Key has one effect: a replay gets the stored response, another body is 422, twenty claims at once run one")
+    func idempotency() async throws {
+        try await withService { app, pool, tokens in
+            try await app.test(.router) { client in
+                var headers = tokens.clerk
+                headers[HTTPField.Name("Idempotency-Key")!] = "draft-0001"
+                let draft = try body(["customer": "ACME", "location": "MAIN", "lines": [["product": "CABLE", "quantity": "3"]]])
+                try await client.execute(uri: "/invoices", method: .post, headers: headers, body: draft) { #expect($0.status == .created) }
+                // Twenty claims of one key at once, each on a connection of its own: exactly one runs.
+                let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+                    for _ in 0..<20 {
+                        group.addTask {
+                            try await pool.query(
+                                "SELECT outcome FROM api.claim_idempotency_key('clerk', 'draft-0002', 'same', make_interval(hours => 1))"
+                            )[0].decode(0, as: String.self)
+                        }
+                    }
+                    return try await group.reduce(into: [String]()) { $0.append($1) }
+                }
+                #expect(outcomes.filter { $0 == "claimed" }.count == 1)
+                #expect(outcomes.filter { $0 == "running" }.count == 19)
+                let drafts = try await pool.query("SELECT count(*) FROM report.invoices")[0].decode(0, as: Int.self)
+                #expect(drafts == 1)
+                try await client.execute(uri: "/invoices", method: .post, headers: headers, body: draft) { response in
+                    #expect(response.status == .created)
+                    #expect(response.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+                    let id = try json(response.body)["invoice_id"] as? Int
+                    #expect(id != nil)
+                }
+                let other = try body(["customer": "ACME", "location": "MAIN", "lines": [["product": "CABLE", "quantity": "4"]]])
+                try await client.execute(uri: "/invoices", method: .post, headers: headers, body: other) { response in
+                    #expect(response.status.code == 422)
+                }
+                #expect(try await pool.query("SELECT count(*) FROM report.invoices")[0].decode(0, as: Int.self) == 1)
+            }
+        }
+    }
+}
+
 /// No Docker engine runs here: the deployment files are checked by reading them against the
 /// README and the command line they drive.
 @Suite("The deployment files agree with the README and the command line")

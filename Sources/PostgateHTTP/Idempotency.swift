@@ -1,0 +1,76 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import OpenAPIRuntime
+import Postgres
+
+/// Every POST may carry `Idempotency-Key`. The key is claimed (per token) before the request
+/// runs and answered with its response after: a replay gets the stored response with
+/// `Idempotent-Replayed: true`, the same key with another request is 422, and a replay while the
+/// first still runs is 409. A request that fails for a passing reason (5xx) gives the key back.
+struct Idempotency: ServerMiddleware {
+    let pool: PostgresPool
+    let timeToLive: Duration
+
+    static var keyHeader: HTTPField.Name { HTTPField.Name("Idempotency-Key")! }
+    static var replayedHeader: HTTPField.Name { HTTPField.Name("Idempotent-Replayed")! }
+    /// The largest body a key fingerprints and stores; the service refuses larger ones anyway.
+    static let maximumBody = 2 << 20
+
+    func intercept(
+        _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        guard request.method == .post, let key = request.headerFields[Self.keyHeader] else { return try await next(request, body, metadata) }
+        var bytes: [UInt8] = []
+        if let body { bytes = try await [UInt8](collecting: body, upTo: Self.maximumBody) }
+        let scope = RequestToken.current?.name ?? ""
+        var fingerprint = SHA256()
+        fingerprint.update(data: Data("\(request.method.rawValue) \(request.path ?? "")\n".utf8))
+        fingerprint.update(data: bytes)
+        let print = fingerprint.finalize().map { String(format: "%02x", $0) }.joined()
+        let seconds = Int64(timeToLive.components.seconds)
+        let claim: PostgresRow
+        do {
+            claim = try await pool.query(
+                "SELECT * FROM api.claim_idempotency_key(\(scope), \(key), \(print), make_interval(secs => \(seconds)))")[0]
+        } catch {
+            return TokenAuthentication.refusal(Problem(error))
+        }
+        switch try claim.decode("outcome", as: String.self) {
+        case "replay":
+            var response = HTTPResponse(status: .init(code: try claim.decode("response_status", as: Int.self)))
+            response.headerFields[.contentType] = try claim.decode("response_type", as: String?.self)
+            response.headerFields[Self.replayedHeader] = "true"
+            return (response, HTTPBody(try claim.decode("response_body", as: String?.self) ?? ""))
+        case "running":
+            return TokenAuthentication.refusal(
+                Problem(
+                    status: 409, type: "in-progress", title: "A request with this key is still running",
+                    detail: "Wait for the first request with this Idempotency-Key to finish, then send it again to get its response."))
+        case "mismatch":
+            return TokenAuthentication.refusal(
+                Problem(
+                    status: 422, type: "key-reused", title: "The key was used for another request",
+                    detail: "This Idempotency-Key was sent with another request; use a new key for a new request.",
+                    field: "Idempotency-Key"))
+        default:
+            break
+        }
+        do {
+            let (response, responseBody) = try await next(request, HTTPBody(bytes), metadata)
+            var stored = ""
+            if let responseBody { stored = try await String(collecting: responseBody, upTo: Self.maximumBody) }
+            let passing = response.status.code >= 500
+            _ = try? await pool.query(
+                """
+                SELECT api.answer_idempotency_key(\(scope), \(key), \(passing ? nil : Int32(response.status.code)),
+                                                  \(response.headerFields[.contentType]), \(stored))
+                """)
+            return (response, HTTPBody(stored))
+        } catch {
+            _ = try? await pool.query("SELECT api.answer_idempotency_key(\(scope), \(key), \(Int32?.none), \(String?.none), \(String?.none))")
+            throw error
+        }
+    }
+}

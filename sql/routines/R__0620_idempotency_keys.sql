@@ -1,0 +1,49 @@
+-- Idempotency keys of the HTTP service. A key is claimed before the request runs and answered
+-- after; a claim that finds the key answered returns the stored response.
+SET LOCAL ROLE postgate_owner;
+
+-- Claims a key: 'claimed' (run the request), 'replay' (with the stored response), 'running'
+-- (another request with the key has not finished), or 'mismatch' (the key was used for another
+-- request). Keys older than the time to live are swept first.
+CREATE OR REPLACE FUNCTION api.claim_idempotency_key(p_scope text, p_key text, p_fingerprint text, p_ttl interval)
+RETURNS TABLE (outcome text, response_status integer, response_type text, response_body text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    v ar.idempotency_keys;
+BEGIN
+    IF p_key IS NULL OR length(p_key) NOT BETWEEN 1 AND 255 THEN
+        PERFORM ar.fail('PG400', 'Idempotency-Key', 'an idempotency key is 1 to 255 characters', 'Send a new random key with each new request.');
+    END IF;
+    DELETE FROM ar.idempotency_keys k WHERE k.created_at < now() - p_ttl;
+    INSERT INTO ar.idempotency_keys (scope, key, fingerprint) VALUES (p_scope, p_key, p_fingerprint)
+    ON CONFLICT (scope, key) DO NOTHING;
+    IF FOUND THEN
+        RETURN QUERY SELECT 'claimed'::text, NULL::integer, NULL::text, NULL::text;
+        RETURN;
+    END IF;
+    SELECT * INTO v FROM ar.idempotency_keys k WHERE k.scope = p_scope AND k.key = p_key;
+    RETURN QUERY SELECT CASE WHEN v.fingerprint <> p_fingerprint THEN 'mismatch' WHEN v.status = 'running' THEN 'running' ELSE 'replay' END,
+                        v.response_status, v.response_type, v.response_body;
+END
+$$;
+COMMENT ON FUNCTION api.claim_idempotency_key(text, text, text, interval) IS
+    'Claims an idempotency key for a request: claimed, replay (with the stored response), running, or mismatch.';
+
+-- Stores the response of a claimed key; a request that failed for a passing reason gives its key
+-- back instead (p_status NULL), so that the client may try again.
+CREATE OR REPLACE FUNCTION api.answer_idempotency_key(p_scope text, p_key text, p_status integer, p_type text, p_body text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+BEGIN
+    IF p_status IS NULL THEN
+        DELETE FROM ar.idempotency_keys WHERE scope = p_scope AND key = p_key AND status = 'running';
+        RETURN;
+    END IF;
+    UPDATE ar.idempotency_keys SET status = 'done', response_status = p_status, response_type = p_type, response_body = p_body
+    WHERE scope = p_scope AND key = p_key;
+END
+$$;
+COMMENT ON FUNCTION api.answer_idempotency_key(text, text, integer, text, text) IS 'Stores the response of a claimed key, or gives the key back.';
+
+REVOKE EXECUTE ON FUNCTION api.claim_idempotency_key(text, text, text, interval), api.answer_idempotency_key(text, text, integer, text, text)
+FROM PUBLIC, postgate_client, postgate_reporting;
