@@ -17,7 +17,7 @@ struct TokenAuthentication: ServerMiddleware {
     /// Operations anyone may call: the process's health, and whether it is ready.
     static let open: Set<String> = ["getHealth", "getReady"]
     /// Operations that post or take payments: a poster's alone.
-    static let posting: Set<String> = ["postInvoices", "startPostingRun"]
+    static let posting: Set<String> = ["postInvoices", "startPostingRun", "receivePayment"]
 
     /// Whether a role may call an operation with a method.
     static func allows(_ role: TokenRole, _ operationID: String, _ method: HTTPRequest.Method) -> Bool {

@@ -184,6 +184,86 @@ public struct PostgateAPI: APIProtocol {
         }
     }
 
+    public func receivePayment(_ input: Operations.ReceivePayment.Input) async throws -> Operations.ReceivePayment.Output {
+        do {
+            guard case .json(let payment) = input.body else { throw Problem.badBody("a JSON object") }
+            var allocations: [NewPayment.Allocation] = []
+            for (index, allocation) in (payment.allocations ?? []).enumerated() {
+                allocations.append(
+                    NewPayment.Allocation(
+                        invoiceNumber: allocation.invoiceNumber,
+                        amount: try allocation.amount.map { try Self.decimal($0, field: "allocations[\(index + 1)].amount") }))
+            }
+            let id = try await PaymentStore(pool: pool).receive(
+                NewPayment(
+                    customer: payment.customer, amount: try Self.decimal(payment.amount, field: "amount"),
+                    date: try payment.date.map { try Self.date($0, field: "date") }, currency: payment.currency,
+                    paymentMethod: payment.paymentMethod, financialAccount: payment.financialAccount, reference: payment.reference,
+                    allocations: allocations.isEmpty ? nil : allocations))
+            return .created(.init(body: .json(.init(id: id))))
+        } catch {
+            let problem = Problem(error)
+            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+        }
+    }
+
+    public func addAdjustment(_ input: Operations.AddAdjustment.Input) async throws -> Operations.AddAdjustment.Output {
+        do {
+            guard case .json(let adjustment) = input.body else { throw Problem.badBody("a JSON object") }
+            let id = try await AdjustmentStore(pool: pool).add(
+                customer: adjustment.customer, amount: try Self.decimal(adjustment.amount, field: "amount"),
+                date: try adjustment.date.map { try Self.date($0, field: "date") }, currency: adjustment.currency, reason: adjustment.reason,
+                reference: adjustment.reference, notes: adjustment.notes)
+            return .created(.init(body: .json(.init(id: id))))
+        } catch {
+            let problem = Problem(error)
+            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+        }
+    }
+
+    public func listProducts(_ input: Operations.ListProducts.Input) async throws -> Operations.ListProducts.Output {
+        do {
+            let products = try await CatalogStore(pool: pool).products(
+                search: input.query.search, limit: input.query.limit ?? 100, offset: input.query.offset ?? 0)
+            return .ok(
+                .init(
+                    body: .json(
+                        products.map {
+                            .init(
+                                code: $0.code, name: $0.name, unit: $0.unit,
+                                serialTracking: Components.Schemas.Product.SerialTrackingPayload(rawValue: $0.serialTracking.rawValue) ?? .none,
+                                isBuildup: $0.isBuildup, active: $0.active, onHand: $0.onHand.description, version: $0.version)
+                        })))
+        } catch {
+            let problem = Problem(error)
+            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+        }
+    }
+
+    public func stockOnHand(_ input: Operations.StockOnHand.Input) async throws -> Operations.StockOnHand.Output {
+        do {
+            let rows = try await StockStore(pool: pool).onHand(product: input.query.product, location: input.query.location)
+            return .ok(
+                .init(
+                    body: .json(
+                        rows.map { .init(product: $0.product, location: $0.location, quantity: $0.quantity.description, serials: $0.serials) })))
+        } catch {
+            let problem = Problem(error)
+            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+        }
+    }
+
+    /// A money or quantity field as the exact decimal it is written as.
+    static func decimal(_ text: String, field: String) throws -> Decimal {
+        guard let value = Decimal(decimalLiteral: text) else { throw Problem.badField(field, "a decimal number such as 25.50 or -3") }
+        return value
+    }
+
+    static func date(_ text: String, field: String) throws -> LocalDate {
+        guard let date = LocalDate(text) else { throw Problem.badField(field, "a date written YYYY-MM-DD") }
+        return date
+    }
+
     static func run(_ run: PostingRun) -> Components.Schemas.PostingRun {
         .init(
             token: run.token.uuidString.lowercased(), status: .init(rawValue: run.status.rawValue) ?? .running, total: run.total,

@@ -369,6 +369,43 @@ extension ServiceTests {
     }
 }
 
+extension ServiceTests {
+    @Test("payments, adjustments, products and stock: amounts exact, a clerk takes no payment, the balance moves")
+    func moneyAndStock() async throws {
+        try await withService { app, pool, tokens in
+            try await app.test(.router) { client in
+                let payment = try body(["customer": "ACME", "amount": "100.50"])
+                try await client.execute(uri: "/payments", method: .post, headers: tokens.clerk, body: payment) { #expect($0.status == .forbidden) }
+                try await client.execute(uri: "/payments", method: .post, headers: tokens.poster, body: payment) { #expect($0.status == .created) }
+                let adjustment = try body(["customer": "ACME", "amount": "-25.50", "notes": "goodwill"])
+                try await client.execute(uri: "/adjustments", method: .post, headers: tokens.clerk, body: adjustment) {
+                    #expect($0.status == .created)
+                }
+                let tooPrecise = try body(["customer": "ACME", "amount": "1.001"])
+                try await client.execute(uri: "/adjustments", method: .post, headers: tokens.clerk, body: tooPrecise) { response in
+                    #expect(response.status == .badRequest)
+                    let field = try json(response.body)["field"] as? String
+                    #expect(field == "amount")
+                }
+                try await client.execute(uri: "/customers/ACME", method: .get, headers: tokens.reader) { response in
+                    let balance = try json(response.body)["balance"] as? String
+                    #expect(balance == "-126")
+                }
+                try await client.execute(uri: "/products?search=CAB", method: .get, headers: tokens.reader) { response in
+                    let products = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]]
+                    #expect(products?.first?["on_hand"] as? String == "100")
+                }
+                try await client.execute(uri: "/stock?product=TV", method: .get, headers: tokens.reader) { response in
+                    let rows = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]]
+                    #expect(rows?.first?["serials"] as? Int == 1)
+                }
+                let ledger = try await pool.query("SELECT count(*) FROM ar.ledger_entries")[0].decode(0, as: Int.self)
+                #expect(ledger == 2)
+            }
+        }
+    }
+}
+
 /// No Docker engine runs here: the deployment files are checked by reading them against the
 /// README and the command line they drive.
 @Suite("The deployment files agree with the README and the command line")
