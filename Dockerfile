@@ -3,18 +3,18 @@ ARG SWIFT_IMAGE=swift:6.3-bookworm
 FROM ${SWIFT_IMAGE} AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev pkg-config && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY Package.swift openapi.yaml ./
+COPY Package.swift ./
 COPY Sources ./Sources
 COPY Tests ./Tests
-RUN swift build -c release --product postgate --static-swift-stdlib \
-    && mkdir -p /staging && cp .build/release/postgate /staging/ && cp -R .build/release/*.resources /staging/
+RUN swift build -c release --product postgate --static-swift-stdlib
 
 # Runs on a slim Debian with libpq, as an unprivileged user.
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libpq5 ca-certificates curl && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home postgate
-COPY --from=build /staging/ /usr/local/bin/
+COPY --from=build /src/.build/release/postgate /usr/local/bin/postgate
 COPY sql /usr/local/share/postgate/sql
+COPY Sources/PostgateHTTP/openapi.yaml /usr/local/share/postgate/openapi.yaml
 USER postgate
 EXPOSE 8080
 ENTRYPOINT ["postgate"]

@@ -13,19 +13,51 @@ public func buildApplication(
     router.middlewares.add(RequestMiddleware(maximumBody: 1 << 20))
     try PostgateAPI(pool: pool, actor: actor).registerHandlers(
         on: router, middlewares: [TokenAuthentication(pool: pool), Idempotency(pool: pool, timeToLive: idempotencyKeysLive)])
-    router.get("/openapi.yaml") { _, _ in
-        Response(
-            status: .ok, headers: [.contentType: "application/yaml"],
-            body: .init(byteBuffer: ByteBuffer(string: openAPISpecification)))
-    }
     return Application(
         router: router, configuration: .init(address: .hostname(host, port: port), serverName: "Postgate"), logger: logger)
 }
 
-/// The contract, as served: the repository's `openapi.yaml`, which the generator also reads.
+/// The contract, as served: `POSTGATE_OPENAPI`, else `share/postgate/openapi.yaml` beside the
+/// executable's folder (as installed), else the source tree's, which the generator also reads.
 let openAPISpecification: String = {
-    guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
-        let text = try? String(contentsOf: url, encoding: .utf8)
-    else { return "openapi: 3.1.0\n" }
-    return text
+    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    let candidates = [
+        ProcessInfo.processInfo.environment["POSTGATE_OPENAPI"],
+        executable.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/postgate/openapi.yaml").path(
+            percentEncoded: false),
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("openapi.yaml").path(percentEncoded: false),
+    ].compactMap { $0 }
+    for path in candidates {
+        if let text = try? String(contentsOfFile: path, encoding: .utf8) { return text }
+    }
+    return "openapi: 3.1.0\n"
+}()
+
+/// A page for people: every route of the spec with its summary, and the spec itself below.
+let documentationPage: String = {
+    func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+    var rows: [String] = []
+    var path = ""
+    var method = ""
+    for line in openAPISpecification.split(separator: "\n", omittingEmptySubsequences: false) {
+        if line.hasPrefix("  /"), line.hasSuffix(":") { path = String(line.dropFirst(2).dropLast()) }
+        if line.hasPrefix("    "), !line.hasPrefix("     "), let verb = ["get", "post", "put", "delete"].first(where: { line == "    \($0):" }) {
+            method = verb.uppercased()
+        }
+        if line.hasPrefix("      summary: ") {
+            rows.append("<tr><td><code>\(method) \(escape(path))</code></td><td>\(escape(String(line.dropFirst("      summary: ".count))))</td></tr>")
+        }
+    }
+    return """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><title>Postgate API</title>
+        <style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem}td{padding:.3rem .8rem;vertical-align:top}
+        pre{background:#f4f4f4;padding:1rem;overflow:auto}</style></head>
+        <body><h1>Postgate API</h1>
+        <p>Send <code>Authorization: Bearer TOKEN</code>; errors are <code>application/problem+json</code>. The contract: <a href="/openapi.yaml">openapi.yaml</a>.</p>
+        <table>\(rows.joined())</table>
+        <h2>openapi.yaml</h2><pre>\(escape(openAPISpecification))</pre></body></html>
+        """
 }()

@@ -14,8 +14,8 @@ enum RequestToken {
 struct TokenAuthentication: ServerMiddleware {
     let pool: PostgresPool
 
-    /// Operations anyone may call: the process's health, and whether it is ready.
-    static let open: Set<String> = ["getHealth", "getReady"]
+    /// Operations anyone may call: the process's health, whether it is ready, and the contract.
+    static let open: Set<String> = ["getHealth", "getReady", "getSpecification", "getDocumentation"]
     /// Operations that post or take payments: a poster's alone.
     static let posting: Set<String> = ["postInvoices", "startPostingRun", "receivePayment"]
 

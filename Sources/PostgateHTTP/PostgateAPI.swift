@@ -30,6 +30,14 @@ public struct PostgateAPI: APIProtocol {
         }
     }
 
+    public func getSpecification(_ input: Operations.GetSpecification.Input) async throws -> Operations.GetSpecification.Output {
+        .ok(.init(body: .yaml(HTTPBody(openAPISpecification))))
+    }
+
+    public func getDocumentation(_ input: Operations.GetDocumentation.Input) async throws -> Operations.GetDocumentation.Output {
+        .ok(.init(body: .html(HTTPBody(documentationPage))))
+    }
+
     public func listCustomers(_ input: Operations.ListCustomers.Input) async throws -> Operations.ListCustomers.Output {
         do {
             let customers = try await CustomerStore(pool: pool).list(

@@ -86,7 +86,14 @@ struct ServiceTests {
                 }
                 try await client.execute(uri: "/openapi.yaml", method: .get) { response in
                     #expect(response.status == .ok)
-                    #expect(String(buffer: response.body).hasPrefix("openapi: 3.1.0"))
+                    let spec = String(buffer: response.body)
+                    #expect(spec.hasPrefix("openapi: 3.1.0") && spec.contains("/posting-runs"))
+                }
+                try await client.execute(uri: "/docs", method: .get) { response in
+                    #expect(response.status == .ok)
+                    let page = String(buffer: response.body)
+                    #expect(page.contains("<code>POST /posting-runs</code>"))
+                    #expect(page.contains("<code>GET /customers/{code}</code>"))
                 }
             }
         }
@@ -440,7 +447,7 @@ struct DeploymentTests {
             #expect(parsed.output.trimmingCharacters(in: .whitespacesAndNewlines) == "db migrate postgate")
         }
         let dockerfile = try text("Dockerfile")
-        #expect(dockerfile.contains("COPY Package.swift openapi.yaml ./"), "the spec the build plugin reads")
+        #expect(dockerfile.contains("COPY Sources/PostgateHTTP/openapi.yaml /usr/local/share/postgate/openapi.yaml"), "the spec served")
         #expect(dockerfile.contains("USER postgate"))
     }
 }
