@@ -261,6 +261,26 @@ public struct PostgateAPI: APIProtocol {
         }
     }
 
+    public func readReport(_ input: Operations.ReadReport.Input) async throws -> Operations.ReadReport.Output {
+        do {
+            let limit = input.query.limit ?? 100
+            var offset = 0
+            if let cursor = input.query.cursor {
+                guard let data = Data(base64Encoded: cursor), let text = String(data: data, encoding: .utf8), text.hasPrefix("offset:"),
+                    let value = Int(text.dropFirst("offset:".count)), value >= 0
+                else { throw Problem.badField("cursor", "the next_cursor of a page of the same report") }
+                offset = value
+            }
+            let page = try await Reports(pool: pool).page(of: input.path.view, offset: offset, limit: limit)
+            let rows = try page.rows.map { try JSONDecoder().decode(Components.Schemas.ReportPage.RowsPayloadPayload.self, from: Data($0.utf8)) }
+            let next = page.more ? Data("offset:\(offset + limit)".utf8).base64EncodedString() : nil
+            return .ok(.init(body: .json(.init(rows: rows, nextCursor: next))))
+        } catch {
+            let problem = Problem(error)
+            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+        }
+    }
+
     /// A money or quantity field as the exact decimal it is written as.
     static func decimal(_ text: String, field: String) throws -> Decimal {
         guard let value = Decimal(decimalLiteral: text) else { throw Problem.badField(field, "a decimal number such as 25.50 or -3") }

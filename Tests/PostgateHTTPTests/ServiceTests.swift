@@ -413,6 +413,35 @@ extension ServiceTests {
     }
 }
 
+extension ServiceTests {
+    @Test("report views are read a page at a time with a cursor, numbers as decimal strings; an unknown view is 404")
+    func reports() async throws {
+        try await withService { app, _, tokens in
+            try await app.test(.router) { client in
+                var cursor: String?
+                var codes: [String] = []
+                repeat {
+                    let uri = "/reports/customer_balances?limit=1" + (cursor.map { "&cursor=\($0)" } ?? "")
+                    try await client.execute(uri: uri, method: .get, headers: tokens.reader) { response in
+                        #expect(response.status == .ok)
+                        let page = try json(response.body)
+                        let rows = page["rows"] as? [[String: Any]] ?? []
+                        #expect(rows.count == 1)
+                        codes += rows.compactMap { $0["code"] as? String }
+                        #expect(rows.first?["balance"] is String, "money is a decimal string")
+                        cursor = page["next_cursor"] as? String
+                    }
+                } while cursor != nil
+                #expect(codes.sorted() == ["ACME", "HOLD"])
+                try await client.execute(uri: "/reports/no_such_view", method: .get, headers: tokens.reader) { #expect($0.status == .notFound) }
+                try await client.execute(uri: "/reports/customers?cursor=bad", method: .get, headers: tokens.reader) {
+                    #expect($0.status == .badRequest)
+                }
+            }
+        }
+    }
+}
+
 /// No Docker engine runs here: the deployment files are checked by reading them against the
 /// README and the command line they drive.
 @Suite("The deployment files agree with the README and the command line")
