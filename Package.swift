@@ -55,7 +55,7 @@ let package = Package(
         .target(
             name: "PostgateHTTP",
             dependencies: [
-                "Postgate", "Postgres", "PostingPolicy",
+                "Postgate", "Postgres", "PostgresServer", "PostingPolicy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),

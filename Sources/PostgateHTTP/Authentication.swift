@@ -63,10 +63,9 @@ struct TokenAuthentication: ServerMiddleware {
     }
 
     static func refusal(_ problem: Problem) -> (HTTPResponse, HTTPBody?) {
-        let data = (try? JSONEncoder().encode(problem.body)) ?? Data("{}".utf8)
         var response = HTTPResponse(status: .init(code: problem.status))
         response.headerFields[.contentType] = "application/problem+json"
         if problem.status == 401 { response.headerFields[.wwwAuthenticate] = "Bearer" }
-        return (response, HTTPBody(data))
+        return (response, HTTPBody(problem.json))
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import OpenAPIRuntime
 import Postgres
+import PostgresServer
 
 /// Every POST may carry `Idempotency-Key`. The key is claimed (per token) before the request
 /// runs and answered with its response after: a replay gets the stored response with
@@ -28,7 +29,7 @@ struct Idempotency: ServerMiddleware {
         var fingerprint = SHA256()
         fingerprint.update(data: Data("\(request.method.rawValue) \(request.path ?? "")\n".utf8))
         fingerprint.update(data: bytes)
-        let print = fingerprint.finalize().map { String(format: "%02x", $0) }.joined()
+        let print = Checksum.hex(fingerprint.finalize())
         let seconds = Int64(timeToLive.components.seconds)
         let claim: PostgresRow
         do {

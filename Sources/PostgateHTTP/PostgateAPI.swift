@@ -26,7 +26,7 @@ public struct PostgateAPI: APIProtocol {
             _ = try await pool.query("SELECT api.posting_settings()")
             return .ok(.init(body: .json(.init(status: "ready"))))
         } catch {
-            return .serviceUnavailable(.init(body: .applicationProblemJson(Problem(error).body)))
+            return .serviceUnavailable(Problem(error).response)
         }
     }
 
@@ -51,8 +51,7 @@ public struct PostgateAPI: APIProtocol {
                                 onHold: $0.onHold, version: $0.version)
                         })))
         } catch {
-            let problem = Problem(error)
-            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+            return Problem(error).answer(Operations.ListCustomers.Output.default)
         }
     }
 
@@ -70,8 +69,7 @@ public struct PostgateAPI: APIProtocol {
                             creditStatus: .init(rawValue: balance.creditStatus.rawValue) ?? .ok, onHold: customer.onHold,
                             version: customer.version))))
         } catch {
-            let problem = Problem(error)
-            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+            return Problem(error).answer(Operations.GetCustomer.Output.default)
         }
     }
 
@@ -80,31 +78,18 @@ public struct PostgateAPI: APIProtocol {
             guard case .json(let draft) = input.body else { throw Problem.badBody("a JSON object") }
             var lines: [NewInvoiceLine] = []
             for (index, line) in (draft.lines ?? []).enumerated() {
-                guard let quantity = Decimal(decimalLiteral: line.quantity) else {
-                    throw Problem.badField("lines[\(index + 1)].quantity", "a decimal number such as 2 or 1.5")
-                }
-                var price: Decimal?
-                if let text = line.unitPrice {
-                    guard let value = Decimal(decimalLiteral: text) else {
-                        throw Problem.badField("lines[\(index + 1)].unit_price", "a decimal number such as 9.99")
-                    }
-                    price = value
-                }
                 lines.append(
                     NewInvoiceLine(
-                        product: line.product, quantity: quantity, unitPrice: price, taxRate: line.taxRate, location: line.location,
-                        serials: line.serials.map { $0.map { SerialEntry($0) } }))
+                        product: line.product, quantity: try Self.decimal(line.quantity, field: "lines[\(index + 1)].quantity"),
+                        unitPrice: try line.unitPrice.map { try Self.decimal($0, field: "lines[\(index + 1)].unit_price") },
+                        taxRate: line.taxRate, location: line.location, serials: line.serials.map { $0.map { SerialEntry($0) } }))
             }
-            let date = try draft.date.map { text in
-                guard let date = LocalDate(text) else { throw Problem.badField("date", "a date written YYYY-MM-DD") }
-                return date
-            }
+            let date = try draft.date.map { try Self.date($0, field: "date") }
             let created = try await InvoiceStore(pool: pool).createDraft(
                 customer: draft.customer, date: date, reference: draft.reference, location: draft.location, lines: lines)
             return .created(.init(body: .json(.init(invoiceId: created.id))))
         } catch {
-            let problem = Problem(error)
-            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+            return Problem(error).answer(Operations.CreateDraftInvoice.Output.default)
         }
     }
 
@@ -123,8 +108,7 @@ public struct PostgateAPI: APIProtocol {
                                     taxRate: $0.taxRate, netAmount: $0.netAmount.description)
                             }))))
         } catch {
-            let problem = Problem(error)
-            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+            return Problem(error).answer(Operations.GetInvoice.Output.default)
         }
     }
 
@@ -139,8 +123,7 @@ public struct PostgateAPI: APIProtocol {
             }
             return .ok(.init(body: .json(.init(posted: posted))))
         } catch {
-            let problem = Problem(error)
-            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+            return Problem(error).answer(Operations.PostInvoices.Output.default)
         }
     }
 
@@ -164,8 +147,7 @@ public struct PostgateAPI: APIProtocol {
                             token: preview.token.uuidString.lowercased(), canPost: preview.canPost, itemsToCreate: preview.itemsToCreate,
                             invoices: invoices))))
         } catch {
-            let problem = Problem(error)
-            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+            return Problem(error).answer(Operations.PreviewPosting.Output.default)
         }
     }
 
@@ -177,8 +159,7 @@ public struct PostgateAPI: APIProtocol {
             let run = try await runs.start(token, chunkSize: request.chunkSize ?? 1000)
             return .accepted(.init(body: .json(Self.run(run))))
         } catch {
-            let problem = Problem(error)
-            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+            return Problem(error).answer(Operations.StartPostingRun.Output.default)
         }
     }
 
@@ -187,8 +168,7 @@ public struct PostgateAPI: APIProtocol {
             guard let token = UUID(uuidString: input.path.token) else { throw Problem.badField("token", "a preview's token (a UUID)") }
             return .ok(.init(body: .json(Self.run(try await PostingRuns(pool: pool, actor: actor).run(token)))))
         } catch {
-            let problem = Problem(error)
-            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+            return Problem(error).answer(Operations.GetPostingRun.Output.default)
         }
     }
 
@@ -210,8 +190,7 @@ public struct PostgateAPI: APIProtocol {
                     allocations: allocations.isEmpty ? nil : allocations))
             return .created(.init(body: .json(.init(id: id))))
         } catch {
-            let problem = Problem(error)
-            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+            return Problem(error).answer(Operations.ReceivePayment.Output.default)
         }
     }
 
@@ -224,8 +203,7 @@ public struct PostgateAPI: APIProtocol {
                 reference: adjustment.reference, notes: adjustment.notes)
             return .created(.init(body: .json(.init(id: id))))
         } catch {
-            let problem = Problem(error)
-            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+            return Problem(error).answer(Operations.AddAdjustment.Output.default)
         }
     }
 
@@ -243,8 +221,7 @@ public struct PostgateAPI: APIProtocol {
                                 isBuildup: $0.isBuildup, active: $0.active, onHand: $0.onHand.description, version: $0.version)
                         })))
         } catch {
-            let problem = Problem(error)
-            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+            return Problem(error).answer(Operations.ListProducts.Output.default)
         }
     }
 
@@ -256,8 +233,7 @@ public struct PostgateAPI: APIProtocol {
                     body: .json(
                         rows.map { .init(product: $0.product, location: $0.location, quantity: $0.quantity.description, serials: $0.serials) })))
         } catch {
-            let problem = Problem(error)
-            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+            return Problem(error).answer(Operations.StockOnHand.Output.default)
         }
     }
 
@@ -276,8 +252,7 @@ public struct PostgateAPI: APIProtocol {
             let next = page.more ? Data("offset:\(offset + limit)".utf8).base64EncodedString() : nil
             return .ok(.init(body: .json(.init(rows: rows, nextCursor: next))))
         } catch {
-            let problem = Problem(error)
-            return .default(statusCode: problem.status, .init(body: .applicationProblemJson(problem.body)))
+            return Problem(error).answer(Operations.ReadReport.Output.default)
         }
     }
 

@@ -21,6 +21,15 @@ struct Problem: Error {
             _type: Self.typeBase + type, title: title, status: status, detail: detail, field: field, sqlstate: sqlState, findings: findings)
     }
 
+    /// The problem as the spec's response.
+    var response: Components.Responses.Problem { .init(body: .applicationProblemJson(body)) }
+
+    /// The answer of an operation: its `default` case with this problem's status.
+    func answer<Output>(_ make: (Int, Components.Responses.Problem) -> Output) -> Output { make(status, response) }
+
+    /// The problem as sent by middleware that answers before any operation: problem+json bytes.
+    var json: Data { (try? JSONEncoder().encode(body)) ?? Data("{}".utf8) }
+
     static func badBody(_ expected: String) -> Problem {
         Problem(status: 400, type: "invalid", title: "The request is not valid", detail: "The body must be \(expected).")
     }

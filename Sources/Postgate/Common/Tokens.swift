@@ -1,6 +1,6 @@
-import Crypto
 import Foundation
 import Postgres
+import PostgresServer
 
 /// What a token of the HTTP service may do.
 public enum TokenRole: String, DatabaseText {
@@ -63,6 +63,6 @@ public struct TokenStore: Sendable {
     }
 
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Checksum.sha256(Data(token.utf8))
     }
 }
