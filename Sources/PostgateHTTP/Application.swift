@@ -7,11 +7,12 @@ import Postgres
 /// The Postgate service's application: the routes of `openapi.yaml`, the spec itself at
 /// `/openapi.yaml`, on `host:port`. The command line and the tests build it the same way.
 public func buildApplication(
-    pool: PostgresPool, actor: String, host: String, port: Int, logger: Logger, idempotencyKeysLive: Duration = .seconds(24 * 3600)
+    pool: PostgresPool, actor: String, host: String, port: Int, logger: Logger, idempotencyKeysLive: Duration = .seconds(24 * 3600),
+    uploadLimit: Int = 200 << 20
 ) throws -> some ApplicationProtocol {
     let router = Router()
-    router.middlewares.add(RequestMiddleware(maximumBody: 1 << 20))
-    try PostgateAPI(pool: pool, actor: actor).registerHandlers(
+    router.middlewares.add(RequestMiddleware(maximumBody: 1 << 20, maximumUpload: uploadLimit))
+    try PostgateAPI(pool: pool, actor: actor, uploadLimit: uploadLimit).registerHandlers(
         on: router, middlewares: [TokenAuthentication(pool: pool), Idempotency(pool: pool, timeToLive: idempotencyKeysLive)])
     return Application(
         router: router, configuration: .init(address: .hostname(host, port: port), serverName: "Postgate"), logger: logger)

@@ -17,7 +17,7 @@ struct TokenAuthentication: ServerMiddleware {
     /// Operations anyone may call: the process's health, whether it is ready, and the contract.
     static let open: Set<String> = ["getHealth", "getReady", "getSpecification", "getDocumentation"]
     /// Operations that post or take payments: a poster's alone.
-    static let posting: Set<String> = ["postInvoices", "startPostingRun", "receivePayment"]
+    static let posting: Set<String> = ["postInvoices", "startPostingRun", "postAndPay", "posSale", "receivePayment"]
 
     /// Whether a role may call an operation with a method.
     static func allows(_ role: TokenRole, _ operationID: String, _ method: HTTPRequest.Method) -> Bool {
@@ -66,6 +66,7 @@ struct TokenAuthentication: ServerMiddleware {
         var response = HTTPResponse(status: .init(code: problem.status))
         response.headerFields[.contentType] = "application/problem+json"
         if problem.status == 401 { response.headerFields[.wwwAuthenticate] = "Bearer" }
+        if problem.status == 503 { response.headerFields[.retryAfter] = String(Problem.retryAfter) }
         return (response, HTTPBody(problem.json))
     }
 }

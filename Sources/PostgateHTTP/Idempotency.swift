@@ -23,11 +23,24 @@ struct Idempotency: ServerMiddleware {
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
         guard request.method == .post, let key = request.headerFields[Self.keyHeader] else { return try await next(request, body, metadata) }
+        // A CSV upload streams through untouched: its key fingerprints its length, and the
+        // import itself refuses the same file twice (by its checksum).
+        let streamed = request.headerFields[.contentType]?.lowercased().hasPrefix("text/csv") ?? false
         var bytes: [UInt8] = []
-        if let body { bytes = try await [UInt8](collecting: body, upTo: Self.maximumBody) }
+        if let body, !streamed {
+            do {
+                bytes = try await [UInt8](collecting: body, upTo: Self.maximumBody)
+            } catch {
+                return TokenAuthentication.refusal(
+                    Problem(
+                        status: 413, type: "too-large", title: "The request body is too large",
+                        detail: "A request body may hold at most \(Self.maximumBody) bytes. Send less at a time."))
+            }
+        }
         let scope = RequestToken.current?.name ?? ""
         var fingerprint = SHA256()
         fingerprint.update(data: Data("\(request.method.rawValue) \(request.path ?? "")\n".utf8))
+        if streamed { fingerprint.update(data: Data("length: \(request.headerFields[.contentLength] ?? "unknown")".utf8)) }
         fingerprint.update(data: bytes)
         let print = Checksum.hex(fingerprint.finalize())
         let seconds = Int64(timeToLive.components.seconds)
@@ -59,7 +72,7 @@ struct Idempotency: ServerMiddleware {
             break
         }
         do {
-            let (response, responseBody) = try await next(request, HTTPBody(bytes), metadata)
+            let (response, responseBody) = try await next(request, streamed ? body : HTTPBody(bytes), metadata)
             var stored = ""
             if let responseBody { stored = try await String(collecting: responseBody, upTo: Self.maximumBody) }
             let passing = response.status.code >= 500

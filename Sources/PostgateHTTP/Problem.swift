@@ -22,7 +22,12 @@ struct Problem: Error {
     }
 
     /// The problem as the spec's response.
-    var response: Components.Responses.Problem { .init(body: .applicationProblemJson(body)) }
+    var response: Components.Responses.Problem {
+        .init(headers: .init(retryAfter: status == 503 ? Self.retryAfter : nil), body: .applicationProblemJson(body))
+    }
+
+    /// Seconds a client waits before trying again after a 503.
+    static let retryAfter = 2
 
     /// The answer of an operation: its `default` case with this problem's status.
     func answer<Output>(_ make: (Int, Components.Responses.Problem) -> Output) -> Output { make(status, response) }
@@ -52,6 +57,11 @@ struct Problem: Error {
                 status: 422, type: "posting-refused", title: "The posting rules refuse it",
                 detail: refused.description.prefix(1).uppercased() + refused.description.dropFirst()
                     + ". Fix what each finding says, then post again.", findings: blocked)
+        case let refused as ImportRefused:
+            self.init(
+                status: refused.tooLarge ? 413 : 400, type: refused.tooLarge ? "too-large" : "import-refused",
+                title: refused.tooLarge ? "The file is too large" : "The file is not an adjustments file",
+                detail: refused.reason.prefix(1).uppercased() + refused.reason.dropFirst() + ".")
         case let outdated as PreviewOutdated:
             self.init(status: 412, type: "preview-outdated", title: "The selection changed since its preview", detail: outdated.description)
         case let domain as DomainError:

@@ -5,20 +5,25 @@ import Logging
 
 /// One structured log line per request (request id, method, path, status, duration), the
 /// request id echoed in `X-Request-Id`, and bodies over the limit refused with 413 before they
-/// are read.
+/// are read: JSON bodies have one limit, CSV uploads (`text/csv`) their own.
 struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
     static var requestID: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
     /// The largest JSON body taken, in bytes.
     let maximumBody: Int
+    /// The largest CSV upload taken, in bytes.
+    let maximumUpload: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let id = request.headers[Self.requestID].flatMap { $0.count <= 200 ? $0 : nil } ?? UUID().uuidString.lowercased()
         let start = ContinuousClock.now
         var response: Response
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > maximumBody {
+        let isUpload = request.headers[.contentType]?.lowercased().hasPrefix("text/csv") ?? false
+        let limit = isUpload ? maximumUpload : maximumBody
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             let problem = Problem(
                 status: 413, type: "too-large", title: "The request body is too large",
-                detail: "A request body may hold at most \(maximumBody) bytes; this one has \(length). Send less at a time.")
+                detail: "A \(isUpload ? "CSV upload" : "request body") may hold at most \(limit) bytes; this one has \(length). "
+                    + (isUpload ? "Split the file into smaller ones." : "Send less at a time."))
             let data = (try? JSONEncoder().encode(problem.body)) ?? Data("{}".utf8)
             response = Response(
                 status: .contentTooLarge, headers: [.contentType: "application/problem+json"], body: .init(byteBuffer: ByteBuffer(data: data)))

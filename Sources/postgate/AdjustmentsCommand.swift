@@ -134,18 +134,10 @@ struct AdjustmentsCommand: AsyncParsableCommand {
         @Option(help: "Write each column's rules (mandatory, format, example, when empty) as CSV to this file.") var rules: String?
 
         func run() async throws {
-            let headings = AdjustmentColumn.importable.map(\.rawValue).joined(separator: ",") + "\n"
+            let headings = AdjustmentColumn.templateCSV
             if let output { try headings.write(toFile: output, atomically: true, encoding: .utf8) } else { print(headings, terminator: "") }
             if let rules {
-                func quote(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
-                var text = "Column,Mandatory,Format,Example,When empty\n"
-                for column in AdjustmentColumn.allCases {
-                    let rule = column.rule
-                    text +=
-                        [column.rawValue, column.mandatory ? "yes" : "no", rule.format, rule.example, rule.whenEmpty].map(quote).joined(
-                            separator: ",") + "\n"
-                }
-                try text.write(toFile: rules, atomically: true, encoding: .utf8)
+                try AdjustmentColumn.rulesCSV.write(toFile: rules, atomically: true, encoding: .utf8)
                 console.info("Wrote the rules of each column to \(rules).")
             }
         }
@@ -160,9 +152,8 @@ struct AdjustmentsCommand: AsyncParsableCommand {
         @Option(name: .customLong("version")) var rowVersion: Int?
 
         func run() async throws {
-            let version = try await withPool(connection) { pool in
-                try await pool.query("SELECT api.save_adjustment_reason(\(code), \(name), \(active), \(rowVersion.map { Int32(clamping: $0) }))")[0]
-                    .decode(0, as: Int.self)
+            let version = try await withPool(connection) {
+                try await AdjustmentStore(pool: $0).saveReason(code, name: name, active: active, version: rowVersion)
             }
             print(version == 1 ? "Added reason \(code)." : "Changed reason \(code): now version \(version).")
         }

@@ -32,10 +32,16 @@ struct ItemsCommand: AsyncParsableCommand {
         @Argument var customer: String
 
         func run() async throws {
-            let rows = try await withPool(connection) { try await PaymentStore(pool: $0).customerItems(customer) }
-            guard !rows.isEmpty else {
+            let items = try await withPool(connection) { try await PaymentStore(pool: $0).customerItems(customer) }
+            guard !items.isEmpty else {
                 print("\(customer) has no customer items.")
                 return
+            }
+            let rows = items.map { item in
+                [
+                    String(item.id), item.product, item.serial ?? "-", item.source, item.warrantyStatus, item.warrantyEnd?.description ?? "-",
+                    item.nextService?.description ?? "-",
+                ]
             }
             printTable(["ITEM", "PRODUCT", "SERIAL", "SOURCE", "WARRANTY", "ENDS", "NEXT SERVICE"], rows)
         }

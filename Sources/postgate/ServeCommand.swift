@@ -22,11 +22,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Migrate the database first (the embedded server's always is).") var migrate = false
     @Option(help: "Most connections the service opens to the database.") var connections = 10
     @Option(help: "How long idempotency keys are kept, in hours.") var idempotencyHours = 24
+    @Option(name: .customLong("upload-limit-mib"), help: "The largest CSV upload taken, in MiB.") var uploadLimit = 200
 
     func validate() throws {
         if !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535, not \(port)") }
         if connections < 1 { throw ValidationError("--connections must be at least 1") }
         if !(1...8760).contains(idempotencyHours) { throw ValidationError("--idempotency-hours must be between 1 and 8760") }
+        if !(1...10240).contains(uploadLimit) { throw ValidationError("--upload-limit-mib must be between 1 and 10240, not \(uploadLimit)") }
     }
 
     func run() async throws {
@@ -39,7 +41,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let pool = PostgresPool(config: config, maxConnections: connections, acquireTimeout: .seconds(5), logger: logger)
         let app = try buildApplication(
-            pool: pool, actor: postingActor(), host: host, port: port, logger: logger, idempotencyKeysLive: .seconds(idempotencyHours * 3600))
+            pool: pool, actor: postingActor(), host: host, port: port, logger: logger, idempotencyKeysLive: .seconds(idempotencyHours * 3600),
+            uploadLimit: uploadLimit << 20)
         console.info("Serving the Postgate API on http://\(host):\(port) (spec at /openapi.yaml); stop with Ctrl-C.")
         try await app.runService()
         await pool.shutdown()

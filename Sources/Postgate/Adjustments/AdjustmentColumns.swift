@@ -59,4 +59,19 @@ public enum AdjustmentColumn: String, CaseIterable, Sendable {
 
     /// The headings a template file carries: every column the import reads.
     public static var importable: [AdjustmentColumn] { allCases.filter { !$0.exportOnly } }
+
+    /// The import template: the headings of the columns a file may have.
+    public static var templateCSV: String { importable.map(\.rawValue).joined(separator: ",") + "\n" }
+
+    /// Each column's rules as CSV: mandatory, format, example, what an empty value means.
+    public static var rulesCSV: String {
+        func quote(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        var text = "Column,Mandatory,Format,Example,When empty\n"
+        for column in allCases {
+            let rule = column.rule
+            text +=
+                [column.rawValue, column.mandatory ? "yes" : "no", rule.format, rule.example, rule.whenEmpty].map(quote).joined(separator: ",") + "\n"
+        }
+        return text
+    }
 }

@@ -1,5 +1,7 @@
+import Crypto
 import Foundation
 import Postgres
+import PostgresServer
 
 /// A problem of one row of an imported file.
 public struct ImportProblem: Sendable, Hashable, Codable {
@@ -68,7 +70,14 @@ public struct ImportResult: Sendable, Codable {
 /// A file refused before its rows were read: its headings, or its contents, are not a CSV of adjustments.
 public struct ImportRefused: Error, Sendable, CustomStringConvertible {
     public var reason: String
+    /// The file is larger than an upload may be.
+    public var tooLarge = false
     public var description: String { reason }
+
+    public init(reason: String, tooLarge: Bool = false) {
+        self.reason = reason
+        self.tooLarge = tooLarge
+    }
 }
 
 /// Filters of the adjustments export.
@@ -127,6 +136,15 @@ public struct AdjustmentStore: Sendable {
         }
     }
 
+    /// Adds a reason code, or changes it when given its current version; returns the new version.
+    @discardableResult
+    public func saveReason(_ code: String, name: String, active: Bool = true, version: Int? = nil) async throws -> Int {
+        try await domainErrors {
+            try await pool.query("SELECT api.save_adjustment_reason(\(code), \(name), \(active), \(version.map { Int32(clamping: $0) }))")[0]
+                .decode(0, as: Int.self)
+        }
+    }
+
     /// Imports a CSV file whose headings are the export's: streamed through COPY into a staging
     /// table, checked row by row with set-based SQL, and imported whole or not at all.
     /// `progress` receives bytes read and the file's size.
@@ -148,7 +166,38 @@ public struct AdjustmentStore: Sendable {
         defer { try? handle.close() }
         let size = Int((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0)
         // The headings: the first record, within the first 64 KiB.
-        let first = [UInt8]((try? handle.read(upToCount: 64 * 1024)) ?? Data())
+        let first = [UInt8]((try? handle.read(upToCount: Self.headingsLimit)) ?? Data())
+        let (columns, dataStart) = try Self.headings(first)
+        let scan = try FileScan(path: path)
+        let encoding = try scan.encoding(asked: options.encoding)
+        let checksum = scan.checksum
+        let body = CSVRows(first: Array(first[dataStart...]), rest: FileChunks(handle: handle, size: size, read: first.count, progress: progress))
+        return try await stage(
+            body, columns: columns, name: (path as NSString).lastPathComponent, checksum: { checksum }, encoding: encoding,
+            encodingGuessed: options.encoding == nil && encoding != .utf8, options: options)
+    }
+
+    /// Imports a CSV file as it arrives (an upload), never holding it whole: its headings are
+    /// read from the first 64 KiB, its rows streamed into COPY, its checksum taken on the way.
+    /// The file must be in `encoding` (default UTF-8); at most `limit` bytes are taken.
+    public func importStream<Chunks: AsyncSequence & Sendable>(
+        _ chunks: Chunks, name: String, options: ImportOptions, limit: Int = 200 << 20
+    ) async throws -> ImportResult where Chunks.Element: Sequence, Chunks.Element.Element == UInt8 {
+        let counted = CountedChunks(base: chunks, limit: limit)
+        var iterator = counted.makeAsyncIterator()
+        var first: [UInt8] = []
+        while first.count < Self.headingsLimit, let chunk = try await iterator.next() { first += chunk }
+        let (columns, dataStart) = try Self.headings(first)
+        let encoding = options.encoding ?? .utf8
+        let body = CSVRows(first: Array(first[dataStart...]), rest: ResumedChunks(iterator: iterator))
+        return try await stage(
+            body, columns: columns, name: name, checksum: { counted.checksum }, encoding: encoding, encodingGuessed: false, options: options)
+    }
+
+    static let headingsLimit = 64 * 1024
+
+    /// The columns the first record names and where the rows start, or why the file is no CSV of adjustments.
+    static func headings(_ first: [UInt8]) throws -> ([AdjustmentColumn], Int) {
         guard !first.isEmpty else {
             throw ImportRefused(reason: "the file is empty: it needs the headings line, then one row per adjustment (postgate adjustments template)")
         }
@@ -158,17 +207,17 @@ public struct AdjustmentStore: Sendable {
         guard let (headings, dataStart) = CSVHeader.parse(first) else {
             throw ImportRefused(reason: "the headings line has an unclosed quote")
         }
-        let columns = try Self.columns(for: headings)
+        return (try columns(for: headings), dataStart)
+    }
 
-        let scan = try FileScan(path: path)
-        let encoding = try scan.encoding(asked: options.encoding)
-        let checksum = scan.checksum
-        let name = (path as NSString).lastPathComponent
+    /// Stages the rows through COPY, checks them, and imports them whole or not at all.
+    private func stage<Rows: AsyncSequence & Sendable>(
+        _ body: Rows, columns: [AdjustmentColumn], name: String, checksum: @escaping @Sendable () -> String, encoding: FileEncoding,
+        encodingGuessed: Bool, options: ImportOptions
+    ) async throws -> ImportResult where Rows.Element == [UInt8] {
         let dryRun = options.dryRun
         let allowDuplicate = options.allowDuplicate
-        var result = ImportResult(
-            rows: 0, batchID: nil, problems: [], dryRun: dryRun, encoding: encoding,
-            encodingGuessed: options.encoding == nil && encoding != .utf8)
+        var result = ImportResult(rows: 0, batchID: nil, problems: [], dryRun: dryRun, encoding: encoding, encodingGuessed: encodingGuessed)
         // The import belongs to the session that began it: stage, check and import on one connection.
         return try await pool.withConnection { connection in
             try await domainErrors {
@@ -180,13 +229,15 @@ public struct AdjustmentStore: Sendable {
                 let copy = PostgresQuery(
                     unsafeSQL: "COPY staging.adjustment_import (\(columns.map(\.stagingColumn).joined(separator: ", "))) "
                         + "FROM STDIN WITH (FORMAT csv, ENCODING '\(encoding.postgresName)')")
-                let body = FileBody(handle: handle, first: Array(first[dataStart...]), size: size, progress: progress)
                 let rows: Int
                 do {
                     rows = try await connection.copyIn(copy, chunks: body)
                 } catch let error as PostgresError where error.kind == .server {
                     await discard()
                     throw ImportRefused(reason: Self.copyProblem(error))
+                } catch {
+                    await discard()
+                    throw error
                 }
                 if rows == 0 {
                     await discard()
@@ -221,7 +272,7 @@ public struct AdjustmentStore: Sendable {
                 // The import checks every row itself; only a refused file needs its problems listed.
                 do {
                     result.batchID = try await connection.query(
-                        "SELECT api.import_adjustments(\(importID), \(name), \(checksum), \(allowDuplicate))")[0].decode(0, as: Int64.self)
+                        "SELECT api.import_adjustments(\(importID), \(name), \(checksum()), \(allowDuplicate))")[0].decode(0, as: Int64.self)
                 } catch let error as PostgresError where error.sqlState == "PG422" {
                     let found = try await problems()
                     await discard()
@@ -298,39 +349,104 @@ public struct AdjustmentStore: Sendable {
     }
 }
 
-/// A file's data after its headings, read in 1 MiB chunks; trailing blank lines are dropped
-/// (spreadsheets leave them) and a last line without its line end gets one.
-struct FileBody: AsyncSequence, Sendable {
+/// A file read from disk 1 MiB at a time, reporting bytes read against its size.
+struct FileChunks: AsyncSequence, Sendable {
     let handle: FileHandle
-    let first: [UInt8]
     let size: Int
+    let read: Int
     let progress: @Sendable (Int, Int) -> Void
 
     struct AsyncIterator: AsyncIteratorProtocol {
         let handle: FileHandle
+        let size: Int
+        var read: Int
+        let progress: @Sendable (Int, Int) -> Void
+
+        mutating func next() async throws -> [UInt8]? {
+            let data = try handle.read(upToCount: 1 << 20) ?? Data()
+            guard !data.isEmpty else { return nil }
+            read += data.count
+            progress(read, size)
+            return [UInt8](data)
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(handle: handle, size: size, read: read, progress: progress) }
+}
+
+/// An upload's chunks, counted against a limit and hashed as they pass.
+final class CountedChunks<Base: AsyncSequence & Sendable>: AsyncSequence, @unchecked Sendable
+where Base.Element: Sequence, Base.Element.Element == UInt8 {
+    let base: Base
+    let limit: Int
+    private let lock = NSLock()
+    private var hasher = SHA256()
+    private var total = 0
+
+    init(base: Base, limit: Int) {
+        self.base = base
+        self.limit = limit
+    }
+
+    /// The SHA-256 of everything read so far, as hex.
+    var checksum: String { lock.withLock { Checksum.hex(hasher.finalize()) } }
+
+    fileprivate func take(_ chunk: [UInt8]) throws -> [UInt8] {
+        try lock.withLock {
+            total += chunk.count
+            guard total <= limit else {
+                throw ImportRefused(
+                    reason: "the file is larger than the \(limit >> 20) MiB an upload may be: split it into smaller files", tooLarge: true)
+            }
+            hasher.update(data: chunk)
+        }
+        return chunk
+    }
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: Base.AsyncIterator
+        let owner: CountedChunks
+
+        mutating func next() async throws -> [UInt8]? {
+            guard let chunk = try await base.next() else { return nil }
+            return try owner.take(Array(chunk))
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), owner: self) }
+}
+
+/// The rest of a sequence whose first chunks were already read.
+struct ResumedChunks<Iterator: AsyncIteratorProtocol>: AsyncSequence, @unchecked Sendable where Iterator.Element == [UInt8] {
+    let iterator: Iterator
+    func makeAsyncIterator() -> Iterator { iterator }
+}
+
+/// A CSV file's rows after its headings, as COPY takes them: blank lines at the end dropped
+/// (spreadsheets leave them) and a last line without its line end given one.
+struct CSVRows<Rest: AsyncSequence & Sendable>: AsyncSequence, Sendable where Rest.Element == [UInt8] {
+    let first: [UInt8]
+    let rest: Rest
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var rest: Rest.AsyncIterator
         var pending: [UInt8]
         var heldBack: [UInt8] = []
         var done = false
-        var read: Int
-        let size: Int
-        let progress: @Sendable (Int, Int) -> Void
 
         mutating func next() async throws -> [UInt8]? {
             while !done {
                 var chunk = pending
                 pending = []
                 if chunk.isEmpty {
-                    let data = try handle.read(upToCount: 1 << 20) ?? Data()
-                    if data.isEmpty {
+                    guard let data = try await rest.next() else {
                         done = true
                         // Blank lines at the end are no rows; the last row keeps its own line end
                         // (COPY wants every line to end the same way: LF or CRLF).
                         guard let end = heldBack.first else { return nil }
                         return end == UInt8(ascii: "\r") && heldBack.count > 1 && heldBack[1] == UInt8(ascii: "\n") ? Array(heldBack[0...1]) : [end]
                     }
-                    read += data.count
-                    progress(read, size)
-                    chunk = [UInt8](data)
+                    chunk = data
                 }
                 chunk = heldBack + chunk
                 var end = chunk.count
@@ -342,7 +458,5 @@ struct FileBody: AsyncSequence, Sendable {
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(handle: handle, pending: first, read: first.count, size: size, progress: progress)
-    }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(rest: rest.makeAsyncIterator(), pending: first) }
 }

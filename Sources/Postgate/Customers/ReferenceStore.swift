@@ -39,18 +39,20 @@ public struct ReferenceStore: Sendable {
         try await self.version("SELECT api.save_currency(\(code), \(name), \(Int32(clamping: minorUnits)), \(version.map { Int32(clamping: $0) }))")
     }
 
-    /// Records that one `from` is worth `rate` `to` from `validFrom` on.
+    /// Records that one `from` is worth `rate` `to` from `validFrom` (default today) on.
     @discardableResult
-    public func addRate(from: String, to: String, rate: Decimal, validFrom: LocalDate) async throws -> Int64 {
+    public func addRate(from: String, to: String, rate: Decimal, validFrom: LocalDate? = nil) async throws -> Int64 {
         try await domainErrors {
-            try await pool.query("SELECT api.add_conversion_rate(\(from), \(to), \(rate), \(validFrom))")[0].decode(0, as: Int64.self)
+            try await pool.query("SELECT api.add_conversion_rate(\(from), \(to), \(rate), coalesce(\(validFrom), current_date))")[0].decode(
+                0, as: Int64.self)
         }
     }
 
     /// Units of `to` for one `from` on a date (the inverse pair when only it exists).
-    public func rate(from: String, to: String, on date: LocalDate) async throws -> Decimal {
+    /// The rate on a date; today's when none is given.
+    public func rate(from: String, to: String, on date: LocalDate? = nil) async throws -> Decimal {
         try await domainErrors {
-            try await pool.query("SELECT api.conversion_rate(\(from), \(to), \(date))")[0].decode(0, as: Decimal.self)
+            try await pool.query("SELECT api.conversion_rate(\(from), \(to), coalesce(\(date), current_date))")[0].decode(0, as: Decimal.self)
         }
     }
 

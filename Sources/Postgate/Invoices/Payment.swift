@@ -64,6 +64,19 @@ public struct NewCustomerItem: Sendable, Hashable, Codable {
 }
 
 /// A draft invoice's header, as `api.create_invoice` takes it.
+/// A customer item as the installed base shows it.
+public struct CustomerItem: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var product: String
+    public var serial: String?
+    /// `invoice` or `manual`.
+    public var source: String
+    /// `in warranty` or `expired`.
+    public var warrantyStatus: String
+    public var warrantyEnd: LocalDate?
+    public var nextService: LocalDate?
+}
+
 struct NewInvoice: Sendable, Hashable, Codable {
     var customer: String
     var date: LocalDate?

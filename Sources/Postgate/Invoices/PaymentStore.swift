@@ -24,15 +24,20 @@ public struct PaymentStore: Sendable {
         }
     }
 
-    /// A customer's items as text rows: id, product, serial, source, warranty status, warranty end, next service.
-    public func customerItems(_ customer: String) async throws -> [[String]] {
+    /// A customer's items, oldest first, with warranty status and next service.
+    public func customerItems(_ customer: String) async throws -> [CustomerItem] {
         try await domainErrors {
             try await pool.query(
                 """
-                SELECT item_id::text, product, coalesce(serial, '-'), source, warranty_status, warranty_end::text, coalesce(next_service::text, '-')
+                SELECT item_id, product, serial, source, warranty_status, warranty_end, next_service
                 FROM report.customer_items WHERE lower(customer) = lower(\(customer)) ORDER BY item_id
                 """
-            ).map { row in try (0..<7).map { try row.decode($0, as: String.self) } }
+            ).map { row in
+                CustomerItem(
+                    id: try row.decode("item_id"), product: try row.decode("product"), serial: try row.decode("serial"),
+                    source: try row.decode("source"), warrantyStatus: try row.decode("warranty_status"),
+                    warrantyEnd: try row.decode("warranty_end"), nextService: try row.decode("next_service"))
+            }
         }
     }
 }

@@ -44,9 +44,10 @@ public struct CatalogStore: Sendable {
         }
     }
 
-    public func price(priceList: String, product: String, on date: LocalDate) async throws -> Decimal {
+    /// The price on a date; today's when none is given.
+    public func price(priceList: String, product: String, on date: LocalDate? = nil) async throws -> Decimal {
         try await domainErrors {
-            try await pool.query("SELECT api.product_price(\(priceList), \(product), \(date))")[0].decode(0, as: Decimal.self)
+            try await pool.query("SELECT api.product_price(\(priceList), \(product), coalesce(\(date), current_date))")[0].decode(0, as: Decimal.self)
         }
     }
 
