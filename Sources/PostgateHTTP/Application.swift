@@ -13,7 +13,7 @@ public func buildApplication(
     let router = Router()
     router.middlewares.add(RequestMiddleware(maximumBody: 1 << 20, maximumUpload: uploadLimit))
     try PostgateAPI(pool: pool, actor: actor, uploadLimit: uploadLimit).registerHandlers(
-        on: router, middlewares: [TokenAuthentication(pool: pool), Idempotency(pool: pool, timeToLive: idempotencyKeysLive)])
+        on: router, middlewares: [TokenAuthentication(pool: pool), Idempotency(pool: pool, timeToLive: idempotencyKeysLive), RequestErrors()])
     return Application(
         router: router, configuration: .init(address: .hostname(host, port: port), serverName: "Postgate"), logger: logger)
 }
