@@ -2,9 +2,10 @@ import Foundation
 import HTTPTypes
 import OpenAPIRuntime
 
-/// A request that does not match the spec (a missing field, a value of the wrong type, an
-/// unknown enum value, a malformed parameter) is a 400 problem naming the field, never a 500;
-/// an empty body sent with a JSON content type is no body.
+/// A request that does not match the spec (a missing field, a value of the wrong type or out of
+/// its range, an unknown enum value, a malformed parameter) is a 400 problem naming the field,
+/// checked against `Specification` before the route runs; what the generated decoder still
+/// refuses is a 400 too, never a 500. An empty body sent with a JSON content type is no body.
 struct RequestErrors: ServerMiddleware {
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
@@ -13,17 +14,29 @@ struct RequestErrors: ServerMiddleware {
         var request = request
         var body = body
         // JSON bodies are small (the service takes at most 1 MiB): read whole, an empty one is none.
-        if let given = body, request.headerFields[.contentType]?.lowercased().hasPrefix("application/json") ?? false {
-            let bytes = try await [UInt8](collecting: given, upTo: Idempotency.maximumBody)
-            body = bytes.isEmpty ? nil : HTTPBody(bytes)
-            if bytes.isEmpty { request.headerFields[.contentType] = nil }
+        var bytes: [UInt8]?
+        let contentType = request.headerFields[.contentType]?.lowercased()
+        let expectsJSON = Specification.shared.operations[operationID]?.body != nil
+        if let given = body, contentType?.hasPrefix("application/json") ?? false {
+            let read = try await [UInt8](collecting: given, upTo: Idempotency.maximumBody)
+            bytes = read
+            body = read.isEmpty ? nil : HTTPBody(read)
+            if read.isEmpty { request.headerFields[.contentType] = nil }
+        } else if expectsJSON, body != nil, let contentType, !contentType.hasPrefix("application/json") {
+            return TokenAuthentication.refusal(
+                Problem(
+                    status: 415, type: "unsupported-media-type", title: "The body is not JSON",
+                    detail: "This route takes a JSON body: send it with Content-Type: application/json."))
+        }
+        let query = URLComponents(string: request.path ?? "")?.queryItems ?? []
+        if let problem = Specification.shared.problem(
+            operationID: operationID, query: query, path: metadata.pathParameters, body: bytes)
+        {
+            return TokenAuthentication.refusal(problem)
         }
         do {
             return try await next(request, body, metadata)
         } catch let error as ServerError where error.operationInput == nil {
-            if let blamed = QueryParameters.blame(request, operationID: operationID) {
-                return TokenAuthentication.refusal(blamed)
-            }
             return TokenAuthentication.refusal(Self.problem(error.underlyingError, cause: error.causeDescription))
         } catch {
             return TokenAuthentication.refusal(Problem(error))
@@ -57,56 +70,5 @@ struct RequestErrors: ServerMiddleware {
                 status: 400, type: "invalid", title: "The request does not match the API",
                 detail: "\(cause.prefix(1).uppercased() + cause.dropFirst()). See /openapi.yaml for what this route takes.")
         }
-    }
-}
-
-/// The query parameters of each operation, read from the spec, to name the one a request got
-/// wrong: the generated decoder says what type it wanted, not which parameter.
-enum QueryParameters {
-    struct Parameter {
-        var name: String
-        var required: Bool
-        var integer: Bool
-        var boolean: Bool
-        var values: [String]?
-    }
-
-    /// The spec's parameters by operation id. Parameters are written one per line, in flow style.
-    static let byOperation: [String: [Parameter]] = {
-        var table: [String: [Parameter]] = [:]
-        var operation = ""
-        for line in openAPISpecification.split(separator: "\n") {
-            let text = line.trimmingCharacters(in: .whitespaces)
-            if text.hasPrefix("operationId: ") { operation = String(text.dropFirst("operationId: ".count)) }
-            guard text.hasPrefix("- { name: "), text.contains("in: query") else { continue }
-            let name = text.dropFirst("- { name: ".count).prefix { $0 != "," }
-            var values: [String]?
-            if let open = text.range(of: "enum: ["), let close = text[open.upperBound...].firstIndex(of: "]") {
-                values = text[open.upperBound..<close].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            }
-            table[operation, default: []].append(
-                Parameter(
-                    name: String(name), required: text.contains("required: true"), integer: text.contains("type: integer"),
-                    boolean: text.contains("type: boolean"), values: values))
-        }
-        return table
-    }()
-
-    /// The first query parameter of the request that is missing or not of its type, as a problem.
-    static func blame(_ request: HTTPRequest, operationID: String) -> Problem? {
-        let query = URLComponents(string: request.path ?? "")?.queryItems ?? []
-        for parameter in byOperation[operationID] ?? [] {
-            let given = query.first { $0.name == parameter.name }?.value
-            guard let value = given else {
-                if parameter.required { return Problem.badField(parameter.name, "given: this query parameter is required") }
-                continue
-            }
-            if parameter.integer, Int64(value) == nil { return Problem.badField(parameter.name, "a whole number, not '\(value)'") }
-            if parameter.boolean, value != "true", value != "false" { return Problem.badField(parameter.name, "true or false, not '\(value)'") }
-            if let values = parameter.values, !values.contains(value) {
-                return Problem.badField(parameter.name, "one of \(values.joined(separator: ", ")), not '\(value)'")
-            }
-        }
-        return nil
     }
 }

@@ -19,14 +19,22 @@ struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
         var response: Response
         let isUpload = request.headers[.contentType]?.lowercased().hasPrefix("text/csv") ?? false
         let limit = isUpload ? maximumUpload : maximumBody
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+        if let methods = Specification.shared.methods(of: request.uri.path), !methods.contains(request.method.rawValue) {
+            let problem = Problem(
+                status: 405, type: "method-not-allowed", title: "The route does not take this method",
+                detail: "\(request.uri.path) takes \(methods.sorted().joined(separator: ", ")); see /openapi.yaml.")
+            response = Response(
+                status: .methodNotAllowed,
+                headers: [.contentType: "application/problem+json", .allow: methods.sorted().joined(separator: ", ")],
+                body: .init(byteBuffer: ByteBuffer(data: problem.json)))
+        } else if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             let problem = Problem(
                 status: 413, type: "too-large", title: "The request body is too large",
                 detail: "A \(isUpload ? "CSV upload" : "request body") may hold at most \(limit) bytes; this one has \(length). "
                     + (isUpload ? "Split the file into smaller ones." : "Send less at a time."))
-            let data = (try? JSONEncoder().encode(problem.body)) ?? Data("{}".utf8)
             response = Response(
-                status: .contentTooLarge, headers: [.contentType: "application/problem+json"], body: .init(byteBuffer: ByteBuffer(data: data)))
+                status: .contentTooLarge, headers: [.contentType: "application/problem+json"], body: .init(byteBuffer: ByteBuffer(data: problem.json))
+            )
         } else {
             response = try await next(request, context)
         }

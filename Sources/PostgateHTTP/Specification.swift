@@ -1,0 +1,204 @@
+import Foundation
+import HTTPTypes
+import Postgate
+import Postgres
+import Yams
+
+/// The contract as data: each operation's parameters and JSON body schema, and each path's
+/// methods. Requests are checked against it before they reach a route, so every constraint the
+/// spec states (required, type, length, pattern, range, items, enum, format) is enforced, and a
+/// refusal names the field the way the spec does.
+final class Specification: @unchecked Sendable {
+    static let shared = Specification(openAPISpecification)
+
+    struct Parameter {
+        var name: String
+        var location: String
+        var required: Bool
+        var schema: [String: Any]
+    }
+
+    struct Operation {
+        var parameters: [Parameter] = []
+        var body: [String: Any]?
+        var bodyRequired = false
+    }
+
+    private let schemas: [String: Any]
+    private(set) var operations: [String: Operation] = [:]
+    /// Each path's segments (`{name}` matches any one) and the methods it has.
+    private(set) var paths: [(segments: [String], methods: Set<String>)] = []
+    private var patterns: [String: NSRegularExpression] = [:]
+
+    init(_ text: String) {
+        let document = (try? Yams.load(yaml: text)) as? [String: Any] ?? [:]
+        schemas = ((document["components"] as? [String: Any])?["schemas"] as? [String: Any]) ?? [:]
+        for (path, item) in (document["paths"] as? [String: Any]) ?? [:] {
+            guard let item = item as? [String: Any] else { continue }
+            paths.append((path.split(separator: "/").map(String.init), Set(item.keys.map { $0.uppercased() })))
+            for case (_, let definition as [String: Any]) in item {
+                guard let id = definition["operationId"] as? String else { continue }
+                var operation = Operation()
+                for case let parameter as [String: Any] in (definition["parameters"] as? [Any]) ?? [] {
+                    operation.parameters.append(
+                        Parameter(
+                            name: parameter["name"] as? String ?? "", location: parameter["in"] as? String ?? "",
+                            required: parameter["required"] as? Bool ?? false, schema: parameter["schema"] as? [String: Any] ?? [:]))
+                }
+                if let body = definition["requestBody"] as? [String: Any] {
+                    operation.bodyRequired = body["required"] as? Bool ?? false
+                    let content = body["content"] as? [String: Any]
+                    operation.body = (content?["application/json"] as? [String: Any])?["schema"] as? [String: Any]
+                }
+                operations[id] = operation
+            }
+        }
+        for pattern in Self.patternsIn(document) {
+            patterns[pattern] = try? NSRegularExpression(pattern: pattern)
+        }
+    }
+
+    private static func patternsIn(_ value: Any) -> [String] {
+        if let object = value as? [String: Any] {
+            return ((object["pattern"] as? String).map { [$0] } ?? []) + object.values.flatMap(patternsIn)
+        }
+        if let list = value as? [Any] { return list.flatMap(patternsIn) }
+        return []
+    }
+
+    /// The methods of the spec's path that `path` is, if it is one.
+    func methods(of path: String) -> Set<String>? {
+        let segments = path.split(separator: "?", maxSplits: 1).first.map { $0.split(separator: "/").map(String.init) } ?? []
+        return paths.first { template in
+            template.segments.count == segments.count
+                && zip(template.segments, segments).allSatisfy { $0.hasPrefix("{") ? !$1.isEmpty : $0 == $1 }
+        }?.methods
+    }
+
+    /// What is wrong with a request for an operation, or nil: parameters first, then the body.
+    func problem(operationID: String, query: [URLQueryItem], path: [String: Substring], body: [UInt8]?) -> Problem? {
+        guard let operation = operations[operationID] else { return nil }
+        for parameter in operation.parameters {
+            let given: String? =
+                parameter.location == "path"
+                ? path[parameter.name].map { String($0).removingPercentEncoding ?? String($0) }
+                : query.first { $0.name == parameter.name }?.value
+            guard let given else {
+                if parameter.required { return Problem.badField(parameter.name, "given: this \(parameter.location) parameter is required") }
+                continue
+            }
+            let schema = resolve(parameter.schema)
+            let value: JSONValue
+            switch schema["type"] as? String {
+            case "integer":
+                guard let number = Decimal(decimalLiteral: given) else {
+                    return Problem.badField(parameter.name, "a whole number, not '\(given.prefix(40))'")
+                }
+                value = .number(number)
+            case "boolean":
+                guard given == "true" || given == "false" else { return Problem.badField(parameter.name, "true or false, not '\(given.prefix(40))'") }
+                value = .bool(given == "true")
+            default:
+                value = .string(given)
+            }
+            if let refusal = check(value, against: parameter.schema, field: "") { return Problem.badField(parameter.name, refusal.expected) }
+        }
+        guard let schema = operation.body else { return nil }
+        guard let body, !body.isEmpty else {
+            return operation.bodyRequired ? Problem.badBody("a JSON object (see /openapi.yaml for its fields)") : nil
+        }
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else {
+            return Problem.badBody("valid JSON: it could not be read as JSON")
+        }
+        guard let refusal = check(value, against: schema, field: "") else { return nil }
+        return refusal.field.isEmpty ? Problem.badBody(refusal.expected) : Problem.badField(refusal.field, refusal.expected)
+    }
+
+    /// A field, and what it must be.
+    struct Refusal {
+        var field: String
+        var expected: String
+    }
+
+    private func resolve(_ schema: [String: Any]) -> [String: Any] {
+        guard let reference = schema["$ref"] as? String, reference.hasPrefix("#/components/schemas/") else { return schema }
+        return resolve(schemas[String(reference.dropFirst("#/components/schemas/".count))] as? [String: Any] ?? [:])
+    }
+
+    /// The first way `value` breaks `schema`: the field (its path in the body; empty for the
+    /// whole value) and what it must be.
+    private func check(_ value: JSONValue, against original: [String: Any], field: String) -> Refusal? {
+        let schema = resolve(original)
+        let money = schema["description"] as? String == "A decimal amount, exact."
+        func refuse(_ expected: String) -> Refusal {
+            Refusal(field: field, expected: value == .null ? expected + " (leave the field out rather than send null)" : expected)
+        }
+        if let values = schema["enum"] as? [Any] {
+            let allowed = values.map { "\($0)" }
+            guard case .string(let text) = value, allowed.contains(text) else {
+                return refuse("one of \(allowed.joined(separator: ", "))")
+            }
+        }
+        switch (schema["type"] as? String, value) {
+        case ("string", .string(let text)):
+            let length = text.unicodeScalars.count
+            if let minimum = schema["minLength"] as? Int, length < minimum {
+                return refuse(minimum == 1 ? "given, not empty" : "at least \(minimum) characters long")
+            }
+            if let maximum = schema["maxLength"] as? Int, length > maximum { return refuse("at most \(maximum) characters long") }
+            if let pattern = schema["pattern"] as? String, let expression = patterns[pattern],
+                expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil
+            {
+                return refuse(money ? "a decimal number written as a string, such as \"25.50\"" : "of the form \(pattern)")
+            }
+            switch schema["format"] as? String {
+            case "date" where LocalDate(text) == nil: return refuse("a date written YYYY-MM-DD")
+            case "uuid" where UUID(uuidString: text) == nil: return refuse("a UUID")
+            default: break
+            }
+        case ("integer", .number(let number)):
+            guard let whole = Int64(number.description) else { return refuse("a whole number") }
+            if let minimum = schema["minimum"] as? Int, whole < minimum { return refuse("at least \(minimum)") }
+            if let maximum = schema["maximum"] as? Int, whole > maximum { return refuse("at most \(maximum)") }
+            if schema["format"] as? String != "int64", Int32(exactly: whole) == nil { return refuse("a whole number of at most 10 digits") }
+        case ("boolean", .bool):
+            break
+        case ("array", .array(let items)):
+            if let minimum = schema["minItems"] as? Int, items.count < minimum { return refuse("a list of at least \(minimum)") }
+            if let maximum = schema["maxItems"] as? Int, items.count > maximum { return refuse("a list of at most \(maximum)") }
+            if let item = schema["items"] as? [String: Any] {
+                for (index, element) in items.enumerated() {
+                    if let refusal = check(element, against: item, field: "\(field)[\(index + 1)]") { return refusal }
+                }
+            }
+        case ("object", .object(let fields)):
+            let properties = schema["properties"] as? [String: Any] ?? [:]
+            for required in (schema["required"] as? [String]) ?? [] where fields[required] == nil {
+                return Refusal(field: Self.join(field, required), expected: "given: it is required")
+            }
+            for (key, element) in fields.sorted(by: { $0.key < $1.key }) {
+                guard let property = properties[key] as? [String: Any] else { continue }
+                if let refusal = check(element, against: property, field: Self.join(field, key)) { return refusal }
+            }
+        case (nil, _):
+            break
+        case ("string", _):
+            return refuse(money ? "a decimal number written as a string, such as \"25.50\"" : "a string")
+        case ("integer", _):
+            return refuse("a whole number")
+        case ("boolean", _):
+            return refuse("true or false")
+        case ("array", _):
+            return refuse("a list")
+        case ("object", _):
+            return refuse(field.isEmpty ? "a JSON object" : "an object")
+        default:
+            break
+        }
+        return nil
+    }
+
+    private static func join(_ field: String, _ key: String) -> String {
+        field.isEmpty ? key : field + "." + key
+    }
+}
