@@ -10,6 +10,7 @@ public func buildApplication(
     pool: PostgresPool, actor: String, host: String, port: Int, logger: Logger, idempotencyKeysLive: Duration = .seconds(24 * 3600),
     uploadLimit: Int = 200 << 20
 ) throws -> some ApplicationProtocol {
+    ServiceMetrics.start()
     let router = Router()
     router.middlewares.add(RequestMiddleware(maximumBody: 1 << 20, maximumUpload: uploadLimit))
     try PostgateAPI(pool: pool, actor: actor, uploadLimit: uploadLimit).registerHandlers(

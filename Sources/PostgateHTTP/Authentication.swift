@@ -14,8 +14,8 @@ enum RequestToken {
 struct TokenAuthentication: ServerMiddleware {
     let pool: PostgresPool
 
-    /// Operations anyone may call: the process's health, whether it is ready, and the contract.
-    static let open: Set<String> = ["getHealth", "getReady", "getSpecification", "getDocumentation"]
+    /// Operations anyone may call: the process's health, whether it is ready, its metrics, and the contract.
+    static let open: Set<String> = ["getHealth", "getReady", "getSpecification", "getDocumentation", "getMetrics"]
     /// Operations that post or take payments: a poster's alone.
     static let posting: Set<String> = ["postInvoices", "startPostingRun", "postAndPay", "posSale", "receivePayment"]
 
@@ -59,6 +59,7 @@ struct TokenAuthentication: ServerMiddleware {
                     detail:
                         "Token \(token.name) is a \(token.role.rawValue): \(token.role == .reader ? "it may only read" : "posting is a poster's")."))
         }
+        RequestLog.current?.token = token.name
         return try await RequestToken.$current.withValue(token) { try await next(request, body, metadata) }
     }
 

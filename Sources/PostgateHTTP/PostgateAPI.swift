@@ -46,6 +46,10 @@ public struct PostgateAPI: APIProtocol {
         }
     }
 
+    public func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output {
+        .ok(.init(body: .plainText(HTTPBody(await ServiceMetrics.text(pool: pool)))))
+    }
+
     public func getSpecification(_ input: Operations.GetSpecification.Input) async throws -> Operations.GetSpecification.Output {
         .ok(.init(body: .yaml(HTTPBody(openAPISpecification))))
     }

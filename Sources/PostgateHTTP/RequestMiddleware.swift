@@ -3,7 +3,8 @@ import HTTPTypes
 import Hummingbird
 import Logging
 
-/// One structured log line per request (request id, method, path, status, duration), the
+/// One structured log line per request (request id, token, method, route, path, status,
+/// duration) and its metrics, the
 /// request id echoed in `X-Request-Id`, and bodies over the limit refused with 413 before they
 /// are read: JSON bodies have one limit, CSV uploads (`text/csv`) their own.
 struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -19,7 +20,9 @@ struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
         var response: Response
         let isUpload = request.headers[.contentType]?.lowercased().hasPrefix("text/csv") ?? false
         let limit = isUpload ? maximumUpload : maximumBody
-        if let methods = Specification.shared.methods(of: request.uri.path), !methods.contains(request.method.rawValue) {
+        let route = Specification.shared.route(of: request.uri.path)
+        let log = RequestLog()
+        if let methods = route?.methods, !methods.contains(request.method.rawValue) {
             let problem = Problem(
                 status: 405, type: "method-not-allowed", title: "The route does not take this method",
                 detail: "\(request.uri.path) takes \(methods.sorted().joined(separator: ", ")); see /openapi.yaml.")
@@ -36,16 +39,19 @@ struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
                 status: .contentTooLarge, headers: [.contentType: "application/problem+json"], body: .init(byteBuffer: ByteBuffer(data: problem.json))
             )
         } else {
-            response = try await next(request, context)
+            response = try await RequestLog.$current.withValue(log) { try await next(request, context) }
         }
         response.headers[Self.requestID] = id
         let elapsed = ContinuousClock.now - start
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let template = route?.template ?? "unmatched"
+        ServiceMetrics.request(method: request.method.rawValue, route: template, status: response.status.code, duration: elapsed)
         context.logger.info(
             "request",
             metadata: [
-                "request_id": .string(id), "method": .string(request.method.rawValue), "path": .string(request.uri.path),
-                "status": .stringConvertible(response.status.code), "duration_ms": .string(String(format: "%.1f", milliseconds)),
+                "request_id": .string(id), "token": .string(log.token ?? "-"), "method": .string(request.method.rawValue),
+                "route": .string(template), "path": .string(request.uri.path), "status": .stringConvertible(response.status.code),
+                "duration_ms": .string(String(format: "%.1f", milliseconds)),
             ])
         return response
     }

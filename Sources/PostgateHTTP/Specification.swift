@@ -26,8 +26,8 @@ final class Specification: @unchecked Sendable {
 
     private let schemas: [String: Any]
     private(set) var operations: [String: Operation] = [:]
-    /// Each path's segments (`{name}` matches any one) and the methods it has.
-    private(set) var paths: [(segments: [String], methods: Set<String>)] = []
+    /// Each path's template, its segments (`{name}` matches any one) and the methods it has.
+    private(set) var paths: [(template: String, segments: [String], methods: Set<String>)] = []
     private var patterns: [String: NSRegularExpression] = [:]
 
     init(_ text: String) {
@@ -35,7 +35,7 @@ final class Specification: @unchecked Sendable {
         schemas = ((document["components"] as? [String: Any])?["schemas"] as? [String: Any]) ?? [:]
         for (path, item) in (document["paths"] as? [String: Any]) ?? [:] {
             guard let item = item as? [String: Any] else { continue }
-            paths.append((path.split(separator: "/").map(String.init), Set(item.keys.map { $0.uppercased() })))
+            paths.append((path, path.split(separator: "/").map(String.init), Set(item.keys.map { $0.uppercased() })))
             for case (_, let definition as [String: Any]) in item {
                 guard let id = definition["operationId"] as? String else { continue }
                 var operation = Operation()
@@ -66,13 +66,16 @@ final class Specification: @unchecked Sendable {
         return []
     }
 
-    /// The methods of the spec's path that `path` is, if it is one.
-    func methods(of path: String) -> Set<String>? {
+    /// The spec's path that `path` is (its template, such as `/customers/{code}`) and its
+    /// methods, if it is one. A literal segment wins over a `{name}` one.
+    func route(of path: String) -> (template: String, methods: Set<String>)? {
         let segments = path.split(separator: "?", maxSplits: 1).first.map { $0.split(separator: "/").map(String.init) } ?? []
-        return paths.first { template in
-            template.segments.count == segments.count
-                && zip(template.segments, segments).allSatisfy { $0.hasPrefix("{") ? !$1.isEmpty : $0 == $1 }
-        }?.methods
+        let matches = paths.filter { candidate in
+            candidate.segments.count == segments.count
+                && zip(candidate.segments, segments).allSatisfy { $0.hasPrefix("{") ? !$1.isEmpty : $0 == $1 }
+        }
+        return matches.min { $0.segments.filter { $0.hasPrefix("{") }.count < $1.segments.filter { $0.hasPrefix("{") }.count }
+            .map { ($0.template, $0.methods) }
     }
 
     /// What is wrong with a request for an operation, or nil: parameters first, then the body.

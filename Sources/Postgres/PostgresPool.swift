@@ -62,6 +62,9 @@ public final class PostgresPool: Sendable {
     /// Connections open now (lent out or idle).
     public var openConnections: Int { get async { await state.openCount } }
 
+    /// Connections lent out, idle, and callers waiting for one, now.
+    public var usage: (inUse: Int, idle: Int, waiting: Int) { get async { await state.usage } }
+
     /// Closes idle connections and refuses new work; waiting callers get `.poolClosed`.
     public func shutdown() async { await state.shutdown() }
 }
@@ -76,6 +79,8 @@ actor PoolState {
     private var waiters: [(id: UInt64, continuation: CheckedContinuation<PostgresConnection, any Error>)] = []
     private var nextWaiterID: UInt64 = 0
     private var closed = false
+
+    var usage: (inUse: Int, idle: Int, waiting: Int) { (openCount - idle.count, idle.count, waiters.count) }
 
     private let logger: Logger
 

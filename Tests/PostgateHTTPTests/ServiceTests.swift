@@ -23,7 +23,9 @@ struct Tokens: Sendable {
     var reader: HTTPFields
 }
 
-func withService(_ body: (any ApplicationProtocol, PostgresPool, Tokens) async throws -> Void) async throws {
+func withService(
+    logger: Logger = .silent, _ body: (any ApplicationProtocol, PostgresPool, Tokens) async throws -> Void
+) async throws {
     try await withTestDatabase { database in
         let pool = PostgresPool(config: database.config, maxConnections: 4)
         try await pool.withConnection { connection in
@@ -54,7 +56,7 @@ func withService(_ body: (any ApplicationProtocol, PostgresPool, Tokens) async t
             let tokens = Tokens(
                 poster: try await headers("till-7", .poster), clerk: try await headers("clerk", .clerk), reader: try await headers("auditor", .reader)
             )
-            let app = try buildApplication(pool: pool, actor: "service", host: "127.0.0.1", port: 0, logger: .silent)
+            let app = try buildApplication(pool: pool, actor: "service", host: "127.0.0.1", port: 0, logger: logger)
             try await body(app, pool, tokens)
             await pool.shutdown()
         } catch {

@@ -79,6 +79,7 @@ extension PostingService {
                             }
                             let decisions = PostingPolicy.evaluateBatch(facts, settings: settings)
                             guard decisions.allSatisfy(\.canPost) else {
+                                PostingMetrics.refused(decisions)
                                 throw PostingRefused(decisions: zip(facts, decisions).map { ($0.reference, $1) })
                             }
                             _ = try await Self.post(facts, decisions, mode: .mass, actor: actor, batch: token, on: connection)

@@ -119,6 +119,7 @@ public struct PostingService: Sendable {
         }
         let decisions = PostingPolicy.evaluateBatch(facts, settings: settings)
         guard decisions.allSatisfy(\.canPost) else {
+            PostingMetrics.refused(decisions)
             throw PostingRefused(decisions: zip(facts, decisions).map { ($0.reference, $1) })
         }
         return try await Self.post(facts, decisions, mode: mode, actor: actor, batch: batch, on: connection)
@@ -135,6 +136,7 @@ public struct PostingService: Sendable {
             """)
         var numbers: [Int64: Int64] = [:]
         for row in rows { numbers[try row.decode("invoice_id", as: Int64.self)] = try row.decode("number", as: Int64.self) }
+        PostingMetrics.posted(numbers.count, mode: mode)
         return PostingResult(numbers: numbers, decisions: Dictionary(uniqueKeysWithValues: zip(facts.map(\.invoiceID), decisions)))
     }
 }
