@@ -10,10 +10,6 @@ import PostgresServer
 import TestSupport
 import Testing
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// A small company through the api functions: a customer with a limit, one on hold, a cable in
 /// stock and a TV with serials.
 /// Tokens of each role, made for each test.
@@ -303,37 +299,6 @@ struct ServiceTests {
                     #expect(response.status.code == 413)
                 }
             }
-        }
-    }
-
-    @Test("postgate serve as a process answers over loopback, and stops on SIGTERM")
-    func serveAsProcess() async throws {
-        try await withService { _, pool, _ in
-            let token = try await TokenStore(pool: pool).add("process", role: .reader)
-            let port = 20_000 + Int(getpid() % 20_000)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: postgateExecutable)
-            process.arguments = ["serve", "--port", String(port), "--database", pool.config.conninfo]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            defer { if process.isRunning { process.interrupt() } }
-            var ready = false
-            for _ in 0..<100 where !ready {
-                try await Task.sleep(for: .milliseconds(100))
-                ready =
-                    (try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/ready")!))
-                    .map { ($0.1 as? HTTPURLResponse)?.statusCode == 200 } ?? false
-            }
-            #expect(ready)
-            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/customers/ACME")!)
-            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-            let (data, response) = try await URLSession.shared.data(for: request)
-            #expect((response as? HTTPURLResponse)?.statusCode == 200)
-            #expect(String(decoding: data, as: UTF8.self).contains("\"code\" : \"ACME\""))
-            process.terminate()
-            for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-            #expect(!process.isRunning, "SIGTERM stops the service")
         }
     }
 }

@@ -1,0 +1,168 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import Postgate
+import Postgres
+import TestSupport
+import Testing
+
+/// `postgate serve` as a process, as deployed: connected as a login of postgate_service, on a
+/// port of the loopback, driven by a real HTTP client.
+final class ServiceProcess: Sendable {
+    let process: Process
+    let port: Int
+
+    init(conninfo: String, port: Int) throws {
+        self.port = port
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: postgateExecutable)
+        process.arguments = ["serve", "--port", String(port), "--database", conninfo]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    /// Waits until `/ready` answers 200.
+    func ready() async throws -> Bool {
+        for _ in 0..<150 {
+            if let answer = try? await HTTP.send("GET", base + "/ready"), answer.status == 200 { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    /// SIGTERM, then waits for the process to end; whether it did.
+    func stop() async throws -> Bool {
+        if process.isRunning { process.terminate() }
+        for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        return !process.isRunning
+    }
+}
+
+/// Requests with AsyncHTTPClient.
+enum HTTP {
+    struct Answer {
+        var status: Int
+        var text: String
+        var object: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:] }
+    }
+
+    static func send(_ method: String, _ url: String, token: String? = nil, json: Any? = nil) async throws -> Answer {
+        var request = HTTPClientRequest(url: url)
+        request.method = .init(rawValue: method)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: json)))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        return Answer(status: Int(response.status.code), text: String(buffer: body))
+    }
+}
+
+/// A free-looking port for this run and purpose.
+func testPort(_ offset: Int) -> Int { 20_000 + (Int(getpid()) * 7 + offset) % 20_000 }
+
+@Suite("postgate serve as processes, over loopback")
+struct ProcessTests {
+    /// A login of postgate_service for the test's database, as `postgate logins add` makes one.
+    func serviceLogin(_ pool: PostgresPool) async throws -> String {
+        let name = "svc_" + UUID().uuidString.prefix(8).lowercased()
+        let ddl = try await pool.query("SELECT format('CREATE ROLE %I LOGIN IN ROLE postgate_service', \(name)::text)")[0].decode(0, as: String.self)
+        try await pool.withConnection { try await $0.execute(unsafeSQL: ddl) }
+        return pool.config.with("user", name).conninfo
+    }
+
+    @Test("one process answers over loopback as a service login, and stops on SIGTERM")
+    func oneProcess() async throws {
+        try await withService { _, pool, _ in
+            let token = try await TokenStore(pool: pool).add("process", role: .reader)
+            let service = try ServiceProcess(conninfo: try await serviceLogin(pool), port: testPort(1))
+            #expect(try await service.ready())
+            let answer = try await HTTP.send("GET", service.base + "/customers/ACME", token: token)
+            #expect(answer.status == 200)
+            #expect(answer.object["code"] as? String == "ACME")
+            #expect(try await HTTP.send("GET", service.base + "/customers/ACME").status == 401)
+            #expect(try await service.stop(), "SIGTERM stops the service")
+        }
+    }
+
+    @Test(
+        "two processes on one database: posting the same customer through both at once never overshoots its limit or posts twice; numbers stay gapless; a run started on one is read on the other"
+    )
+    func twoProcesses() async throws {
+        try await withService { _, pool, _ in
+            let token = try await TokenStore(pool: pool).add("two", role: .poster)
+            let conninfo = try await serviceLogin(pool)
+            let first = try ServiceProcess(conninfo: conninfo, port: testPort(2))
+            let second = try ServiceProcess(conninfo: conninfo, port: testPort(3))
+            #expect(try await first.ready())
+            #expect(try await second.ready())
+            let bases = [first.base, second.base]
+
+            // 30 drafts of 242.00 for a customer whose limit is 5000, which blocks: at most 20 fit.
+            try await pool.query("SELECT api.set_setting('credit_mode', '\"block\"'::jsonb)")
+            var ids: [Int] = []
+            for index in 0..<30 {
+                let answer = try await HTTP.send(
+                    "POST", bases[index % 2] + "/invoices", token: token,
+                    json: ["customer": "ACME", "location": "MAIN", "lines": [["product": "CABLE", "quantity": "1", "unit_price": "200"]]])
+                #expect(answer.status == 201)
+                ids.append(answer.object["invoice_id"] as? Int ?? 0)
+            }
+            // Each draft is posted through both processes at once.
+            let statuses = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+                for (index, id) in ids.enumerated() {
+                    for base in bases {
+                        group.addTask {
+                            // As a client should: a 503 (busy) is tried again after its Retry-After.
+                            var answer = try await HTTP.send("POST", base + "/postings", token: token, json: ["invoice_ids": [id]])
+                            for _ in 0..<5 where answer.status == 503 {
+                                try await Task.sleep(for: .seconds(2))
+                                answer = try await HTTP.send("POST", base + "/postings", token: token, json: ["invoice_ids": [id]])
+                            }
+                            return (index, answer.status)
+                        }
+                    }
+                }
+                return try await group.reduce(into: [(Int, Int)]()) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { [200, 422, 423].contains($0.1) }, "\(statuses.filter { ![200, 422, 423].contains($0.1) })")
+            let posted = statuses.filter { $0.1 == 200 }.map(\.0)
+            #expect(Set(posted).count == posted.count, "no draft was posted twice")
+            let numbers = try await pool.query("SELECT number FROM ar.invoices WHERE number IS NOT NULL ORDER BY number").map {
+                try $0.decode(0, as: Int64.self)
+            }
+            #expect(numbers == Array(1...Int64(numbers.count)), "numbers are gapless")
+            #expect(numbers.count == posted.count)
+            let balance = try await pool.query("SELECT balance FROM report.customer_balances WHERE code = 'ACME'")[0].decode(0, as: Decimal.self)
+            #expect(balance <= 5000, "the credit limit holds across processes")
+            #expect(balance == Decimal(posted.count) * Decimal(string: "242")!)
+            #expect(posted.count == 20, "every draft that fits was posted: \(statuses.map(\.1).sorted())")
+
+            // A run started on one process is followed on the other.
+            for _ in 0..<3 {
+                _ = try await HTTP.send(
+                    "POST", first.base + "/invoices", token: token,
+                    json: ["customer": "HOLD", "location": "MAIN", "lines": [["product": "CABLE", "quantity": "1"]]])
+            }
+            _ = try await HTTP.send("POST", first.base + "/customers/HOLD/release", token: token)
+            let preview = try await HTTP.send("POST", first.base + "/posting-previews", token: token, json: ["customer": "HOLD"])
+            let runToken = preview.object["token"] as? String ?? ""
+            let started = try await HTTP.send("POST", first.base + "/posting-runs", token: token, json: ["token": runToken])
+            #expect(started.status == 202)
+            var run: [String: Any] = [:]
+            for _ in 0..<100 where run["status"] as? String ?? "running" == "running" {
+                try await Task.sleep(for: .milliseconds(100))
+                run = try await HTTP.send("GET", second.base + "/posting-runs/\(runToken)", token: token).object
+            }
+            #expect(run["status"] as? String == "finished", "\(run) \(preview.text)")
+            #expect(run["posted"] as? Int == 3)
+            #expect(try await first.stop())
+            #expect(try await second.stop())
+        }
+    }
+}
