@@ -12,7 +12,8 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the HTTP API of openapi.yaml (the embedded server is started and migrated when it is the database).",
         discussion: """
-            SIGTERM or SIGINT stops accepting requests, lets those in flight finish, and closes the pool. \\
+            SIGTERM or SIGINT stops accepting requests, lets those in flight finish, stops posting runs after their current \\
+            chunk (start a run again to resume it), and closes the pool. \\
             The spec is served at /openapi.yaml; /health says the process is alive, /ready that the database is reachable.
             """
     )
@@ -45,6 +46,8 @@ struct ServeCommand: AsyncParsableCommand {
             uploadLimit: uploadLimit << 20)
         console.info("Serving the Postgate API on http://\(host):\(port) (spec at /openapi.yaml); stop with Ctrl-C.")
         try await app.runService()
+        // Requests in flight have finished; posting runs stop after their current chunk, resumable.
+        await PostingRuns.stopAll()
         await pool.shutdown()
     }
 }

@@ -166,3 +166,85 @@ struct ProcessTests {
         }
     }
 }
+
+extension ProcessTests {
+    /// Drafts for ACME made in SQL, one cable each; their ids.
+    func drafts(_ count: Int, _ pool: PostgresPool) async throws -> [Int64] {
+        try await pool.query(
+            """
+            SELECT (api.create_invoice('{"customer": "ACME", "location": "MAIN"}') ->> 'invoice_id')::bigint AS id
+            FROM generate_series(1, \(count))
+            """
+        ).map { try $0.decode("id", as: Int64.self) }
+    }
+
+    @Test(
+        "SIGTERM stops a posting run after its current chunk, recorded as stopped; a run whose process died holds no lock; both resume where they were"
+    )
+    func stopAndResume() async throws {
+        try await withService { _, pool, _ in
+            let token = try await TokenStore(pool: pool).add("runner", role: .poster)
+            let conninfo = try await serviceLogin(pool)
+            let ids = try await drafts(400, pool)
+            for id in ids {
+                _ = try await pool.query("SELECT api.add_invoice_line(\(id), '{\"product\": \"CABLE\", \"quantity\": 0.25}')")
+            }
+            var service = try ServiceProcess(conninfo: conninfo, port: testPort(4))
+            #expect(try await service.ready())
+            let preview = try await HTTP.send("POST", service.base + "/posting-previews", token: token, json: ["invoice_ids": ids.map(Int.init)])
+            #expect(preview.object["can_post"] as? Bool == true, "\(preview.text.prefix(500))")
+            let run = preview.object["token"] as? String ?? ""
+            let started = try await HTTP.send("POST", service.base + "/posting-runs", token: token, json: ["token": run, "chunk_size": 1])
+            #expect(started.status == 202)
+            for _ in 0..<200 where try await HTTP.Answer.run(run, pool).posted < 5 { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(try await service.stop())
+            var state = try await HTTP.Answer.run(run, pool)
+            #expect(state.status == "stopped", "\(state)")
+            #expect(state.reason?.contains("service was stopped") == true, "\(state)")
+            let postedAtStop = try await pool.query("SELECT count(*) FROM ar.invoices WHERE number IS NOT NULL")[0].decode(0, as: Int.self)
+            #expect(postedAtStop > 0 && postedAtStop < 400, "the run was stopped part of the way")
+            #expect(state.posted == postedAtStop, "what is recorded is what was posted: whole chunks")
+
+            // Started again on a new process, it posts the rest; killed (no chance to record), the
+            // run stays "running" without a lock, and starting it again resumes it once more.
+            service = try ServiceProcess(conninfo: conninfo, port: testPort(5))
+            #expect(try await service.ready())
+            let again = try await HTTP.send("POST", service.base + "/posting-runs", token: token, json: ["token": run, "chunk_size": 1])
+            #expect(again.status == 202)
+            for _ in 0..<200 where try await HTTP.Answer.run(run, pool).posted < 5 { try await Task.sleep(for: .milliseconds(50)) }
+            kill(service.process.processIdentifier, SIGKILL)
+            for _ in 0..<100 where service.process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+            state = try await HTTP.Answer.run(run, pool)
+            service = try ServiceProcess(conninfo: conninfo, port: testPort(6))
+            #expect(try await service.ready())
+            let resumed = try await HTTP.send("POST", service.base + "/posting-runs", token: token, json: ["token": run, "chunk_size": 50])
+            #expect(resumed.status == 202, "\(resumed.text)")
+            for _ in 0..<200 {
+                state = try await HTTP.Answer.run(run, pool)
+                if state.status != "running" { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(state.status == "finished", "\(state)")
+            let numbers = try await pool.query("SELECT number FROM ar.invoices WHERE number IS NOT NULL ORDER BY number").map {
+                try $0.decode(0, as: Int64.self)
+            }
+            #expect(numbers == Array(1...400), "every draft posted once, numbers gapless")
+            #expect(try await service.stop())
+        }
+    }
+}
+
+extension HTTP.Answer {
+    struct Run: CustomStringConvertible {
+        var status: String
+        var posted: Int
+        var reason: String?
+        var description: String { "\(status) posted \(posted): \(reason ?? "")" }
+    }
+
+    /// A run as the database records it.
+    static func run(_ token: String, _ pool: PostgresPool) async throws -> Run {
+        let row = try await pool.query("SELECT status, posted, stopped_because FROM api.posting_run(\(UUID(uuidString: token)!))")[0]
+        return Run(status: try row.decode("status"), posted: try row.decode("posted"), reason: try row.decode("stopped_because"))
+    }
+}

@@ -230,6 +230,13 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION api.preview_blocked(p_token uuid) RETURNS integer
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+    SELECT count(*)::integer FROM ar.preview_tokens t, jsonb_array_elements(t.invoices) e
+    WHERE t.token = p_token AND coalesce((e ->> 'blocked')::boolean, false)
+$$;
+COMMENT ON FUNCTION api.preview_blocked(uuid) IS 'How many of a preview''s invoices the posting rules blocked when it was made: a selection with any cannot be posted as a whole.';
+
 CREATE OR REPLACE FUNCTION api.invoice_versions(p_ids bigint[])
 RETURNS TABLE (invoice_id bigint, version integer, status text, number bigint)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$

@@ -13,7 +13,12 @@ extension PostingService {
                 let candidates = try await Self.facts(ids, for: .mass, locking: false, on: connection)
                 let decisions = PostingPolicy.evaluateBatch(candidates.map(\.facts), settings: settings)
                 let token = UUID()
-                let pinned = candidates.map { ["id": JSONValue.number(Decimal($0.facts.invoiceID)), "version": .number(Decimal($0.version))] }
+                let pinned = zip(candidates, decisions).map { candidate, decision in
+                    [
+                        "id": JSONValue.number(Decimal(candidate.facts.invoiceID)), "version": .number(Decimal(candidate.version)),
+                        "blocked": .bool(!decision.canPost),
+                    ]
+                }
                 try await connection.query("SELECT api.save_preview(\(token), \(PostgresJSON(pinned)))")
                 let items = zip(candidates, decisions).map { candidate, decision in
                     PreviewItem(
@@ -31,9 +36,27 @@ extension PostingService {
     /// not. Running the same confirmation again after an interruption skips what was posted.
     public func confirm(_ token: UUID, chunkSize: Int = 1000, progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> MassPostingResult
     {
+        try await pool.withConnection { connection in
+            try await confirm(token, on: connection, chunkSize: chunkSize, progress: progress)
+        }
+    }
+
+    /// Confirms on a connection of the caller's; `stop` is asked between chunks, and when it
+    /// says so the run ends there, resumable (the result says why).
+    func confirm(
+        _ token: UUID, on connection: PostgresConnection, chunkSize: Int, stop: @Sendable () -> String? = { nil },
+        progress: @Sendable (Int, Int) -> Void
+    ) async throws -> MassPostingResult {
         try await domainErrors {
-            try await pool.withConnection { connection in
+            do {
                 let pinned = try await connection.query("SELECT * FROM api.preview_invoices(\(token))")
+                let blocked = try await connection.query("SELECT api.preview_blocked(\(token))")[0].decode(0, as: Int.self)
+                if blocked > 0 {
+                    throw DomainError(
+                        kind: .ruleViolated, field: "token",
+                        message: "the preview showed \(blocked) blocked invoices, so its selection cannot be posted as a whole",
+                        hint: "Fix what their findings say and preview again, or preview only the invoices that may be posted.")
+                }
                 var versions: [Int64: Int] = [:]
                 var order: [Int64] = []
                 for row in pinned {
@@ -66,6 +89,11 @@ extension PostingService {
                 var done = 0
                 progress(0, remaining.count)
                 for start in stride(from: 0, to: remaining.count, by: max(chunkSize, 1)) {
+                    if let reason = stop() {
+                        result.stoppedBecause = reason
+                        result.notPosted = Array(remaining[start...])
+                        return result
+                    }
                     let chunk = Array(remaining[start..<min(start + chunkSize, remaining.count)])
                     do {
                         try await connection.withTransaction { connection in
