@@ -68,10 +68,8 @@ public struct PostingRuns: Sendable {
         }
         do {
             let result = try await service.confirm(
-                token, on: connection, chunkSize: chunkSize, stop: { ActiveRuns.shared.stopReason }
-            ) { done, _ in
-                Task { await record(.running, done, 0, 0, nil) }
-            }
+                token, on: connection, chunkSize: chunkSize, stop: { ActiveRuns.shared.stopReason },
+                progress: { done, _ in Task { await record(.running, done, 0, 0, nil) } })
             await record(
                 result.stoppedBecause == nil ? .finished : .stopped, result.posted.count, result.alreadyPosted.count, result.notPosted.count,
                 result.stoppedBecause)
