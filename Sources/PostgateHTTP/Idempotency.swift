@@ -5,10 +5,11 @@ import OpenAPIRuntime
 import Postgres
 import PostgresServer
 
-/// Every POST may carry `Idempotency-Key`. The key is claimed (per token) before the request
-/// runs and answered with its response after: a replay gets the stored response with
-/// `Idempotent-Replayed: true`, the same key with another request is 422, and a replay while the
-/// first still runs is 409. A request that fails for a passing reason (5xx) gives the key back.
+/// Every POST may carry `Idempotency-Key`. The key (per token) is claimed, the request runs and
+/// its response is stored in one database transaction, so the key and the effect are committed
+/// together or not at all: a replay gets the stored response with `Idempotent-Replayed: true`,
+/// the same key with another request is 422, and a replay while the first still runs is 409. A
+/// request that fails for a passing reason (5xx) is rolled back, key and all.
 struct Idempotency: ServerMiddleware {
     let pool: PostgresPool
     let timeToLive: Duration
@@ -44,47 +45,62 @@ struct Idempotency: ServerMiddleware {
         fingerprint.update(data: bytes)
         let print = Checksum.hex(fingerprint.finalize())
         let seconds = Int64(timeToLive.components.seconds)
-        let claim: PostgresRow
         do {
-            claim = try await pool.query(
-                "SELECT * FROM api.claim_idempotency_key(\(scope), \(key), \(print), make_interval(secs => \(seconds)))")[0]
+            // The claim, the request's effect and the stored response: one transaction.
+            return try await pool.withOneTransaction { connection in
+                let claim = try await connection.query(
+                    "SELECT * FROM api.claim_idempotency_key(\(scope), \(key), \(print), make_interval(secs => \(seconds)))")[0]
+                switch try claim.decode("outcome", as: String.self) {
+                case "replay":
+                    var response = HTTPResponse(status: .init(code: try claim.decode("response_status", as: Int.self)))
+                    response.headerFields[.contentType] = try claim.decode("response_type", as: String?.self)
+                    response.headerFields[Self.replayedHeader] = "true"
+                    return (response, HTTPBody(try claim.decode("response_body", as: String?.self) ?? ""))
+                case "running":
+                    throw Answered(
+                        Problem(
+                            status: 409, type: "in-progress", title: "A request with this key is still running",
+                            detail: "Wait for the first request with this Idempotency-Key to finish, then send it again to get its response."))
+                case "mismatch":
+                    throw Answered(
+                        Problem(
+                            status: 422, type: "key-reused", title: "The key was used for another request",
+                            detail: "This Idempotency-Key was sent with another request; use a new key for a new request.",
+                            field: "Idempotency-Key"))
+                default:
+                    break
+                }
+                let (response, responseBody) = try await next(request, streamed ? body : HTTPBody(bytes), metadata)
+                var stored = ""
+                if let responseBody { stored = try await String(collecting: responseBody, upTo: Self.maximumBody) }
+                // A failure for a passing reason (5xx) undoes everything, the key too: the client may try again.
+                if response.status.code >= 500 { throw Answered(response, stored) }
+                _ = try await connection.query(
+                    """
+                    SELECT api.answer_idempotency_key(\(scope), \(key), \(Int32(response.status.code)), \(response.headerFields[.contentType]), \(stored))
+                    """)
+                return (response, HTTPBody(stored))
+            }
+        } catch let answered as Answered {
+            return (answered.response, HTTPBody(answered.body))
         } catch {
             return TokenAuthentication.refusal(Problem(error))
         }
-        switch try claim.decode("outcome", as: String.self) {
-        case "replay":
-            var response = HTTPResponse(status: .init(code: try claim.decode("response_status", as: Int.self)))
-            response.headerFields[.contentType] = try claim.decode("response_type", as: String?.self)
-            response.headerFields[Self.replayedHeader] = "true"
-            return (response, HTTPBody(try claim.decode("response_body", as: String?.self) ?? ""))
-        case "running":
-            return TokenAuthentication.refusal(
-                Problem(
-                    status: 409, type: "in-progress", title: "A request with this key is still running",
-                    detail: "Wait for the first request with this Idempotency-Key to finish, then send it again to get its response."))
-        case "mismatch":
-            return TokenAuthentication.refusal(
-                Problem(
-                    status: 422, type: "key-reused", title: "The key was used for another request",
-                    detail: "This Idempotency-Key was sent with another request; use a new key for a new request.",
-                    field: "Idempotency-Key"))
-        default:
-            break
-        }
-        do {
-            let (response, responseBody) = try await next(request, streamed ? body : HTTPBody(bytes), metadata)
-            var stored = ""
-            if let responseBody { stored = try await String(collecting: responseBody, upTo: Self.maximumBody) }
-            let passing = response.status.code >= 500
-            _ = try? await pool.query(
-                """
-                SELECT api.answer_idempotency_key(\(scope), \(key), \(passing ? nil : Int32(response.status.code)),
-                                                  \(response.headerFields[.contentType]), \(stored))
-                """)
-            return (response, HTTPBody(stored))
-        } catch {
-            _ = try? await pool.query("SELECT api.answer_idempotency_key(\(scope), \(key), \(Int32?.none), \(String?.none), \(String?.none))")
-            throw error
-        }
+    }
+}
+
+/// An answer that ends the request's transaction without committing it.
+struct Answered: Error {
+    var response: HTTPResponse
+    var body: String
+
+    init(_ response: HTTPResponse, _ body: String) {
+        self.response = response
+        self.body = body
+    }
+
+    init(_ problem: Problem) {
+        let (response, _) = TokenAuthentication.refusal(problem)
+        self.init(response, String(decoding: problem.json, as: UTF8.self))
     }
 }

@@ -194,6 +194,9 @@ public final class PostgresConnection: @unchecked Sendable {
         readOnly: Bool = false,
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
+        // Inside a transaction already (an enclosing one of the caller's): a savepoint, so that
+        // this part is undone alone when it fails.
+        if await inTransaction() { return try await withSavepoint(body) }
         try await execute(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.sql)\(readOnly ? " READ ONLY" : "")")
         let value: T
         do {
@@ -205,6 +208,23 @@ public final class PostgresConnection: @unchecked Sendable {
             throw error
         }
         try await execute(unsafeSQL: "COMMIT")
+        return value
+    }
+
+    /// Runs `body` inside a savepoint of the transaction in progress: released when it returns,
+    /// rolled back to when it throws (the transaction goes on).
+    public func withSavepoint<T: Sendable>(
+        isolation actor: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await execute(unsafeSQL: "SAVEPOINT postgate_part")
+        let value: T
+        do {
+            value = try await body(self)
+        } catch {
+            _ = try? await execute(unsafeSQL: "ROLLBACK TO SAVEPOINT postgate_part; RELEASE SAVEPOINT postgate_part")
+            throw error
+        }
+        try await execute(unsafeSQL: "RELEASE SAVEPOINT postgate_part")
         return value
     }
 }

@@ -23,12 +23,48 @@ public final class PostgresPool: Sendable {
         state = PoolState(config: config, maxConnections: maxConnections, acquireTimeout: acquireTimeout, logger: logger)
     }
 
+    /// The transaction a task works in, when it is inside `withOneTransaction` of this pool.
+    struct Ambient: Sendable {
+        let pool: ObjectIdentifier
+        let connection: PostgresConnection
+    }
+
+    @TaskLocal static var ambient: Ambient?
+
+    /// Runs `body` in one transaction, and everything the pool does for this task meanwhile in it
+    /// too: `withConnection`, `withTransaction` and `query` run on its connection, each inside a
+    /// savepoint. Committed when `body` returns, rolled back when it throws. (Tasks `body` starts
+    /// with `Task.detached` use the pool as usual.)
+    @discardableResult
+    public func withOneTransaction<T: Sendable>(
+        isolation actor: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let connection = try await state.acquire()
+        do {
+            try await connection.execute(unsafeSQL: "BEGIN")
+            let value = try await Self.$ambient.withValue(
+                Ambient(pool: ObjectIdentifier(self), connection: connection), operation: { try await body(connection) }, isolation: actor)
+            try await connection.execute(unsafeSQL: "COMMIT")
+            await state.release(connection)
+            return value
+        } catch {
+            // A broken connection cannot roll back; the pool discards it and the server rolls back.
+            _ = try? await connection.execute(unsafeSQL: "ROLLBACK")
+            await state.release(connection)
+            throw error
+        }
+    }
+
     /// Lends a connection to `body` and takes it back afterwards, whatever happens.
     @discardableResult
     public func withConnection<T: Sendable>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
+        if let ambient = Self.ambient, ambient.pool == ObjectIdentifier(self) {
+            return try await ambient.connection.withSavepoint(body)
+        }
         let connection = try await state.acquire()
         do {
             let value = try await body(connection)

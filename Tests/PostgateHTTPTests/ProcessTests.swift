@@ -161,6 +161,30 @@ struct ProcessTests {
             }
             #expect(run["status"] as? String == "finished", "\(run) \(preview.text)")
             #expect(run["posted"] as? Int == 3)
+
+            // One Idempotency-Key sent twenty times at once through both processes: one draft.
+            let before = try await pool.query("SELECT count(*) FROM ar.invoices")[0].decode(0, as: Int.self)
+            let replies = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        var request = HTTPClientRequest(url: bases[index % 2] + "/invoices")
+                        request.method = .POST
+                        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                        request.headers.add(name: "Content-Type", value: "application/json")
+                        request.headers.add(name: "Idempotency-Key", value: "one-draft")
+                        request.body = .bytes(
+                            ByteBuffer(string: #"{"customer": "ACME", "location": "MAIN", "lines": [{"product": "CABLE", "quantity": "1"}]}"#))
+                        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+                        _ = try await response.body.collect(upTo: 1 << 20)
+                        return (Int(response.status.code), response.headers.first(name: "Idempotent-Replayed") == "true")
+                    }
+                }
+                return try await group.reduce(into: [(Int, Bool)]()) { $0.append($1) }
+            }
+            #expect(replies.filter { $0 == (201, false) }.count == 1, "\(replies)")
+            #expect(replies.allSatisfy { $0 == (201, false) || $0 == (201, true) || $0.0 == 409 }, "\(replies)")
+            let after = try await pool.query("SELECT count(*) FROM ar.invoices")[0].decode(0, as: Int.self)
+            #expect(after == before + 1)
             #expect(try await first.stop())
             #expect(try await second.stop())
         }

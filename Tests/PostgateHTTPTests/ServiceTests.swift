@@ -304,7 +304,9 @@ struct ServiceTests {
 }
 
 extension ServiceTests {
-    @Test("an Idempotency-Key has one effect: a replay gets the stored response, another body is 422, twenty claims at once run one")
+    @Test(
+        "an Idempotency-Key has one effect: a replay gets the stored response, another body is 422, twenty claims at once run one, a failed request leaves no key"
+    )
     func idempotency() async throws {
         try await withService { app, pool, tokens in
             try await app.test(.router) { client in
@@ -312,19 +314,31 @@ extension ServiceTests {
                 headers[HTTPField.Name("Idempotency-Key")!] = "draft-0001"
                 let draft = try body(["customer": "ACME", "location": "MAIN", "lines": [["product": "CABLE", "quantity": "3"]]])
                 try await client.execute(uri: "/invoices", method: .post, headers: headers, body: draft) { #expect($0.status == .created) }
-                // Twenty claims of one key at once, each on a connection of its own: exactly one runs.
+                // Twenty claims of one key at once, each in a transaction of its own that runs a while:
+                // exactly one runs, the others are told it is running.
                 let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
                     for _ in 0..<20 {
                         group.addTask {
-                            try await pool.query(
-                                "SELECT outcome FROM api.claim_idempotency_key('clerk', 'draft-0002', 'same', make_interval(hours => 1))"
-                            )[0].decode(0, as: String.self)
+                            let connection = try await PostgresConnection.connect(pool.config)
+                            defer { Task { await connection.close() } }
+                            return try await connection.withTransaction { connection in
+                                let outcome = try await connection.query(
+                                    "SELECT outcome FROM api.claim_idempotency_key('clerk', 'draft-0002', 'same', make_interval(hours => 1))"
+                                )[0].decode(0, as: String.self)
+                                try await connection.query("SELECT pg_sleep(0.5)")
+                                return outcome
+                            }
                         }
                     }
                     return try await group.reduce(into: [String]()) { $0.append($1) }
                 }
                 #expect(outcomes.filter { $0 == "claimed" }.count == 1)
                 #expect(outcomes.filter { $0 == "running" }.count == 19)
+                // That transaction ended without an answer: its effect is gone, and the key is free again.
+                let again = try await pool.query(
+                    "SELECT outcome FROM api.claim_idempotency_key('clerk', 'draft-0002', 'same', make_interval(hours => 1))")[0].decode(
+                        0, as: String.self)
+                #expect(again == "claimed")
                 let drafts = try await pool.query("SELECT count(*) FROM report.invoices")[0].decode(0, as: Int.self)
                 #expect(drafts == 1)
                 try await client.execute(uri: "/invoices", method: .post, headers: headers, body: draft) { response in
@@ -338,6 +352,9 @@ extension ServiceTests {
                     #expect(response.status.code == 422)
                 }
                 #expect(try await pool.query("SELECT count(*) FROM report.invoices")[0].decode(0, as: Int.self) == 1)
+                let stored = try await pool.query("SELECT response_status FROM ar.idempotency_keys WHERE key = 'draft-0001'")[0].decode(
+                    0, as: Int.self)
+                #expect(stored == 201, "the key was answered in the transaction that made the draft")
             }
         }
     }
