@@ -164,6 +164,8 @@ extension PostgateAPI {
                     body: .json(
                         .init(
                             token: preview.token.uuidString.lowercased(), canPost: preview.canPost, itemsToCreate: preview.itemsToCreate,
+                            blocked: preview.blocked.count,
+                            totals: preview.totals.sorted { $0.key < $1.key }.map { .init(currency: $0.key, total: $0.value.description) },
                             invoices: invoices))))
         }
     }

@@ -37,7 +37,8 @@ public enum Program {
         _ = FileManager.default.createFile(atPath: inputPath, contents: Data((input ?? "").utf8), attributes: [.posixPermissions: 0o600])
         let program = command[0]
         let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
-        let environment: Environment = environment.map { values in .custom(values.map { Array("\($0.key)=\($0.value)".utf8) }) } ?? .inherit
+        // Each entry a C string: swift-subprocess copies raw entries with strdup, which reads to the NUL.
+        let environment: Environment = environment.map { values in .custom(values.map { Array("\($0.key)=\($0.value)\0".utf8) }) } ?? .inherit
         let status: TerminationStatus
         do {
             let input = try FileDescriptor.open(FilePath(inputPath), .readOnly)

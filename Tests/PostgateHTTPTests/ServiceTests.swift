@@ -181,6 +181,10 @@ struct ServiceTests {
                     #expect(preview["can_post"] as? Bool == false)
                     #expect((preview["token"] as? String)?.count == 36)
                     #expect((preview["invoices"] as? [[String: Any]])?.count == 2)
+                    #expect(preview["blocked"] as? Int == 2)
+                    let totals = preview["totals"] as? [[String: Any]]
+                    #expect(totals?.count == 1 && totals?.first?["currency"] as? String == "EUR")
+                    #expect(totals?.first?["total"] as? String == "617.1", "12.10 + 605.00")
                 }
             }
         }

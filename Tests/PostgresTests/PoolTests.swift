@@ -46,7 +46,8 @@ struct PoolTests {
     @Test("a waiter gets the connection another caller gives back")
     func waiterIsServed() async throws {
         try await withTestDatabase(migrated: false) { database in
-            let pool = PostgresPool(config: database.config, maxConnections: 1, acquireTimeout: .seconds(10))
+            // Served in turn, however busy the machine: the wait allowed is long.
+            let pool = PostgresPool(config: database.config, maxConnections: 1, acquireTimeout: .seconds(120))
             let results = try await withThrowingTaskGroup(of: Int.self) { group in
                 for value in 1...20 {
                     group.addTask { try await pool.withConnection { try await $0.query("SELECT \(value) AS v")[0].decode("v", as: Int.self) } }
