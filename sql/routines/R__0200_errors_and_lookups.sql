@@ -129,6 +129,7 @@ BEGIN
     RETURN (p_value #>> '{}')::date;
 EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
     PERFORM ar.fail('PG400', p_field, format('%s %s is not a date', coalesce(p_label, p_field), p_value), 'Write dates as YYYY-MM-DD.');
+    RETURN NULL;  -- never reached: ar.fail raises
 END
 $$;
 COMMENT ON FUNCTION ar.date_value(jsonb, text, text) IS 'The date a JSON value holds, or a PG400 refusal naming the field and the value.';

@@ -188,6 +188,7 @@ BEGIN
     RETURN c.id;
 EXCEPTION WHEN unique_violation THEN
     PERFORM ar.fail('PG409', 'code', format('a customer with code %s already exists', c.code), 'Choose another code, or update that customer.');
+    RETURN NULL;  -- never reached: ar.fail raises
 END
 $$;
 COMMENT ON FUNCTION api.create_customer(jsonb) IS

@@ -27,12 +27,10 @@ CREATE OR REPLACE FUNCTION ar.stock_out(p_document bigint, p_line integer, p_pro
                                         p_serial bigint, p_quantity numeric, p_field text)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    v_left numeric;
     v_there numeric;
 BEGIN
     UPDATE ar.stock_on_hand SET quantity = quantity - p_quantity
-    WHERE product_id = p_product.id AND location_id = p_location AND serial_key = coalesce(p_serial, 0) AND quantity >= p_quantity
-    RETURNING quantity INTO v_left;
+    WHERE product_id = p_product.id AND location_id = p_location AND serial_key = coalesce(p_serial, 0) AND quantity >= p_quantity;
     IF NOT FOUND THEN
         SELECT quantity INTO v_there FROM ar.stock_on_hand
         WHERE product_id = p_product.id AND location_id = p_location AND serial_key = coalesce(p_serial, 0);

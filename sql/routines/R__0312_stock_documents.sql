@@ -109,7 +109,7 @@ DECLARE
     v_serial_field text;
     v_entry record;
     v_total numeric := 0;
-    v_seen text[] := '{}';
+    v_seen text[] := '{}'::text[];
 BEGIN
     IF jsonb_typeof(p_line) <> 'object' THEN
         PERFORM ar.fail('PG400', v_field, format('%s must be an object with product, quantity and serials', v_field), NULL);

@@ -85,9 +85,8 @@ COMMENT ON FUNCTION api.create_invoice(jsonb) IS
 
 CREATE OR REPLACE FUNCTION api.delete_invoice(p_invoice bigint)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
-DECLARE
-    v ar.invoices := ar.draft_for_update(p_invoice);
 BEGIN
+    PERFORM ar.draft_for_update(p_invoice);
     DELETE FROM ar.pending_customer_items WHERE invoice_id = p_invoice;
     DELETE FROM ar.invoice_line_serials WHERE line_id IN (SELECT id FROM ar.invoice_lines WHERE invoice_id = p_invoice);
     DELETE FROM ar.invoice_lines WHERE invoice_id = p_invoice;

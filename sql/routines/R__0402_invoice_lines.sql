@@ -264,9 +264,10 @@ COMMENT ON FUNCTION api.update_invoice_line(bigint, integer, jsonb) IS
 CREATE OR REPLACE FUNCTION api.set_line_serials(p_invoice bigint, p_line_no integer, p_serials jsonb)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 DECLARE
-    v ar.invoices := ar.draft_for_update(p_invoice);
-    v_line ar.invoice_lines := ar.invoice_line(p_invoice, p_line_no);
+    v_line ar.invoice_lines;
 BEGIN
+    PERFORM ar.draft_for_update(p_invoice);
+    v_line := ar.invoice_line(p_invoice, p_line_no);
     PERFORM ar.write_line_serials(v_line.id, (SELECT p FROM ar.products p WHERE p.id = v_line.product_id), p_serials,
                                   format('lines[%s]', p_line_no));
     PERFORM ar.refresh_pending_items(v_line.id);
@@ -279,9 +280,10 @@ COMMENT ON FUNCTION api.set_line_serials(bigint, integer, jsonb) IS
 CREATE OR REPLACE FUNCTION api.remove_invoice_line(p_invoice bigint, p_line_no integer)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 DECLARE
-    v ar.invoices := ar.draft_for_update(p_invoice);
-    v_line ar.invoice_lines := ar.invoice_line(p_invoice, p_line_no);
+    v_line ar.invoice_lines;
 BEGIN
+    PERFORM ar.draft_for_update(p_invoice);
+    v_line := ar.invoice_line(p_invoice, p_line_no);
     DELETE FROM ar.pending_customer_items WHERE line_id = v_line.id;
     DELETE FROM ar.invoice_lines WHERE id = v_line.id;
     RETURN ar.touch_invoice(p_invoice);

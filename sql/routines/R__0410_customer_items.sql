@@ -11,7 +11,6 @@ DECLARE
     l record;
     v_units integer;
     v_parent bigint;
-    v_unit integer;
     c record;
 BEGIN
     DELETE FROM ar.pending_customer_items WHERE line_id = p_line_id;
@@ -144,9 +143,9 @@ COMMENT ON FUNCTION api.update_pending_item(bigint, jsonb) IS
 CREATE OR REPLACE FUNCTION api.review_customer_items(p_invoice bigint, p_reviewer text DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 DECLARE
-    v ar.invoices := ar.draft_for_update(p_invoice);
     v_count integer;
 BEGIN
+    PERFORM ar.draft_for_update(p_invoice);
     UPDATE ar.pending_customer_items SET reviewed_by = coalesce(p_reviewer, session_user), reviewed_at = now()
     WHERE invoice_id = p_invoice AND reviewed_at IS NULL;
     GET DIAGNOSTICS v_count = ROW_COUNT;

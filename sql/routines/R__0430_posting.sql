@@ -250,3 +250,34 @@ $$;
 COMMENT ON FUNCTION api.posted_in_batch(uuid) IS
     'Invoices a mass posting (its preview token is the batch id) has posted so far: a re-run skips them.';
 REVOKE EXECUTE ON FUNCTION api.save_preview(uuid, jsonb), api.posted_in_batch(uuid) FROM postgate_client;
+
+-- Posted invoices, their lines and serials are never changed by anyone. One trigger function for
+-- the three tables: the row is read as JSON, so each table's own columns are used by name.
+CREATE OR REPLACE FUNCTION ar.refuse_posted_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    v_old jsonb := to_jsonb(OLD);
+    v_invoice bigint;
+BEGIN
+    IF TG_TABLE_NAME = 'invoices' THEN
+        IF v_old ->> 'status' = 'posted' THEN
+            RAISE EXCEPTION 'invoice % is posted: it is never changed or deleted', v_old ->> 'number'
+                USING ERRCODE = 'PG423', TABLE = 'invoices', HINT = 'Correct it with another document (a credit note or an adjustment).';
+        END IF;
+    ELSE
+        IF TG_TABLE_NAME = 'invoice_lines' THEN
+            v_invoice := (v_old ->> 'invoice_id')::bigint;
+        ELSE
+            SELECT l.invoice_id INTO v_invoice FROM ar.invoice_lines l WHERE l.id = (v_old ->> 'line_id')::bigint;
+        END IF;
+        IF EXISTS (SELECT FROM ar.invoices WHERE id = v_invoice AND status = 'posted') THEN
+            RAISE EXCEPTION 'the lines of a posted invoice are never changed or deleted'
+                USING ERRCODE = 'PG423', TABLE = TG_TABLE_NAME, HINT = 'Correct it with another document (a credit note or an adjustment).';
+        END IF;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION ar.refuse_posted_change() IS 'Refuses any change to a posted invoice, its lines and their serials (PG423).';
