@@ -40,6 +40,9 @@ DECLARE
     v_rates bigint[];
     v_created boolean := false;
 BEGIN
+    IF EXISTS (SELECT FROM unnest(p_tax_rates) r WHERE r IS NULL OR btrim(r) = '') THEN
+        PERFORM ar.fail('PG400', 'tax_rates', 'a tax rate of tax_rates is empty', 'Give the codes of the tax rates the category allows.');
+    END IF;
     SELECT array_agg(DISTINCT ar.lookup('tax_rates', r, 'tax_rates', 'tax rate'))
     INTO v_rates FROM unnest(coalesce(p_tax_rates, '{}')) AS r;
     SELECT * INTO v_row FROM ar.tax_categories WHERE lower(code) = lower(v_code) FOR UPDATE;

@@ -214,8 +214,13 @@ REVOKE EXECUTE ON FUNCTION api.post_invoices(bigint[], jsonb, text, text, uuid) 
 -- A mass posting's preview: the invoices and versions the user confirmed, kept under a token
 -- that is also the batch id of the posting.
 CREATE OR REPLACE FUNCTION api.save_preview(p_token uuid, p_invoices jsonb)
-RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
-    INSERT INTO ar.preview_tokens (token, invoices) VALUES (p_token, p_invoices)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+BEGIN
+    IF p_token IS NULL OR jsonb_typeof(p_invoices) IS DISTINCT FROM 'array' THEN
+        PERFORM ar.fail('PG400', 'token', 'a preview is saved with its token and the array of its invoices', NULL);
+    END IF;
+    INSERT INTO ar.preview_tokens (token, invoices) VALUES (p_token, p_invoices);
+END
 $$;
 
 CREATE OR REPLACE FUNCTION api.preview_invoices(p_token uuid)

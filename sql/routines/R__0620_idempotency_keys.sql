@@ -17,6 +17,10 @@ BEGIN
     IF p_key IS NULL OR length(p_key) NOT BETWEEN 1 AND 255 THEN
         PERFORM ar.fail('PG400', 'Idempotency-Key', 'an idempotency key is 1 to 255 characters', 'Send a new random key with each new request.');
     END IF;
+    IF p_scope IS NULL OR length(p_scope) > 255 OR p_fingerprint IS NULL OR length(p_fingerprint) > 255 OR p_ttl IS NULL THEN
+        PERFORM ar.fail('PG400', 'Idempotency-Key', 'a key is claimed for a token (at most 255 characters), with the request''s fingerprint and a time to live',
+                        NULL);
+    END IF;
     IF NOT pg_try_advisory_xact_lock(hashtextextended(p_scope || chr(31) || p_key, 7)) THEN
         RETURN QUERY SELECT 'running'::text, NULL::integer, NULL::text, NULL::text;
         RETURN;
