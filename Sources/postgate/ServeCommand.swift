@@ -22,12 +22,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port = 8080
     @Flag(help: "Migrate the database first (the embedded server's always is).") var migrate = false
     @Option(help: "Most connections the service opens to the database.") var connections = 10
+    @Option(
+        help: "Seconds a statement waits for a row another transaction holds before it is refused as busy (503, Retry-After).")
+    var lockTimeout = 5
     @Option(help: "How long idempotency keys are kept, in hours.") var idempotencyHours = 24
     @Option(name: .customLong("upload-limit-mib"), help: "The largest CSV upload taken, in MiB.") var uploadLimit = 200
 
     func validate() throws {
         if !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535, not \(port)") }
         if connections < 1 { throw ValidationError("--connections must be at least 1") }
+        if !(1...600).contains(lockTimeout) { throw ValidationError("--lock-timeout must be between 1 and 600 seconds, not \(lockTimeout)") }
         if !(1...8760).contains(idempotencyHours) { throw ValidationError("--idempotency-hours must be between 1 and 8760") }
         if !(1...10240).contains(uploadLimit) { throw ValidationError("--upload-limit-mib must be between 1 and 10240, not \(uploadLimit)") }
     }
@@ -40,7 +44,10 @@ struct ServeCommand: AsyncParsableCommand {
             try await Migrator(directory: SQLFiles.locate(explicit: nil)).migrate(database, logger: logger)
             await database.close()
         }
-        let pool = PostgresPool(config: config, maxConnections: connections, acquireTimeout: .seconds(5), logger: logger)
+        // A request never waits long for a row another holds: it is refused as busy, and retried.
+        let pool = PostgresPool(
+            config: config.with("options", "-c lock_timeout=\(lockTimeout)s"), maxConnections: connections, acquireTimeout: .seconds(5),
+            logger: logger)
         let app = try buildApplication(
             pool: pool, actor: postingActor(), host: host, port: port, logger: logger, idempotencyKeysLive: .seconds(idempotencyHours * 3600),
             uploadLimit: uploadLimit << 20)

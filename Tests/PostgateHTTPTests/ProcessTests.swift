@@ -12,11 +12,11 @@ final class ServiceProcess: Sendable {
     let process: Process
     let port: Int
 
-    init(conninfo: String, port: Int) throws {
+    init(conninfo: String, port: Int, options: [String] = []) throws {
         self.port = port
         process = Process()
         process.executableURL = URL(fileURLWithPath: postgateExecutable)
-        process.arguments = ["serve", "--port", String(port), "--database", conninfo]
+        process.arguments = ["serve", "--port", String(port), "--database", conninfo] + options
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -41,8 +41,12 @@ final class ServiceProcess: Sendable {
     }
 }
 
-/// Requests with AsyncHTTPClient.
+/// Requests with AsyncHTTPClient, up to 100 at once to one host (its default is 8).
 enum HTTP {
+    static let client = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 100)))
+
     struct Answer {
         var status: Int
         var text: String
@@ -57,7 +61,7 @@ enum HTTP {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: json)))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let response = try await HTTP.client.execute(request, timeout: .seconds(60))
         let body = try await response.body.collect(upTo: 16 << 20)
         return Answer(status: Int(response.status.code), text: String(buffer: body))
     }
@@ -174,7 +178,7 @@ struct ProcessTests {
                         request.headers.add(name: "Idempotency-Key", value: "one-draft")
                         request.body = .bytes(
                             ByteBuffer(string: #"{"customer": "ACME", "location": "MAIN", "lines": [{"product": "CABLE", "quantity": "1"}]}"#))
-                        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+                        let response = try await HTTP.client.execute(request, timeout: .seconds(60))
                         _ = try await response.body.collect(upTo: 1 << 20)
                         return (Int(response.status.code), response.headers.first(name: "Idempotent-Replayed") == "true")
                     }
@@ -270,5 +274,64 @@ extension HTTP.Answer {
     static func run(_ token: String, _ pool: PostgresPool) async throws -> Run {
         let row = try await pool.query("SELECT status, posted, stopped_because FROM api.posting_run(\(UUID(uuidString: token)!))")[0]
         return Run(status: try row.decode("status"), posted: try row.decode("posted"), reason: try row.decode("stopped_because"))
+    }
+}
+
+extension ProcessTests {
+    @Test("lock pile-up: while a customer's row is held, its postings are refused as busy within the lock timeout; other customers' go on")
+    func lockPileUp() async throws {
+        try await withService { _, pool, _ in
+            let token = try await TokenStore(pool: pool).add("piler", role: .poster)
+            try await pool.query("SELECT api.release_customer('HOLD')")
+            let service = try ServiceProcess(
+                conninfo: try await serviceLogin(pool), port: testPort(7), options: ["--lock-timeout", "1", "--connections", "60"])
+            #expect(try await service.ready())
+            var acme: [Int64] = []
+            var other: [Int64] = []
+            for _ in 0..<40 {
+                acme.append(
+                    try await pool.query(
+                        "SELECT (api.create_invoice('{\"customer\": \"ACME\", \"location\": \"MAIN\"}') ->> 'invoice_id')::bigint")[0].decode(
+                            0, as: Int64.self))
+            }
+            for _ in 0..<10 {
+                other.append(
+                    try await pool.query(
+                        "SELECT (api.create_invoice('{\"customer\": \"HOLD\", \"location\": \"MAIN\"}') ->> 'invoice_id')::bigint")[0].decode(
+                            0, as: Int64.self))
+            }
+            for id in acme + other {
+                _ = try await pool.query("SELECT api.add_invoice_line(\(id), '{\"product\": \"CABLE\", \"quantity\": 1}')")
+            }
+            // Another session holds ACME's row for longer than the lock timeout.
+            let holder = try await PostgresConnection.connect(pool.config)
+            try await holder.execute(unsafeSQL: "BEGIN; SELECT 1 FROM ar.customers WHERE code = 'ACME' FOR UPDATE")
+            // Every request answers while the row is still held: the held customer's as busy (503,
+            // retryable) once the lock timeout passes, the other customer's posted.
+            let results = try await withThrowingTaskGroup(of: (String, Int, Duration).self) { group in
+                for (customer, ids) in [("ACME", acme), ("HOLD", other)] {
+                    for id in ids {
+                        group.addTask {
+                            let began = ContinuousClock.now
+                            let answer = try await HTTP.send("POST", service.base + "/postings", token: token, json: ["invoice_ids": [id]])
+                            return (customer, answer.status, ContinuousClock.now - began)
+                        }
+                    }
+                }
+                return try await group.reduce(into: [(String, Int, Duration)]()) { $0.append($1) }
+            }
+            try await holder.execute(unsafeSQL: "ROLLBACK")
+            await holder.close()
+            let held = results.filter { $0.0 == "ACME" }
+            let free = results.filter { $0.0 == "HOLD" }
+            print(
+                "Lock pile-up: \(held.count) postings for the held customer refused, slowest in \(held.map(\.2).max()!); "
+                    + "\(free.count) for another posted, slowest in \(free.map(\.2).max()!)")
+            #expect(held.allSatisfy { $0.1 == 503 }, "\(held.map(\.1))")
+            #expect(free.allSatisfy { $0.1 == 200 }, "\(free.map(\.1))")
+            let answer = try await HTTP.send("POST", service.base + "/postings", token: token, json: ["invoice_ids": [acme[0]]])
+            #expect(answer.status == 200, "once the row is free, the posting goes through")
+            #expect(try await service.stop())
+        }
     }
 }
