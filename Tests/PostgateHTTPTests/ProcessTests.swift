@@ -141,6 +141,10 @@ struct ProcessTests {
                 try $0.decode(0, as: Int64.self)
             }
             #expect(numbers == Array(1...Int64(numbers.count)), "numbers are gapless")
+            let books = try await PostgresConnection.connect(pool.config)
+            let problems = try await bookProblems(books)
+            await books.close()
+            #expect(problems.isEmpty, "\(problems.prefix(10))")
             #expect(numbers.count == posted.count)
             let balance = try await pool.query("SELECT balance FROM report.customer_balances WHERE code = 'ACME'")[0].decode(0, as: Decimal.self)
             #expect(balance <= 5000, "the credit limit holds across processes")
@@ -257,6 +261,10 @@ extension ProcessTests {
                 try $0.decode(0, as: Int64.self)
             }
             #expect(numbers == Array(1...400), "every draft posted once, numbers gapless")
+            let connection = try await PostgresConnection.connect(pool.config)
+            let problems = try await bookProblems(connection)
+            await connection.close()
+            #expect(problems.isEmpty, "after a stop and a kill, the books agree: \(problems.prefix(10))")
             #expect(try await service.stop())
         }
     }

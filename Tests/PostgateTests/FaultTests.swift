@@ -55,6 +55,10 @@ struct FaultTests {
                     try await company.invoices.delete(id)
                 }
             }
+            let connection = try await company.database.connect()
+            let problems = try await bookProblems(connection)
+            await connection.close()
+            #expect(problems.isEmpty, "\(problems.prefix(10))")
         }
     }
 
