@@ -116,13 +116,14 @@ public struct LocalCluster: Sendable {
         }
     }
 
-    /// Stops the server if it runs ("fast": open transactions are rolled back).
-    public func stop() async throws(LocalClusterError) {
+    /// Stops the server if it runs ("fast": open transactions are rolled back). `immediately`
+    /// stops it as a crash would (no shutdown checkpoint; recovery runs at the next start).
+    public func stop(immediately: Bool = false) async throws(LocalClusterError) {
         guard case .running = try status() else { return }
         let result = try await Self.run(
             try await Self.serverBinaries() + "/pg_ctl",
             [
-                "stop", "--pgdata=" + dataDirectory, "--mode=fast", "--wait", "--silent",
+                "stop", "--pgdata=" + dataDirectory, "--mode=" + (immediately ? "immediate" : "fast"), "--wait", "--silent",
             ], as: try Self.serverAccount(), in: root)
         guard result.status == 0 else { throw .commandFailed("pg_ctl stop", result.output) }
     }

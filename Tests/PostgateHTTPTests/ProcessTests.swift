@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import Postgate
 import Postgres
+import PostgresServer
 import TestSupport
 import Testing
 
@@ -341,5 +342,104 @@ extension ProcessTests {
             #expect(answer.status == 200, "once the row is free, the posting goes through")
             #expect(try await service.stop())
         }
+    }
+}
+
+/// A fault that takes the whole server down cannot share the tests' server: this one has its own.
+@Suite("The database restarted under load")
+struct DatabaseRestartTests {
+    @Test(
+        "PostgreSQL stopped as by a crash under load: the service answers 503 while it is down, recovers by itself, and loses no acknowledged posting"
+    )
+    func restartUnderLoad() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("restart-\(UUID().uuidString)").path
+        let cluster = LocalCluster(root: root)
+        defer {
+            cluster.signalStop()
+            try? FileManager.default.removeItem(atPath: root)
+        }
+        for command in [["db", "start"], ["migrate"], ["demo"]] {
+            let result = try await Program.run([postgateExecutable] + command + ["--data", root])
+            try #require(result.status == 0, "\(command): \(result.error)")
+        }
+        let token = try await Program.run([postgateExecutable, "tokens", "add", "restart", "--role", "poster", "--data", root]).output
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = testPort(8)
+        let service = Process()
+        service.executableURL = URL(fileURLWithPath: postgateExecutable)
+        service.arguments = ["serve", "--port", String(port), "--data", root]
+        service.standardOutput = FileHandle.nullDevice
+        service.standardError = FileHandle.nullDevice
+        try service.run()
+        defer { if service.isRunning { service.terminate() } }
+        let base = "http://127.0.0.1:\(port)"
+        var ready = false
+        for _ in 0..<150 where !ready {
+            ready = (try? await HTTP.send("GET", base + "/ready"))?.status == 200
+            if !ready { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        try #require(ready)
+        let receipt = try await HTTP.send(
+            "POST", base + "/stock/receipts", token: token,
+            json: ["location": "DEMO-MAIN", "lines": [["product": "DEMO-CABLE", "quantity": "100000"]]])
+        try #require(receipt.status == 201, "\(receipt.text)")
+
+        /// One draft posted: its id when the posting was acknowledged, and every status seen.
+        let once = { @Sendable () async -> (Int?, [Int]) in
+            guard
+                let draft = try? await HTTP.send(
+                    "POST", base + "/invoices", token: token,
+                    json: ["customer": "DEMO-ACME", "location": "DEMO-MAIN", "lines": [["product": "DEMO-CABLE", "quantity": "1"]]])
+            else { return (nil, [0]) }
+            guard draft.status == 201, let id = draft.object["invoice_id"] as? Int else { return (nil, [draft.status]) }
+            guard let posted = try? await HTTP.send("POST", base + "/postings", token: token, json: ["invoice_ids": [id]]) else {
+                return (nil, [201, 0])
+            }
+            return (posted.status == 200 ? id : nil, [201, posted.status])
+        }
+        var acknowledged: [Int] = []
+        var statuses: [Int] = []
+        func load(for duration: Duration) async {
+            let end = ContinuousClock.now + duration
+            while ContinuousClock.now < end {
+                let (id, seen) = await once()
+                if let id { acknowledged.append(id) }
+                statuses += seen
+            }
+        }
+        await load(for: .seconds(1))
+        let before = acknowledged.count
+        try await cluster.stop(immediately: true)
+        statuses = []
+        await load(for: .seconds(2))
+        let whileDown = statuses
+        #expect(whileDown.contains(503), "the service says it is unavailable: \(Set(whileDown))")
+        #expect(whileDown.allSatisfy { $0 == 503 }, "and nothing else: \(Set(whileDown))")
+        #expect((try await HTTP.send("GET", base + "/ready")).status == 503)
+        try await cluster.start()
+        let restarted = ContinuousClock.now
+        statuses = []
+        var recovered = false
+        for _ in 0..<100 where !recovered {
+            let (id, seen) = await once()
+            if let id { acknowledged.append(id) }
+            recovered = id != nil
+            if !recovered { try await Task.sleep(for: .milliseconds(100)) }
+            statuses += seen
+        }
+        #expect(recovered, "the service recovers by itself once the database is back: \(Set(statuses))")
+        print(
+            "Database restart: \(before) postings acknowledged before the stop, \(whileDown.count) answers while down (all 503), "
+                + "first posting \(ContinuousClock.now - restarted) after the server was back")
+        await load(for: .seconds(1))
+        #expect(before > 0 && acknowledged.count > before)
+        let connection = try await PostgresConnection.connect(cluster.connectionConfig(database: "postgate"))
+        let postedIDs = try await connection.query("SELECT id FROM ar.invoices WHERE status = 'posted'").map { try $0.decode(0, as: Int.self) }
+        let problems = try await bookProblems(connection)
+        await connection.close()
+        #expect(Set(acknowledged).isSubset(of: Set(postedIDs)), "every acknowledged posting is there")
+        #expect(problems.isEmpty, "\(problems.prefix(10))")
+        service.terminate()
+        for _ in 0..<100 where service.isRunning { try await Task.sleep(for: .milliseconds(50)) }
     }
 }
