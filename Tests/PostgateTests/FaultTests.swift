@@ -1,6 +1,7 @@
 import Foundation
 import Postgate
 import Postgres
+import PostgresServer
 import PostingPolicy
 import TestSupport
 import Testing
@@ -217,5 +218,76 @@ struct HostileArgumentTests {
             let report = bad.prefix(40).joined(separator: "\n")
             #expect(bad.isEmpty, "\(bad.count) calls of \(calls) failed badly:\n\(report)")
         }
+    }
+}
+
+extension FaultTests {
+    static let crashDrafts = 3000
+
+    @Test(
+        "crash: the posting process killed (SIGKILL) at 20 seeded points of a mass posting: nothing half-posted, no gap, the rerun posts exactly the rest"
+    )
+    func killedMidPosting() async throws {
+        try await withCompany { company in
+            try await StockStore(pool: company.pool).post(
+                StockDocument(.receipt(location: "MAIN"), lines: [StockLine(product: "CABLE", quantity: 1000)]))
+            try await company.customers.create(NewCustomer(code: "MANY", name: "Many", priceList: "SALES", paymentTerms: "NET30"))
+            try await company.pool.query(
+                """
+                SELECT api.add_invoice_line((api.create_invoice('{"customer": "MANY", "location": "MAIN", "date": "2026-03-02"}') ->> 'invoice_id')::bigint,
+                                            '{"product": "CABLE", "quantity": "0.25"}')
+                FROM generate_series(1, \(Self.crashDrafts))
+                """)
+            var generator = SeededGenerator(seed: 20_261_126)
+            let connection = try await company.database.connect()
+            func posted() async throws -> Int {
+                try await connection.query("SELECT count(*) FROM ar.invoices WHERE number IS NOT NULL")[0].decode(0, as: Int.self)
+            }
+            var kills = 0
+            for _ in 0..<20 {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: postgateExecutable)
+                process.arguments = ["post", "--unposted", "--yes", "--chunk", "1", "--database", company.database.config.conninfo]
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                try await Task.sleep(for: .milliseconds(Int.random(in: 100...700, using: &generator)))
+                if process.isRunning {
+                    kill(process.processIdentifier, SIGKILL)
+                    kills += 1
+                }
+                process.waitUntilExit()
+                let problems = try await bookProblems(connection)
+                #expect(problems.isEmpty, "after a kill: \(problems.prefix(10))")
+                if try await posted() == Self.crashDrafts { break }
+            }
+            let beforeRerun = try await posted()
+            let rerun = try await Program.run([postgateExecutable, "post", "--unposted", "--yes", "--database", company.database.config.conninfo])
+            #expect(rerun.status == 0 || beforeRerun == Self.crashDrafts, "\(rerun.error)")
+            let numbers = try await connection.query("SELECT number FROM ar.invoices WHERE number IS NOT NULL ORDER BY number").map {
+                try $0.decode(0, as: Int64.self)
+            }
+            #expect(numbers == Array(1...Int64(Self.crashDrafts)), "every draft posted once, numbers gapless")
+            #expect(try await bookProblems(connection).isEmpty)
+            await connection.close()
+            #expect(kills >= 10, "most runs were killed part of the way")
+            print(
+                "Crash: \(kills) kills of the posting process; \(beforeRerun) of \(Self.crashDrafts) posted before the rerun, which posted the rest")
+        }
+    }
+}
+
+/// A small seeded generator (SplitMix64), so that a failing run can be replayed.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
