@@ -47,7 +47,7 @@ public struct PostingBenchmark: Sendable {
         let pool = PostgresPool(config: config, maxConnections: 2, acquireTimeout: .seconds(600))
         defer { Task { await pool.shutdown() } }
         logger.info("generating \(invoices) draft invoices")
-        let generate = try await seconds { try await pool.withConnection { try await generateDrafts($0) } }
+        let generate = try await seconds { try await pool.withConnection { try await Self.generateDrafts($0, invoices: invoices) } }
         let baseline = try await seconds {
             try await pool.withConnection { connection in
                 try await connection.execute(unsafeSQL: "CREATE TEMPORARY TABLE bench_ledger (LIKE ar.ledger_entries)")
@@ -74,8 +74,8 @@ public struct PostingBenchmark: Sendable {
     }
 
     /// Reference data through the api, then drafts, lines, serials, stock and pending items with
-    /// set-based inserts (the fixture, not the work measured).
-    private func generateDrafts(_ connection: PostgresConnection) async throws {
+    /// set-based inserts (the fixture, not the work measured), for `customers` customers in turn.
+    static func generateDrafts(_ connection: PostgresConnection, invoices: Int, customers: Int = 1000) async throws {
         try await connection.execute(
             unsafeSQL: """
                 SELECT api.save_currency('EUR', 'Euro');
@@ -90,11 +90,13 @@ public struct PostingBenchmark: Sendable {
                 SELECT api.save_product('{"code": "ROUTER", "name": "Router", "customer_item_type": "GEAR", "default_tax_rate": "VAT"}');
                 """)
         try await connection.query("SELECT set_config('postgate.bench_invoices', \(String(invoices)), false)")
+        try await connection.query("SELECT set_config('postgate.bench_customers', \(String(customers)), false)")
         try await connection.execute(
             unsafeSQL: """
                 DO $$
                 DECLARE
                     n integer := current_setting('postgate.bench_invoices')::integer;
+                    m integer := current_setting('postgate.bench_customers')::integer;
                     v_tv bigint := (SELECT id FROM ar.products WHERE code = 'TV');
                     v_cable bigint := (SELECT id FROM ar.products WHERE code = 'CABLE');
                     v_router bigint := (SELECT id FROM ar.products WHERE code = 'ROUTER');
@@ -116,7 +118,7 @@ public struct PostingBenchmark: Sendable {
                     -- 300,000 api calls would take minutes, so they are inserted as the api would leave them.
                     INSERT INTO ar.invoices (customer_id, invoice_date, currency, price_list_id, location_id, reference)
                     SELECT c.id, DATE '2026-03-01' + (k % 28), 'EUR', v_list, v_main, 'bench ' || k
-                    FROM generate_series(1, n) k JOIN ar.customers c ON c.code = 'C' || lpad((1 + k % 1000)::text, 5, '0');
+                    FROM generate_series(1, n) k JOIN ar.customers c ON c.code = 'C' || lpad((1 + k % m)::text, 5, '0');
                     INSERT INTO ar.invoice_lines (invoice_id, line_no, product_id, location_id, quantity, unit_price, tax_rate_id, tax_percent, net_amount, tax_amount)
                     SELECT i.id, l.line_no, l.product, v_main, l.qty, l.price, v_vat, 21, round(l.qty * l.price, 2), round(round(l.qty * l.price, 2) * 0.21, 2)
                     FROM ar.invoices i

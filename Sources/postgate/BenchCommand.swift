@@ -9,8 +9,8 @@ import PostgresServer
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: the database client (default) and mass posting.",
-        subcommands: [ClientBench.self, PostingBench.self, AdjustmentsBench.self],
+        abstract: "Benchmarks: the database client (default), mass posting, single postings against pgbench, the adjustment import.",
+        subcommands: [ClientBench.self, PostingBench.self, SinglePostingBench.self, AdjustmentsBench.self],
         defaultSubcommand: ClientBench.self
     )
 }
@@ -40,26 +40,38 @@ struct PostingBench: AsyncParsableCommand {
     }
 }
 
-/// Runs `body` in a scratch database `postgate_bench_<pid>` on the target's server: created,
-/// migrated, handed over, dropped.
+/// Runs `body` in a scratch database on the target's server (see `PostgateBench.withScratchDatabase`).
 func withScratchDatabase<T>(_ connection: ConnectionOptions, sql: String?, _ body: (ConnectionConfig) async throws -> T) async throws -> T {
     let server = try await connection.target.prepare(logger: connection.logger)
-    let name = "postgate_bench_\(getpid())"
-    let admin = try await PostgresConnection.connect(server)
-    try await admin.execute(unsafeSQL: "CREATE DATABASE \(PostgresQuery.quoteIdentifier(name))")
-    let scratch = server.with("dbname", name)
-    do {
-        let database = try await PostgresConnection.connect(scratch)
-        try await Migrator(directory: SQLFiles.locate(explicit: sql)).migrate(database)
-        await database.close()
-        let value = try await body(scratch)
-        _ = try? await admin.execute(unsafeSQL: "DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(name)) WITH (FORCE)")
-        await admin.close()
-        return value
-    } catch {
-        _ = try? await admin.execute(unsafeSQL: "DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(name)) WITH (FORCE)")
-        await admin.close()
-        throw error
+    return try await PostgateBench.withScratchDatabase(server: server, sql: sql, body)
+}
+
+struct SinglePostingBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "single",
+        abstract: "R1: invoices posted one per transaction by C tasks, against pgbench at the same C; R5: all on one customer.",
+        discussion:
+            "Each measurement runs in a scratch database of its own on the same server (the login needs CREATEDB); pgbench comes with postgresql-contrib."
+    )
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Concurrent tasks, comma-separated.") var clients = "1,4,8"
+    @Option(help: "Seconds each measurement runs.") var seconds = 10
+    @Option(help: ArgumentHelp("The folder holding migrations/ and routines/.", valueName: "DIR")) var sql: String?
+
+    var levels: [Int] { clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        guard !levels.isEmpty, levels.allSatisfy({ (1...64).contains($0) }), levels.count == clients.split(separator: ",").count else {
+            throw ValidationError("--clients must be numbers from 1 to 64 separated by commas, such as 1,4,8; not \(clients)")
+        }
+        guard (1...600).contains(seconds) else { throw ValidationError("--seconds must be between 1 and 600") }
+    }
+
+    func run() async throws {
+        let server = try await connection.target.prepare(logger: connection.logger)
+        let figures = try await SinglePostingBenchmark(concurrency: levels, duration: .seconds(seconds)).run(
+            server: server, sql: sql, logger: connection.logger)
+        print(figures.table)
     }
 }
 
