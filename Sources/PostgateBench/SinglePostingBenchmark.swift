@@ -147,17 +147,17 @@ public struct SinglePostingBenchmark: Sendable {
 final class WorkQueue: @unchecked Sendable {
     private let lock = NSLock()
     private var ids: [Int64]
-    private var next_ = 0
+    private var position = 0
 
     init(_ ids: [Int64]) { self.ids = ids }
 
     func next() -> Int64? {
         lock.withLock {
-            guard next_ < ids.count else { return nil }
-            defer { next_ += 1 }
-            return ids[next_]
+            guard position < ids.count else { return nil }
+            defer { position += 1 }
+            return ids[position]
         }
     }
 
-    var isEmpty: Bool { lock.withLock { next_ >= ids.count } }
+    var isEmpty: Bool { lock.withLock { position >= ids.count } }
 }
