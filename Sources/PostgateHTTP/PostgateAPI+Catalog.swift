@@ -107,30 +107,26 @@ extension PostgateAPI {
     public func receiveStock(_ input: Operations.ReceiveStock.Input) async throws -> Operations.ReceiveStock.Output {
         await respond(Operations.ReceiveStock.Output.default) {
             guard case .json(let body) = input.body else { throw Problem.badBody("a JSON object") }
-            let document = StockDocument(
-                .receipt(location: body.location), lines: try Self.stockLines(body.lines), date: try Self.date(body.date, field: "date"),
-                reference: body.reference, notes: body.notes)
-            return .created(.init(body: .json(.init(id: try await StockStore(pool: pool).post(document)))))
+            let id = try await postStock(.receipt(location: body.location), body.lines, date: body.date, reference: body.reference, notes: body.notes)
+            return .created(.init(body: .json(.init(id: id))))
         }
     }
 
     public func transferStock(_ input: Operations.TransferStock.Input) async throws -> Operations.TransferStock.Output {
         await respond(Operations.TransferStock.Output.default) {
             guard case .json(let body) = input.body else { throw Problem.badBody("a JSON object") }
-            let document = StockDocument(
-                .transfer(from: body.from, to: body.to), lines: try Self.stockLines(body.lines), date: try Self.date(body.date, field: "date"),
-                reference: body.reference, notes: body.notes)
-            return .created(.init(body: .json(.init(id: try await StockStore(pool: pool).post(document)))))
+            let id = try await postStock(
+                .transfer(from: body.from, to: body.to), body.lines, date: body.date, reference: body.reference, notes: body.notes)
+            return .created(.init(body: .json(.init(id: id))))
         }
     }
 
     public func writeOffStock(_ input: Operations.WriteOffStock.Input) async throws -> Operations.WriteOffStock.Output {
         await respond(Operations.WriteOffStock.Output.default) {
             guard case .json(let body) = input.body else { throw Problem.badBody("a JSON object") }
-            let document = StockDocument(
-                .writeOff(location: body.location), lines: try Self.stockLines(body.lines), date: try Self.date(body.date, field: "date"),
-                reference: body.reference, notes: body.notes)
-            return .created(.init(body: .json(.init(id: try await StockStore(pool: pool).post(document)))))
+            let id = try await postStock(
+                .writeOff(location: body.location), body.lines, date: body.date, reference: body.reference, notes: body.notes)
+            return .created(.init(body: .json(.init(id: id))))
         }
     }
 
@@ -184,11 +180,16 @@ extension PostgateAPI {
         }
     }
 
-    static func stockLines(_ lines: [Components.Schemas.StockLine]) throws -> [StockLine] {
-        try lines.enumerated().map { index, line in
+    /// A stock document of the body's lines, posted whole or not at all; its id.
+    func postStock(
+        _ movement: StockMovement, _ lines: [Components.Schemas.StockLine], date: String?, reference: String?, notes: String?
+    ) async throws -> Int64 {
+        let lines = try lines.enumerated().map { index, line in
             StockLine(
-                product: line.product, quantity: try decimal(line.quantity, field: "lines[\(index + 1)].quantity"),
-                serials: try serials(line.serials, field: "lines[\(index + 1)].serials"))
+                product: line.product, quantity: try Self.decimal(line.quantity, field: "lines[\(index + 1)].quantity"),
+                serials: try Self.serials(line.serials, field: "lines[\(index + 1)].serials"))
         }
+        let document = StockDocument(movement, lines: lines, date: try Self.date(date, field: "date"), reference: reference, notes: notes)
+        return try await StockStore(pool: pool).post(document)
     }
 }
