@@ -96,6 +96,10 @@ public struct PostingService: Sendable {
         _ ids: [Int64], on connection: PostgresConnection, mode: PostingMode, paying: PaymentWithPosting,
         batch: UUID
     ) async throws -> PostingResult {
+        // A posting of a few invoices: the facts and the posting are large queries, and planning
+        // them again for each call took most of the time; plans made once for the session (generic)
+        // serve a few invoices as well. Mass posting keeps plans made for its chunks.
+        try await connection.execute(unsafeSQL: "SET LOCAL plan_cache_mode = force_generic_plan")
         let settings = try await Self.settings(on: connection)
         var candidates = try await Self.facts(ids, for: mode, locking: true, on: connection)
         if paying != .none {
