@@ -10,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: the database client (default), mass posting, single postings against pgbench, the adjustment import.",
-        subcommands: [ClientBench.self, PostingBench.self, SinglePostingBench.self, AdjustmentsBench.self],
+        subcommands: [ClientBench.self, PostingBench.self, SinglePostingBench.self, AdjustmentsBench.self, AllBench.self],
         defaultSubcommand: ClientBench.self
     )
 }
@@ -119,5 +119,60 @@ struct ClientBench: AsyncParsableCommand {
         let report = try await ClientBenchmark(statements: statements, copyRows: copyRows, runs: runs).run(on: database)
         await database.close()
         print(report.table)
+    }
+}
+
+struct AllBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "all",
+        abstract: "Every benchmark in one go: the client, single postings against pgbench (R1, R5), mass posting (R2), the adjustment import (R4).",
+        discussion:
+            "--quick runs small sizes in about a minute (the test command runs it, so the benchmarks keep working); without it, the sizes of docs/performance.md."
+    )
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "Small sizes, about a minute in all.") var quick = false
+    @Flag(help: "Print the figures as one JSON object instead of tables.") var json = false
+    @Option(help: ArgumentHelp("The folder holding migrations/ and routines/.", valueName: "DIR")) var sql: String?
+
+    func run() async throws {
+        let logger = connection.logger
+        let server = try await connection.target.prepare(logger: logger)
+        let client = try await PostgresConnection.connect(server)
+        let clientReport = try await ClientBenchmark(statements: quick ? 1_000 : 5_000, copyRows: quick ? 20_000 : 100_000, runs: quick ? 1 : 3)
+            .run(on: client)
+        await client.close()
+        let single = try await SinglePostingBenchmark(concurrency: quick ? [1, 4] : [1, 4, 8], duration: .seconds(quick ? 2 : 10)).run(
+            server: server, sql: sql, logger: logger)
+        let mass = try await PostgateBench.withScratchDatabase(server: server, sql: sql) {
+            try await PostingBenchmark(invoices: quick ? 2_000 : 100_000).run(on: $0, logger: logger)
+        }
+        let adjustments = try await PostgateBench.withScratchDatabase(server: server, sql: sql) {
+            try await AdjustmentBenchmark(rows: quick ? 20_000 : 1_000_000).run(on: $0, logger: logger)
+        }
+        guard json else {
+            print([clientReport.table, single.table, mass.table, adjustments.table].joined(separator: "\n\n"))
+            return
+        }
+        let figures: [String: Any] = [
+            "client": clientReport.cases.map {
+                ["case": $0.name, "rows": $0.rows, "median_seconds": $0.median, "rows_per_second": $0.rowsPerSecond]
+            },
+            "single_posting": single.cases.map {
+                [
+                    "case": $0.name, "concurrency": $0.concurrency, "postings_per_second": $0.perSecond, "baseline_per_second": $0.baseline,
+                    "baseline": $0.baselineName, "ratio": $0.ratio, "p50_ms": $0.p50 * 1000, "p95_ms": $0.p95 * 1000, "p99_ms": $0.p99 * 1000,
+                ]
+            },
+            "mass_posting": [
+                "invoices": mass.invoices, "preview_seconds": mass.preview, "confirm_seconds": mass.post,
+                "invoices_per_second": Double(mass.invoices) / (mass.preview + mass.post),
+            ],
+            "adjustment_import": [
+                "rows": adjustments.rows, "floor_seconds": adjustments.floor, "import_seconds": adjustments.importFile, "ratio": adjustments.ratio,
+                "peak_memory_bytes": adjustments.peakMemory,
+            ],
+        ]
+        let data = try JSONSerialization.data(withJSONObject: figures, options: [.prettyPrinted, .sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
     }
 }
