@@ -40,17 +40,8 @@ let documentationPage: String = {
     func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
-    var rows: [String] = []
-    var path = ""
-    var method = ""
-    for line in openAPISpecification.split(separator: "\n", omittingEmptySubsequences: false) {
-        if line.hasPrefix("  /"), line.hasSuffix(":") { path = String(line.dropFirst(2).dropLast()) }
-        if line.hasPrefix("    "), !line.hasPrefix("     "), let verb = ["get", "post", "put", "delete"].first(where: { line == "    \($0):" }) {
-            method = verb.uppercased()
-        }
-        if line.hasPrefix("      summary: ") {
-            rows.append("<tr><td><code>\(method) \(escape(path))</code></td><td>\(escape(String(line.dropFirst("      summary: ".count))))</td></tr>")
-        }
+    let rows = Specification.shared.routes.map { route in
+        "<tr><td><code>\(route.method) \(escape(route.path))</code></td><td>\(escape(route.summary))</td></tr>"
     }
     return """
         <!doctype html>

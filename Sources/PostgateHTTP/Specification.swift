@@ -28,6 +28,8 @@ final class Specification: @unchecked Sendable {
     private(set) var operations: [String: Operation] = [:]
     /// Each path's template, its segments (`{name}` matches any one) and the methods it has.
     private(set) var paths: [(template: String, segments: [String], methods: Set<String>)] = []
+    /// Every operation as the docs page lists it: method, path and summary, by path.
+    private(set) var routes: [(method: String, path: String, summary: String)] = []
     private var patterns: [String: NSRegularExpression] = [:]
 
     init(_ text: String) {
@@ -36,8 +38,9 @@ final class Specification: @unchecked Sendable {
         for (path, item) in (document["paths"] as? [String: Any]) ?? [:] {
             guard let item = item as? [String: Any] else { continue }
             paths.append((path, path.split(separator: "/").map(String.init), Set(item.keys.map { $0.uppercased() })))
-            for case (_, let definition as [String: Any]) in item {
+            for case (let method, let definition as [String: Any]) in item {
                 guard let id = definition["operationId"] as? String else { continue }
+                routes.append((method.uppercased(), path, definition["summary"] as? String ?? ""))
                 var operation = Operation()
                 for case let parameter as [String: Any] in (definition["parameters"] as? [Any]) ?? [] {
                     operation.parameters.append(
@@ -53,6 +56,7 @@ final class Specification: @unchecked Sendable {
                 operations[id] = operation
             }
         }
+        routes.sort { ($0.path, $0.method) < ($1.path, $1.method) }
         for pattern in Self.patternsIn(document) {
             patterns[pattern] = try? NSRegularExpression(pattern: pattern)
         }
