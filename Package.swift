@@ -53,7 +53,10 @@ let package = Package(
         ),
         .target(
             name: "PostgateBench",
-            dependencies: ["Postgate", "Postgres", "PostgresServer", "PostingPolicy", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Postgate", "Postgres", "PostgresServer", "PostingPolicy", .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
         // The HTTP service: openapi.yaml is the contract; the generator makes its types and protocol.
         .target(

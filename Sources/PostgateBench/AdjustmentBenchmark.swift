@@ -22,7 +22,7 @@ public struct AdjustmentBenchmark: Sendable {
         public var rawCopy: Double
         public var floor: Double
         public var importFile: Double
-        /// The process's peak resident memory over the whole run, in bytes.
+        /// The process's peak resident memory during the import, in bytes.
         public var peakMemory: Int
 
         public var ratio: Double { importFile / floor }
@@ -40,7 +40,7 @@ public struct AdjustmentBenchmark: Sendable {
                 line("floor: COPY into staging + the import's inserts, no checks", floor),
                 line("import: stage, check every row, insert with ledger", importFile),
                 "import / floor: " + String(format: "%.2f", ratio) + " (goal: at most 1.3)",
-                "peak resident memory of this process: \(peakMemory / 1_048_576) MiB",
+                "peak resident memory of this process during the import: \(peakMemory / 1_048_576) MiB",
             ].joined(separator: "\n")
         }
     }
@@ -93,13 +93,14 @@ public struct AdjustmentBenchmark: Sendable {
         }
         try await pool.withConnection { try await $0.execute(unsafeSQL: "VACUUM ar.adjustments, ar.ledger_entries, ar.adjustment_batches") }
         logger.info("import")
+        ResidentMemory.resetPeak()
         let imported = try await seconds {
             let result = try await AdjustmentStore(pool: pool).importFile(path)
             guard result.rows == rows, result.imported else {
                 throw BenchmarkFailure("the generated file should import whole, but: \(result.problems.prefix(3))")
             }
         }
-        return Figures(rows: rows, fileBytes: bytes, rawCopy: raw, floor: floor, importFile: imported, peakMemory: Self.peakResidentMemory())
+        return Figures(rows: rows, fileBytes: bytes, rawCopy: raw, floor: floor, importFile: imported, peakMemory: ResidentMemory.peak)
     }
 
     /// The import's writes for every staged row, as plain SQL without a single check.
@@ -126,15 +127,6 @@ public struct AdjustmentBenchmark: Sendable {
                                        amount_customer)
         SELECT customer_id, 'adjustment', id, adjustment_date, currency, amount, 1, currency, currency_epoch, amount FROM staged
         """
-    }
-
-    /// The peak resident memory of this process (VmHWM), in bytes; 0 where /proc is not there.
-    public static func peakResidentMemory() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
-        else { return 0 }
-        return kilobytes * 1024
     }
 
     private func writeFile(_ path: String) throws -> Int {

@@ -4,10 +4,11 @@ import Postgate
 import Postgres
 import PostingPolicy
 
-/// Mass posting at scale: generates drafts in a scratch database (three lines each: an untracked
-/// product, one that creates a customer item, and every third invoice a unique-serial TV), then
-/// times the preview and the confirmed posting of all of them, against a baseline measured in
-/// the same run (one set-based INSERT of as many ledger rows).
+/// Mass posting at scale (R2) against its floor (R3): generates drafts in a scratch database
+/// (three lines each: an untracked product, one that creates a customer item, and every third
+/// invoice a unique-serial TV), then times the preview and the confirmed posting of all of them.
+/// The floor is `sql/bench/posting_floor.sql`, the same writes as plain SQL with no checks, run
+/// in chunks of the same size over the same drafts generated in a second scratch database.
 public struct PostingBenchmark: Sendable {
     public var invoices: Int
     public var chunkSize: Int
@@ -20,48 +21,73 @@ public struct PostingBenchmark: Sendable {
     public struct Figures: Sendable {
         public var invoices: Int
         public var generate: Double
-        public var baseline: Double
+        /// R3: the same writes as the confirm, as plain SQL with no checks.
+        public var floor: Double
         public var preview: Double
         public var post: Double
         public var posted: Int
+        /// The process's peak resident memory during the preview and the confirm, in bytes.
+        public var peakMemory: Int
 
         public var table: String {
             func line(_ name: String, _ seconds: Double) -> String {
                 name.padding(toLength: 44, withPad: " ", startingAt: 0)
-                    + String(format: "%9.2f s %12.0f invoices/s %8.1fx baseline", seconds, Double(invoices) / seconds, seconds / baseline)
+                    + String(format: "%9.2f s %12.0f invoices/s %8.2fx floor", seconds, Double(invoices) / seconds, seconds / floor)
             }
             return [
                 "mass posting of \(invoices) draft invoices (3 lines each)",
                 line("fixture: generate the drafts (set-based)", generate),
-                line("baseline: INSERT as many ledger rows", baseline),
+                line("floor (R3): the same writes, no checks", floor),
                 line("preview: facts + policy for every invoice", preview),
                 line("confirm: post, move stock, create items", post),
                 line("preview + confirm", preview + post),
-                "posted \(posted) invoices",
+                "posted \(posted) invoices; goals: confirm at most 1.5x the floor, preview at most 0.3x",
+                "peak resident memory of this process during preview and confirm: \(peakMemory / 1_048_576) MiB",
             ].joined(separator: "\n")
         }
     }
 
-    /// Runs in `database` (which must be freshly migrated and hold nothing else).
+    /// Runs in two scratch databases on `server`: one for the floor, one for the posting.
+    public func run(server: ConnectionConfig, sql: String?, logger: Logger = .silent) async throws -> Figures {
+        let floor = try await withScratchDatabase(server: server, sql: sql, suffix: "_floor") { config in
+            try await measureFloor(on: config, sql: sql, logger: logger)
+        }
+        var figures = try await withScratchDatabase(server: server, sql: sql) { try await run(on: $0, logger: logger) }
+        figures.floor = floor
+        return figures
+    }
+
+    /// R3 alone: generates the drafts in `config` and makes the confirm's writes for them with
+    /// `bench.post_floor`, chunk by chunk, one transaction each.
+    func measureFloor(on config: ConnectionConfig, sql: String?, logger: Logger) async throws -> Double {
+        let connection = try await PostgresConnection.connect(config)
+        defer { Task { await connection.close() } }
+        logger.info("floor: generating \(invoices) draft invoices")
+        try await Self.generateDrafts(connection, invoices: invoices)
+        let script = SQLFiles.locate(explicit: sql) + "/bench/posting_floor.sql"
+        guard let text = try? String(contentsOfFile: script, encoding: .utf8) else { throw BenchmarkFailure("cannot read \(script)") }
+        try await connection.execute(unsafeSQL: text)
+        let ids = try await connection.query("SELECT id FROM ar.invoices WHERE status = 'draft' ORDER BY id").map { try $0.decode(0, as: Int64.self) }
+        logger.info("floor: posting")
+        let batch = UUID()
+        return try await seconds {
+            for start in stride(from: 0, to: ids.count, by: chunkSize) {
+                let chunk = Array(ids[start..<min(start + chunkSize, ids.count)])
+                try await connection.withTransaction { try await $0.query("SELECT bench.post_floor(\(chunk), 'bench', \(batch))") }
+            }
+        }
+    }
+
+    /// R2 in `config` (which must be freshly migrated and hold nothing else); the floor is left 0.
     public func run(on config: ConnectionConfig, logger: Logger = .silent) async throws -> Figures {
         let pool = PostgresPool(config: config, maxConnections: 2, acquireTimeout: .seconds(600))
         defer { Task { await pool.shutdown() } }
         logger.info("generating \(invoices) draft invoices")
         let generate = try await seconds { try await pool.withConnection { try await Self.generateDrafts($0, invoices: invoices) } }
-        let baseline = try await seconds {
-            try await pool.withConnection { connection in
-                try await connection.execute(unsafeSQL: "CREATE TEMPORARY TABLE bench_ledger (LIKE ar.ledger_entries)")
-                try await connection.query(
-                    """
-                    INSERT INTO bench_ledger (id, customer_id, document_kind, document_id, entry_date, currency, amount, rate, customer_currency, currency_epoch, amount_customer, created_at)
-                    SELECT n, 1 + n % 1000, 'invoice', n, DATE '2026-03-01', 'EUR', 100, 1, 'EUR', 1, 100, now() FROM generate_series(1, \(Int64(invoices))) n
-                    """)
-                try await connection.execute(unsafeSQL: "DROP TABLE bench_ledger")
-            }
-        }
         let service = PostingService(pool: pool, actor: "bench")
         let ids = try await InvoiceStore(pool: pool).unposted().map(\.invoiceID)
         logger.info("previewing")
+        ResidentMemory.resetPeak()
         var preview: Preview?
         let previewTime = try await seconds { preview = try await service.preview(ids) }
         guard let preview, preview.canPost else {
@@ -70,7 +96,8 @@ public struct PostingBenchmark: Sendable {
         logger.info("posting")
         var posted = 0
         let postTime = try await seconds { posted = try await service.confirm(preview.token, chunkSize: chunkSize).posted.count }
-        return Figures(invoices: invoices, generate: generate, baseline: baseline, preview: previewTime, post: postTime, posted: posted)
+        return Figures(
+            invoices: invoices, generate: generate, floor: 0, preview: previewTime, post: postTime, posted: posted, peakMemory: ResidentMemory.peak)
     }
 
     /// Reference data through the api, then drafts, lines, serials, stock and pending items with

@@ -79,12 +79,24 @@ public struct SinglePostingBenchmark: Sendable {
         return Figures(cases: cases)
     }
 
-    struct Measured {
-        var count: Int
-        var rate: Double
-        var p50: Double
-        var p95: Double
-        var p99: Double
+    /// Postings made in a measurement: how many, their rate and latency percentiles (seconds).
+    public struct Measured: Sendable {
+        public var count: Int
+        public var rate: Double
+        public var p50: Double
+        public var p95: Double
+        public var p99: Double
+
+        /// From each posting's latency, sorted, and the time the measurement took.
+        init(latencies: [Double], elapsed: Duration) {
+            let total = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+            count = latencies.count
+            rate = Double(latencies.count) / total
+            p50 = percentile(0.5)
+            p95 = percentile(0.95)
+            p99 = percentile(0.99)
+        }
     }
 
     /// Posts drafts one per transaction from `clients` tasks for the benchmark's duration.
@@ -115,12 +127,9 @@ public struct SinglePostingBenchmark: Sendable {
             return try await group.reduce(into: [Double]()) { $0 += $1 }.sorted()
         }
         let elapsed = ContinuousClock.now - start
-        let total = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         guard !latencies.isEmpty else { throw BenchmarkFailure("nothing was posted") }
         if queue.isEmpty { logger.warning("ran out of drafts before the time was up: the rate is of the drafts there were") }
-        func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-        return Measured(
-            count: latencies.count, rate: Double(latencies.count) / total, p50: percentile(0.5), p95: percentile(0.95), p99: percentile(0.99))
+        return Measured(latencies: latencies, elapsed: elapsed)
     }
 
     /// pgbench's TPC-B-like transactions per second at `clients`, in tables of its own (scale 10).

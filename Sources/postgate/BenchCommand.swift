@@ -9,8 +9,8 @@ import PostgresServer
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: the database client (default), mass posting, single postings against pgbench, the adjustment import.",
-        subcommands: [ClientBench.self, PostingBench.self, SinglePostingBench.self, AdjustmentsBench.self, AllBench.self],
+        abstract: "Benchmarks: the database client (default), mass posting, single postings against pgbench and over HTTP, the adjustment import.",
+        subcommands: [ClientBench.self, PostingBench.self, SinglePostingBench.self, HTTPBench.self, AdjustmentsBench.self, AllBench.self],
         defaultSubcommand: ClientBench.self
     )
 }
@@ -18,9 +18,9 @@ struct BenchCommand: AsyncParsableCommand {
 struct PostingBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "posting",
-        abstract: "Preview and post N generated draft invoices in a scratch database on the same server.",
+        abstract: "R2 and R3: preview and post N generated draft invoices, against the same writes made by plain SQL (sql/bench/posting_floor.sql).",
         discussion:
-            "The scratch database postgate_bench_<pid> is created, migrated, measured and dropped; the login needs the right to create databases."
+            "The scratch databases postgate_bench_<pid> and postgate_bench_<pid>_floor are created, migrated, measured and dropped; the login needs the right to create databases."
     )
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "Draft invoices to generate and post.") var invoices = 100_000
@@ -33,9 +33,8 @@ struct PostingBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let figures = try await withScratchDatabase(connection, sql: sql) {
-            try await PostingBenchmark(invoices: invoices, chunkSize: chunk).run(on: $0, logger: connection.logger)
-        }
+        let server = try await connection.target.prepare(logger: connection.logger)
+        let figures = try await PostingBenchmark(invoices: invoices, chunkSize: chunk).run(server: server, sql: sql, logger: connection.logger)
         print(figures.table)
     }
 }
@@ -73,6 +72,39 @@ struct SinglePostingBench: AsyncParsableCommand {
             server: server, sql: sql, logger: connection.logger)
         print(figures.table)
     }
+}
+
+struct HTTPBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "http",
+        abstract: "R1 through postgate serve on the loopback (C clients, one posting per request) against R1 in process at the same C.",
+        discussion: "The service is this executable, started as a process of its own on a free port; each side works in a scratch database."
+    )
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Concurrent clients, comma-separated.") var clients = "1,8"
+    @Option(help: "Seconds each measurement runs.") var seconds = 10
+    @Option(help: ArgumentHelp("The folder holding migrations/ and routines/.", valueName: "DIR")) var sql: String?
+
+    var levels: [Int] { clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        guard !levels.isEmpty, levels.allSatisfy({ (1...64).contains($0) }), levels.count == clients.split(separator: ",").count else {
+            throw ValidationError("--clients must be numbers from 1 to 64 separated by commas, such as 1,8; not \(clients)")
+        }
+        guard (1...600).contains(seconds) else { throw ValidationError("--seconds must be between 1 and 600") }
+    }
+
+    func run() async throws {
+        let server = try await connection.target.prepare(logger: connection.logger)
+        let figures = try await HTTPPostingBenchmark(concurrency: levels, duration: .seconds(seconds), executable: thisExecutable).run(
+            server: server, sql: sql, logger: connection.logger)
+        print(figures.table)
+    }
+}
+
+/// The path of the running postgate executable, to start `postgate serve` from.
+var thisExecutable: String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 }
 
 struct AdjustmentsBench: AsyncParsableCommand {
@@ -125,7 +157,8 @@ struct ClientBench: AsyncParsableCommand {
 struct AllBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "all",
-        abstract: "Every benchmark in one go: the client, single postings against pgbench (R1, R5), mass posting (R2), the adjustment import (R4).",
+        abstract:
+            "Every benchmark in one go: the client, single postings against pgbench (R1, R5), over HTTP, mass posting against its floor (R2, R3), the adjustment import (R4).",
         discussion:
             "--quick runs small sizes in about a minute (the test command runs it, so the benchmarks keep working); without it, the sizes of docs/performance.md."
     )
@@ -143,14 +176,14 @@ struct AllBench: AsyncParsableCommand {
         await client.close()
         let single = try await SinglePostingBenchmark(concurrency: quick ? [1, 4] : [1, 4, 8], duration: .seconds(quick ? 2 : 10)).run(
             server: server, sql: sql, logger: logger)
-        let mass = try await PostgateBench.withScratchDatabase(server: server, sql: sql) {
-            try await PostingBenchmark(invoices: quick ? 2_000 : 100_000).run(on: $0, logger: logger)
-        }
+        let http = try await HTTPPostingBenchmark(concurrency: quick ? [1] : [1, 8], duration: .seconds(quick ? 2 : 10), executable: thisExecutable)
+            .run(server: server, sql: sql, logger: logger)
+        let mass = try await PostingBenchmark(invoices: quick ? 2_000 : 100_000).run(server: server, sql: sql, logger: logger)
         let adjustments = try await PostgateBench.withScratchDatabase(server: server, sql: sql) {
             try await AdjustmentBenchmark(rows: quick ? 20_000 : 1_000_000).run(on: $0, logger: logger)
         }
         guard json else {
-            print([clientReport.table, single.table, mass.table, adjustments.table].joined(separator: "\n\n"))
+            print([clientReport.table, single.table, http.table, mass.table, adjustments.table].joined(separator: "\n\n"))
             return
         }
         let figures: [String: Any] = [
@@ -163,9 +196,17 @@ struct AllBench: AsyncParsableCommand {
                     "baseline": $0.baselineName, "ratio": $0.ratio, "p50_ms": $0.p50 * 1000, "p95_ms": $0.p95 * 1000, "p99_ms": $0.p99 * 1000,
                 ]
             },
+            "http_posting": http.cases.map {
+                [
+                    "concurrency": $0.concurrency, "http_per_second": $0.http.rate, "in_process_per_second": $0.inProcess.rate,
+                    "http_p50_ms": $0.http.p50 * 1000, "http_p99_ms": $0.http.p99 * 1000, "in_process_p50_ms": $0.inProcess.p50 * 1000,
+                    "in_process_p99_ms": $0.inProcess.p99 * 1000, "p99_ratio": $0.p99Ratio,
+                ]
+            },
             "mass_posting": [
-                "invoices": mass.invoices, "preview_seconds": mass.preview, "confirm_seconds": mass.post,
-                "invoices_per_second": Double(mass.invoices) / (mass.preview + mass.post),
+                "invoices": mass.invoices, "preview_seconds": mass.preview, "confirm_seconds": mass.post, "floor_seconds": mass.floor,
+                "invoices_per_second": Double(mass.invoices) / (mass.preview + mass.post), "confirm_to_floor": mass.post / mass.floor,
+                "preview_to_floor": mass.preview / mass.floor, "peak_memory_bytes": mass.peakMemory,
             ],
             "adjustment_import": [
                 "rows": adjustments.rows, "floor_seconds": adjustments.floor, "import_seconds": adjustments.importFile, "ratio": adjustments.ratio,

@@ -292,12 +292,13 @@ extension ProcessTests {
         try await withService { _, pool, _ in
             let token = try await TokenStore(pool: pool).add("piler", role: .poster)
             try await pool.query("SELECT api.release_customer('HOLD')")
+            let piled = faultSize("PILEUP_POSTINGS", 40)
             let service = try ServiceProcess(
-                conninfo: try await serviceLogin(pool), port: testPort(7), options: ["--lock-timeout", "1", "--connections", "60"])
+                conninfo: try await serviceLogin(pool), port: testPort(7), options: ["--lock-timeout", "1", "--connections", String(piled + 20)])
             #expect(try await service.ready())
             var acme: [Int64] = []
             var other: [Int64] = []
-            for _ in 0..<40 {
+            for _ in 0..<piled {
                 acme.append(
                     try await pool.query(
                         "SELECT (api.create_invoice('{\"customer\": \"ACME\", \"location\": \"MAIN\"}') ->> 'invoice_id')::bigint")[0].decode(

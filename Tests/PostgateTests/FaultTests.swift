@@ -18,7 +18,7 @@ struct FaultTests {
         try await AdjustmentStore(pool: company.pool).add(customer: code, amount: limit - headroom, date: LocalDate("2026-03-01"))
     }
 
-    @Test("credit race: 64 postings at once for a customer just under its limit, 10 times: never over, exactly as many as fit")
+    @Test("credit race: 64 postings at once for a customer just under its limit, 10 times (FAULT_ROUNDS): never over, exactly as many as fit")
     func creditRace() async throws {
         try await withCompany { company in
             try await company.setting("credit_mode", "\"block\"")
@@ -30,7 +30,8 @@ struct FaultTests {
             try await customer(company, code: "RACE", limit: limit, headroom: headroom)
             var fits = 0
             while Decimal(fits + 1) * amount <= headroom { fits += 1 }
-            for round in 1...10 {
+            let rounds = faultSize("FAULT_ROUNDS", 10)
+            for round in 1...rounds {
                 var ids: [Int64] = []
                 for _ in 0..<64 { ids.append(try await company.draft("RACE", [cable(1)])) }
                 let accepted = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -56,6 +57,7 @@ struct FaultTests {
                     try await company.invoices.delete(id)
                 }
             }
+            print("Credit race: \(rounds) rounds of 64 postings, \(fits) accepted in each")
             let connection = try await company.database.connect()
             let problems = try await bookProblems(connection)
             await connection.close()

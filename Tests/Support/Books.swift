@@ -44,3 +44,9 @@ public func bookProblems(_ connection: PostgresConnection) async throws -> [Stri
         """
     ).map { try $0.decode("problem", as: String.self) }
 }
+
+/// A fault test's size: the environment variable `name` when set (to run it at full size by
+/// hand, see docs/reliability.md), else `standard`, the size the test command runs.
+public func faultSize(_ name: String, _ standard: Int) -> Int {
+    ProcessInfo.processInfo.environment[name].flatMap(Int.init) ?? standard
+}
