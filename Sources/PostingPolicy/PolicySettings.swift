@@ -16,6 +16,8 @@ public struct PolicySettings: Sendable, Hashable, Codable {
     public var disabledRules: Set<String>
     /// Rule id → the severity of its warn and block findings.
     public var severityOverrides: [String: Severity]
+    /// What the credit check does when booking a sales order would take a customer over its limit.
+    public var orderCreditMode: CreditMode = .off
 
     public init(
         creditMode: CreditMode = .warn, creditWatchRatio: Decimal = Decimal(string: "0.9")!, reviewRequired: Bool = false,
@@ -44,6 +46,15 @@ public struct PolicySettings: Sendable, Hashable, Codable {
                 throw PolicySettingsError(key: "credit_mode", problem: "must be \"off\", \"warn\" or \"block\"")
             }
             creditMode = mode
+        }
+        if let text = stored["order_credit_mode"] {
+            guard
+                let mode = CreditMode(
+                    rawValue: try Self.decode(String.self, text, key: "order_credit_mode", expected: "must be \"off\", \"warn\" or \"block\""))
+            else {
+                throw PolicySettingsError(key: "order_credit_mode", problem: "must be \"off\", \"warn\" or \"block\"")
+            }
+            orderCreditMode = mode
         }
         if let text = stored["credit_watch_ratio"] {
             creditWatchRatio = try Self.ratio(text, key: "credit_watch_ratio")

@@ -35,9 +35,59 @@ func printFindings(_ decision: Decision, indent: String = "  ") {
 struct InvoicesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invoices",
-        abstract: "Draft invoices: create, add lines and serials, review customer items, show, list.",
-        subcommands: [Draft.self, AddLine.self, Serials.self, RemoveLine.self, Delete.self, Item.self, Review.self, Show.self, List.self]
+        abstract: "Draft invoices: create, add lines and serials, review customer items, show, list; generate them from orders.",
+        subcommands: [
+            Draft.self, AddLine.self, Serials.self, RemoveLine.self, Delete.self, Item.self, Review.self, Show.self, List.self, Generate.self,
+            Schedule.self,
+        ]
     )
+
+    struct Generate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Generate Invoices: draft invoices from orders and shipments, by each customer's invoice terms (--preview: show only).")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "The run's date, YYYY-MM-DD (default: today): invoice date and schedule day.") var date: LocalDate?
+        @Flag(help: "Show what would be made, and which customers are skipped, without making anything.") var preview = false
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let made = try await withPool(connection) { pool in
+                preview ? try await OrderStore(pool: pool).previewInvoices(on: date) : try await OrderStore(pool: pool).generateInvoices(on: date)
+            }
+            if json { return try printJSON(made) }
+            let skipped = made.filter { $0.skippedBecause != nil }
+            let due = made.filter { $0.skippedBecause == nil }
+            printTable(
+                preview ? ["CUSTOMER", "TERMS", "ORDER", "LINES", "TOTAL"] : ["INVOICE", "CUSTOMER", "ORDER", "LINES", "TOTAL"],
+                due.map {
+                    [
+                        preview ? $0.customer : String($0.invoiceID ?? 0), preview ? ($0.invoiceTerms ?? "") : $0.customer,
+                        $0.orderNumber.map(String.init) ?? "", String($0.lines), $0.total.money + ($0.currency.map { " " + $0 } ?? ""),
+                    ]
+                })
+            for item in skipped { print("SKIPPED  order \(item.orderNumber.map(String.init) ?? "?"): \(item.skippedBecause!)") }
+            if preview {
+                print(
+                    "\(due.count) draft invoice\(due.count == 1 ? "" : "s") would be made. Next: \(CommandLineText.command("invoices generate", date.map { "--date \($0)" } ?? ""))"
+                )
+            } else {
+                print("Made \(due.count) draft invoice\(due.count == 1 ? "" : "s"). Next: \(CommandLineText.command("post", "--unposted"))")
+            }
+        }
+    }
+
+    struct Schedule: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set the dates of an invoice schedule (customers with Customer Schedule after Delivery are invoiced on them).")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The schedule's code.") var schedule: String
+        @Option(name: .customLong("date"), help: "A date, YYYY-MM-DD, repeated; replaces the schedule's dates.") var dates: [LocalDate] = []
+
+        func run() async throws {
+            let count = try await withPool(connection) { try await OrderStore(pool: $0).setScheduleDates(schedule, dates) }
+            print("Schedule \(schedule) has \(count) date\(count == 1 ? "" : "s").")
+        }
+    }
 
     struct Draft: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a draft invoice (and its lines with --line); shows the customer's alerts.")

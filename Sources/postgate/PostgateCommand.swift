@@ -52,7 +52,8 @@ enum PostgateMain {
 struct PostgateCommand: AsyncParsableCommand {
     static let commands: [any ParsableCommand.Type] = [
         DatabaseCommand.self, MigrateCommand.self, CustomersCommand.self, ReferenceCommand.self, ProductsCommand.self,
-        StockCommand.self, SerialsCommand.self, InvoicesCommand.self, PostCommand.self, PostAndPayCommand.self, PaymentsCommand.self,
+        StockCommand.self, SerialsCommand.self, OrdersCommand.self, ShipmentsCommand.self, InvoicesCommand.self, PostCommand.self,
+        PostAndPayCommand.self, PaymentsCommand.self,
         POSCommand.self, ItemsCommand.self, AdjustmentsCommand.self, LoginsCommand.self, TokensCommand.self, ServeCommand.self, DemoCommand.self,
         BenchCommand.self,
     ]

@@ -57,6 +57,20 @@ struct MalformedArgumentsTests {
         "invoices review": ["1", "--reviewer", "someone"],
         "invoices show": ["1"],
         "invoices list": ["--customer", "DEMO-ACME", "--from", "2026-01-01", "--to", "2026-12-31", "--min-total", "1", "--max-total", "1000"],
+        "orders create": ["DEMO-ACME", "--location", "DEMO-MAIN", "--date", "2026-11-01", "--reference", "R", "--line", "DEMO-CABLE:1@2.50"],
+        "orders add-line": ["1", "--line", "DEMO-CABLE:1"],
+        "orders book": ["1"],
+        "orders close": ["1"],
+        "orders cancel": ["1"],
+        "orders delete": ["1"],
+        "orders show": ["1"],
+        "orders list": ["--customer", "DEMO-ACME", "--status", "booked"],
+        "shipments create": ["1", "--date", "2026-11-01", "--reference", "R", "--line", "1:1"],
+        "shipments complete": ["1"],
+        "shipments delete": ["1"],
+        "shipments show": ["1"],
+        "invoices generate": ["--date", "2026-11-01", "--preview"],
+        "invoices schedule": ["DEMO-MONTHLY", "--date", "2026-11-30"],
         "post": ["--unposted", "--preview-only", "--customer", "DEMO-ACME", "--min-total", "1", "--max-total", "9"],
         "post-and-pay": ["1", "--amount", "1", "--payment-method", "DEMO-CASH", "--account", "DEMO-TILL", "--reference", "R"],
         "payments receive": ["DEMO-ACME", "10", "--date", "2026-11-01", "--currency", "EUR", "--reference", "R", "--invoice", "1=5"],
@@ -79,7 +93,7 @@ struct MalformedArgumentsTests {
     /// Commands that run the embedded server or the HTTP service, long measurements or the demo itself.
     static let excluded: Set<String> = [
         "db start", "db stop", "db status", "db url", "db env", "demo", "bench client", "bench posting",
-        "bench adjustments", "bench single", "bench all", "help", "serve",
+        "bench adjustments", "bench single", "bench http", "bench all", "help", "serve",
     ]
 
     static let values = ["", "=", "99999999999999999999999999", "-5", "1.123456789", "A\u{1B}[31mB\nC", "x\u{200B}y"]

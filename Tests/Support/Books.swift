@@ -14,7 +14,8 @@ public func bookProblems(_ connection: PostgresConnection) async throws -> [Stri
                  WHERE l.document_kind = 'invoice' AND l.document_id = i.id) ledger,
         LATERAL (SELECT count(*) AS n FROM ar.posting_audit a WHERE a.invoice_id = i.id) audit,
         LATERAL (SELECT count(*) AS n FROM ar.stock_documents d WHERE d.invoice_id = i.id) stock,
-        LATERAL (SELECT count(*) AS n FROM ar.invoice_lines il WHERE il.invoice_id = i.id) lines,
+        LATERAL (SELECT count(*) AS n FROM ar.invoice_lines il
+                 WHERE il.invoice_id = i.id AND il.location_id IS NOT NULL AND il.shipment_line_id IS NULL) lines,
         LATERAL (VALUES
             (CASE WHEN i.status = 'posted' AND (ledger.n <> 1 OR ledger.amount <> i.total) THEN 'not one ledger entry of its total' END),
             (CASE WHEN i.status = 'draft' AND ledger.n > 0 THEN 'a ledger entry' END),
@@ -41,6 +42,15 @@ public func bookProblems(_ connection: PostgresConnection) async throws -> [Stri
         UNION ALL
         SELECT format('customer item %s of invoice %s, which is not posted', ci.id, ci.invoice_id)
         FROM ar.customer_items ci JOIN ar.invoices i ON i.id = ci.invoice_id WHERE i.status <> 'posted'
+        UNION ALL
+        SELECT format('shipment %s: %s without its stock document', s.id, s.status)
+        FROM ar.shipments s WHERE (s.status = 'completed') <> (s.document_id IS NOT NULL)
+        UNION ALL
+        SELECT format('invoice line %s invoices %s of shipment line %s, which shipped %s', il.id, il.quantity, sl.id, sl.quantity)
+        FROM ar.invoice_lines il JOIN ar.shipment_lines sl ON sl.id = il.shipment_line_id WHERE il.quantity <> sl.quantity
+        UNION ALL
+        SELECT format('order line %s: %s shipped and %s invoiced without shipping, of %s booked', q.order_line_id, q.shipped, q.invoiced_direct, q.quantity)
+        FROM ar.order_line_quantities q WHERE q.shipped + q.invoiced_direct > q.quantity
         """
     ).map { try $0.decode("problem", as: String.self) }
 }

@@ -67,10 +67,11 @@ BEGIN
         RETURN QUERY SELECT 'on_hold'::text, 'block'::text,
             format('Customer %s is on hold for %s: release the hold before completing it.', c.code, replace(p_document, '_', ' '));
     END IF;
-    v_balance := ar.customer_balance(c.id);
+    v_balance := coalesce(ar.credit_exposure(c.id), 0);
     IF c.credit_limit IS NOT NULL AND v_balance > c.credit_limit THEN
         RETURN QUERY SELECT 'over_credit_limit'::text, 'warn'::text,
-            format('Customer %s has reached its credit limit: balance %s is over the limit of %s.', c.code,
+            format('Customer %s has reached its credit limit: %s %s is over the limit of %s.', c.code,
+                   CASE WHEN ar.setting('credit_exposure') = '"full"' THEN 'exposure' ELSE 'balance' END,
                    ar.amount_text(v_balance, c.currency), ar.amount_text(c.credit_limit, c.currency));
     END IF;
     IF NOT c.active THEN

@@ -252,8 +252,13 @@ CREATE OR REPLACE FUNCTION api.update_invoice_line(p_invoice bigint, p_line_no i
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 DECLARE
     v ar.invoices := ar.draft_for_update(p_invoice);
+    v_line ar.invoice_lines := ar.invoice_line(p_invoice, p_line_no);
 BEGIN
-    PERFORM ar.invoice_line(p_invoice, p_line_no);
+    IF v_line.order_line_id IS NOT NULL THEN
+        PERFORM ar.fail('PG422', 'line', format('line %s of invoice %s invoices a sales order line: it is changed on the order, not here',
+                                                p_line_no, p_invoice),
+                        'Remove the line (Generate Invoices makes it again from the order), or close the order.');
+    END IF;
     PERFORM ar.write_invoice_line(v, p_line_no, p_changes);
     RETURN ar.touch_invoice(p_invoice);
 END
@@ -268,6 +273,10 @@ DECLARE
 BEGIN
     PERFORM ar.draft_for_update(p_invoice);
     v_line := ar.invoice_line(p_invoice, p_line_no);
+    IF v_line.shipment_line_id IS NOT NULL THEN
+        PERFORM ar.fail('PG422', 'line', format('line %s of invoice %s invoices a shipment: its serials are the ones shipped', p_line_no, p_invoice),
+                        'Correct the shipment''s serials instead; an invoice line of a shipment carries them unchanged.');
+    END IF;
     PERFORM ar.write_line_serials(v_line.id, (SELECT p FROM ar.products p WHERE p.id = v_line.product_id), p_serials,
                                   format('lines[%s]', p_line_no));
     PERFORM ar.refresh_pending_items(v_line.id);

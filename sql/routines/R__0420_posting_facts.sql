@@ -13,20 +13,22 @@ LANGUAGE sql STABLE AS $$
     SELECT l.invoice_id, l.line_no, l.product_id, l.location_id, 0::bigint, NULL::text, l.quantity, false
     FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id
     WHERE l.invoice_id = ANY (p_ids) AND NOT p.is_buildup AND p.serial_tracking = 'none' AND l.location_id IS NOT NULL
+      AND l.shipment_line_id IS NULL
     UNION ALL
     SELECT l.invoice_id, l.line_no, b.component_id, l.location_id, 0, NULL, l.quantity * b.quantity, false
     FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id AND p.is_buildup
     JOIN ar.buildup_components b ON b.buildup_id = p.id JOIN ar.products cp ON cp.id = b.component_id AND cp.serial_tracking = 'none'
-    WHERE l.invoice_id = ANY (p_ids) AND l.location_id IS NOT NULL
+    WHERE l.invoice_id = ANY (p_ids) AND l.location_id IS NOT NULL AND l.shipment_line_id IS NULL
     UNION ALL
     SELECT l.invoice_id, l.line_no, l.product_id, l.location_id, coalesce(s.id, 0), ls.serial, ls.quantity,
            s.id IS NULL OR s.added_at_sale AND NOT EXISTS (SELECT FROM ar.stock_movements m WHERE m.serial_id = s.id)
     FROM ar.invoice_lines l JOIN ar.invoice_line_serials ls ON ls.line_id = l.id
     LEFT JOIN ar.serials s ON s.product_id = l.product_id AND s.serial = ls.serial
-    WHERE l.invoice_id = ANY (p_ids) AND l.location_id IS NOT NULL
+    WHERE l.invoice_id = ANY (p_ids) AND l.location_id IS NOT NULL AND l.shipment_line_id IS NULL
 $$;
 COMMENT ON FUNCTION ar.sale_moves(bigint[]) IS
-    'What posting these invoices takes out of stock, line by line (added_at_sale: a serial never recorded before).';
+    'What posting these invoices takes out of stock, line by line (added_at_sale: a serial never recorded before). '
+    'A line invoicing a shipment takes nothing: its stock left with the shipment.';
 
 -- Each fact below is one function over a set of invoices, returning a row for each invoice it
 -- has something to say about.
@@ -74,7 +76,7 @@ LANGUAGE sql STABLE AS $$
         JOIN ar.invoice_line_serials ls ON ls.line_id = l.id
         LEFT JOIN ar.serials s ON s.product_id = l.product_id AND s.serial = ls.serial
         LEFT JOIN ar.stock_on_hand h ON h.product_id = l.product_id AND h.location_id = l.location_id AND h.serial_key = s.id
-        WHERE l.invoice_id = ANY (p_ids)
+        WHERE l.invoice_id = ANY (p_ids) AND l.shipment_line_id IS NULL
     ) u
     WHERE u.whereabouts IS NOT NULL OR u.times > 1
     GROUP BY u.invoice_id
@@ -139,9 +141,14 @@ COMMENT ON TYPE ar.invoice_fact IS
 -- Per invoice: every fact of the data, set-based for any number of invoices.
 CREATE FUNCTION ar.invoice_facts(p_ids bigint[]) RETURNS SETOF ar.invoice_fact
 LANGUAGE sql STABLE AS $$
-    -- Balances once per customer, however many of its invoices there are.
+    -- Balances once per customer, however many of its invoices there are; with the setting
+    -- credit_exposure = full, also what is booked not shipped and shipped not invoiced.
     WITH balances AS MATERIALIZED (
-        SELECT b.customer_id, b.balance FROM ar.customer_balances b
+        SELECT b.customer_id,
+               b.balance + CASE WHEN ar.setting('credit_exposure') = '"full"'
+                                THEN (SELECT e.booked_not_shipped + e.shipped_not_invoiced FROM ar.customer_exposure(ARRAY[b.customer_id]) e)
+                                ELSE 0 END AS balance
+        FROM ar.customer_balances b
         WHERE b.customer_id IN (SELECT i.customer_id FROM ar.invoices i WHERE i.id = ANY (p_ids))
     )
     SELECT i.id, i.version, i.status,
