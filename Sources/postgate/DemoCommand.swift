@@ -49,10 +49,38 @@ struct DemoCommand: AsyncParsableCommand {
                     "  \(code.padding(toLength: 12, withPad: " ", startingAt: 0)) \(balance.balance.money) \(balance.currency)  \(balance.creditStatus.rawValue)\(balance.onHold ? ", on hold" : "")"
                 )
             }
+            try await salesFlow(pool)
             print(
-                "\nNext: psql \"$(\(CommandLineText.command("db url")))\" -c 'SELECT * FROM report.unposted_invoices' (the blocked drafts and why), report.customer_items, report.posting_audit"
+                "\nNext: psql \"$(\(CommandLineText.command("db url")))\" -c 'SELECT * FROM report.unposted_invoices' (the blocked drafts and why), report.customer_items, report.posting_audit, report.open_orders"
             )
         }
+    }
+
+    /// An order for a customer invoiced after delivery, shipped in part, and the invoice that
+    /// Generate Invoices makes of what shipped.
+    private func salesFlow(_ pool: PostgresPool) async throws {
+        var customer = NewCustomer(code: "DEMO-DELIVER", name: "Deliver & Bill", priceList: "DEMO-SALES", paymentTerms: "DEMO-NET30")
+        customer.invoiceTerms = .afterDelivery
+        try await CustomerStore(pool: pool).create(customer)
+        let orders = OrderStore(pool: pool, actor: "demo")
+        let (order, _) = try await orders.create(
+            NewOrder(customer: "DEMO-DELIVER", location: "DEMO-MAIN", date: LocalDate("2026-03-02"), reference: "hotel refit"),
+            lines: [NewOrderLine(product: "DEMO-CABLE", quantity: 10)])
+        let (number, _) = try await orders.book(order)
+        print("\nSales order \(number) for DEMO-DELIVER (invoiced after delivery): 10 cables, booked.")
+        let (shipment, _) = try await orders.createShipment(
+            NewShipment(order: order, date: LocalDate("2026-03-03"), lines: [NewShipmentLine(line: 1, quantity: 6)]))
+        let shipped = try await orders.completeShipment(shipment)
+        print("  shipment \(shipped): 6 of the 10 cables left stock; 4 stay open")
+        let made = try await orders.generateInvoices(on: LocalDate("2026-03-03"))
+        for invoice in made {
+            print(
+                "  Generate Invoices: draft invoice \(invoice.invoiceID ?? 0) of order \(number), \(invoice.lines) line, \(invoice.total.money) EUR (what shipped)"
+            )
+        }
+        print(
+            "  Next: \(CommandLineText.command("orders show", "\(order)")), \(CommandLineText.command("shipments create", "\(order) --complete")), \(CommandLineText.command("invoices generate", "--preview"))"
+        )
     }
 
     private func load(_ pool: PostgresPool) async throws {

@@ -207,3 +207,119 @@ struct OrderTests {
         }
     }
 }
+
+@Suite("Sales flow property")
+struct SalesFlowPropertyTests {
+    @Test("random orders, shipments, closings, generations and postings: no shipped unit invoiced twice or left out, stock and balances agree")
+    func randomFlow() async throws {
+        let seed = UInt64(faultSize("FLOW_SEED", 20_261_126))
+        let steps = faultSize("FLOW_STEPS", 300)
+        try await withCompany { company in
+            _ = try await ReferenceStore(pool: company.pool).saveInvoiceSchedule("WEEKLY", name: "Weekly")
+            let start = LocalDate("2026-03-01")!
+            try await company.orders.setScheduleDates("WEEKLY", (0..<60).map { start.adding(days: 7 * $0) })
+            try await StockStore(pool: company.pool).post(
+                StockDocument(.receipt(location: "MAIN"), lines: [StockLine(product: "CABLE", quantity: 100_000)]))
+            let terms: [(String, InvoiceTerms)] = [
+                ("P-DEL", .afterDelivery), ("P-WHOLE", .afterOrderDelivered), ("P-NOW", .immediate), ("P-NEVER", .doNotInvoice),
+                ("P-WEEK", .customerScheduleAfterDelivery),
+            ]
+            for (code, term) in terms {
+                try await company.customer(code, terms: term, schedule: term == .customerScheduleAfterDelivery ? "WEEKLY" : nil)
+            }
+            var generator = SeededGenerator(seed: seed)
+            var day = 0
+            var orders: [Int64] = []
+            var counts: [String: Int] = [:]
+            for _ in 0..<steps {
+                let date = start.adding(days: day).description
+                let action = Int.random(in: 0..<10, using: &generator)
+                var done = "done"
+                switch action {
+                case 0...2:
+                    let code = terms.randomElement(using: &generator)!.0
+                    var lines = [orderLine("CABLE", Decimal(Int.random(in: 1...6, using: &generator)))]
+                    if Bool.random(using: &generator) { lines.append(orderLine("CABLE", Decimal(Int.random(in: 1...3, using: &generator)))) }
+                    orders.append(try await company.bookedOrder(code, lines, date: date))
+                case 3...5:
+                    guard let order = orders.randomElement(using: &generator) else { break }
+                    let shown = try await company.orders.order(order)
+                    let open = shown.lines.filter { $0.open - $0.onDraftShipments > 0 }
+                    guard let line = open.randomElement(using: &generator) else {
+                        done = "nothing open"
+                        break
+                    }
+                    let quantity = Decimal(Int.random(in: 1...NSDecimalNumber(decimal: line.open).intValue, using: &generator))
+                    try await company.ship(order, [NewShipmentLine(line: line.line, quantity: quantity)], date: date)
+                case 6:
+                    guard let order = orders.randomElement(using: &generator), try await company.orders.order(order).status == .booked else { break }
+                    try await company.orders.close(order)
+                case 7...8:
+                    let made = try await company.generateAndPost(date)
+                    counts["invoices", default: 0] += made.count
+                default:
+                    // A generated draft deleted: what it invoiced is due again.
+                    let drafts = try await company.orders.generateInvoices(on: LocalDate(date))
+                    if let draft = drafts.randomElement(using: &generator) { try await company.invoices.delete(draft.invoiceID!) }
+                    done = "deleted a draft"
+                }
+                counts["\(action) \(done)", default: 0] += 1
+                if Int.random(in: 0..<3, using: &generator) == 0 { day += 1 }
+            }
+            // Everything ends: orders closed, the rest generated on a schedule date and posted.
+            for order in orders where try await company.orders.order(order).status == .booked { try await company.orders.close(order) }
+            var last = start.adding(days: day)
+            while try await company.pool.query("SELECT count(*) FROM ar.invoice_schedule_dates WHERE on_date = \(last)")[0].decode(0, as: Int.self)
+                == 0
+            {
+                last = last.adding(days: 1)
+            }
+            _ = try await company.generateAndPost(last.description)
+            let drafts = try await company.invoices.unposted().map(\.invoiceID)
+            if !drafts.isEmpty { _ = try await company.posting.post(drafts) }
+
+            let problems = try await company.problems()
+            #expect(problems.isEmpty, "\(problems.prefix(5))")
+            let units = try await company.pool.query(
+                """
+                SELECT c.code, c.invoice_terms, coalesce(sum(q.shipped), 0) AS shipped, coalesce(sum(q.invoiced_from_shipments), 0) AS from_shipments,
+                       coalesce(sum(q.invoiced_direct), 0) AS direct
+                FROM ar.customers c JOIN ar.sales_orders o ON o.customer_id = c.id JOIN ar.order_line_quantities q ON q.order_id = o.id
+                GROUP BY c.code, c.invoice_terms ORDER BY c.code
+                """)
+            for row in units {
+                let code: String = try row.decode("code")
+                let shipped: Decimal = try row.decode("shipped")
+                let fromShipments: Decimal = try row.decode("from_shipments")
+                let direct: Decimal = try row.decode("direct")
+                if code == "P-NEVER" {
+                    #expect(fromShipments == 0 && direct == 0, "\(code): do not invoice, yet \(fromShipments + direct) invoiced")
+                } else {
+                    #expect(fromShipments == shipped, "\(code): \(shipped) shipped, \(fromShipments) of them invoiced")
+                }
+                if code != "P-NOW" { #expect(direct == 0, "\(code): only immediate terms invoice before shipping") }
+            }
+            // Stock: what was received, less what shipped and what immediate invoices took.
+            let out = try await company.pool.query(
+                """
+                SELECT (SELECT coalesce(sum(sl.quantity), 0) FROM ar.shipment_lines sl JOIN ar.shipments s ON s.id = sl.shipment_id AND s.status = 'completed')
+                     + (SELECT coalesce(sum(il.quantity), 0) FROM ar.invoice_lines il JOIN ar.invoices i ON i.id = il.invoice_id
+                        WHERE i.status = 'posted' AND il.product_id = (SELECT id FROM ar.products WHERE code = 'CABLE'))
+                     - (SELECT coalesce(sum(il.quantity), 0) FROM ar.invoice_lines il JOIN ar.invoices i ON i.id = il.invoice_id
+                        WHERE i.status = 'posted' AND il.shipment_line_id IS NOT NULL)
+                """)[0].decode(0, as: Decimal.self)
+            #expect(try await company.onHand("CABLE") == 100 + 100_000 - out)
+            // Balances: every posted invoice, nothing else.
+            for (code, _) in terms {
+                let posted = try await company.pool.query(
+                    "SELECT coalesce(sum(total), 0) FROM report.invoices WHERE customer = \(code) AND status = 'posted'")[0].decode(
+                        0, as: Decimal.self)
+                #expect(try await company.balance(code) == posted, "\(code)")
+            }
+            #expect((counts["invoices"] ?? 0) > 0, "\(counts)")
+            print(
+                "Sales flow: \(steps) steps, seed \(seed): "
+                    + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+    }
+}
