@@ -10,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: the database client (default), mass posting, single postings against pgbench and over HTTP, the adjustment import.",
-        subcommands: [ClientBench.self, PostingBench.self, SinglePostingBench.self, HTTPBench.self, AdjustmentsBench.self, AllBench.self],
+        subcommands: [ClientBench.self, PostingBench.self, SinglePostingBench.self, HTTPBench.self, AdjustmentsBench.self, GenerateBench.self, AllBench.self],
         defaultSubcommand: ClientBench.self
     )
 }
@@ -107,6 +107,24 @@ var thisExecutable: String {
     (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 }
 
+struct GenerateBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate Invoices over N booked orders, against the same drafts inserted by plain SQL (sql/bench/generate_floor.sql).")
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Booked orders to generate invoices from.") var orders = 10_000
+    @Option(help: ArgumentHelp("The folder holding migrations/ and routines/.", valueName: "DIR")) var sql: String?
+
+    func validate() throws {
+        guard (1...1_000_000).contains(orders) else { throw ValidationError("--orders must be between 1 and 1000000") }
+    }
+
+    func run() async throws {
+        let server = try await connection.target.prepare(logger: connection.logger)
+        print(try await GenerationBenchmark(orders: orders).run(server: server, sql: sql, logger: connection.logger).table)
+    }
+}
+
 struct AdjustmentsBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "adjustments",
@@ -158,7 +176,7 @@ struct AllBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "all",
         abstract:
-            "Every benchmark in one go: the client, single postings against pgbench (R1, R5), over HTTP, mass posting against its floor (R2, R3), the adjustment import (R4).",
+            "Every benchmark in one go: the client, single postings against pgbench (R1, R5), over HTTP, mass posting against its floor (R2, R3), Generate Invoices, the adjustment import (R4).",
         discussion:
             "--quick runs small sizes in about a minute (the test command runs it, so the benchmarks keep working); without it, the sizes of docs/performance.md."
     )
@@ -179,11 +197,12 @@ struct AllBench: AsyncParsableCommand {
         let http = try await HTTPPostingBenchmark(concurrency: quick ? [1] : [1, 8], duration: .seconds(quick ? 2 : 10), executable: thisExecutable)
             .run(server: server, sql: sql, logger: logger)
         let mass = try await PostingBenchmark(invoices: quick ? 2_000 : 100_000).run(server: server, sql: sql, logger: logger)
+        let generation = try await GenerationBenchmark(orders: quick ? 1_000 : 10_000).run(server: server, sql: sql, logger: logger)
         let adjustments = try await PostgateBench.withScratchDatabase(server: server, sql: sql) {
             try await AdjustmentBenchmark(rows: quick ? 20_000 : 1_000_000).run(on: $0, logger: logger)
         }
         guard json else {
-            print([clientReport.table, single.table, http.table, mass.table, adjustments.table].joined(separator: "\n\n"))
+            print([clientReport.table, single.table, http.table, mass.table, generation.table, adjustments.table].joined(separator: "\n\n"))
             return
         }
         let figures: [String: Any] = [
@@ -207,6 +226,10 @@ struct AllBench: AsyncParsableCommand {
                 "invoices": mass.invoices, "preview_seconds": mass.preview, "confirm_seconds": mass.post, "floor_seconds": mass.floor,
                 "invoices_per_second": Double(mass.invoices) / (mass.preview + mass.post), "confirm_to_floor": mass.post / mass.floor,
                 "preview_to_floor": mass.preview / mass.floor, "peak_memory_bytes": mass.peakMemory,
+            ],
+            "generate_invoices": [
+                "orders": generation.orders, "floor_seconds": generation.floor, "preview_seconds": generation.preview,
+                "generate_seconds": generation.generate, "ratio": generation.ratio,
             ],
             "adjustment_import": [
                 "rows": adjustments.rows, "floor_seconds": adjustments.floor, "import_seconds": adjustments.importFile, "ratio": adjustments.ratio,

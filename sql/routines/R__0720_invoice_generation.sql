@@ -140,7 +140,25 @@ BEGIN
     IF v_invoices IS NULL THEN
         RETURN;
     END IF;
-    PERFORM ar.refresh_pending_items(l.id) FROM ar.invoice_lines l WHERE l.invoice_id = ANY (v_invoices) ORDER BY l.id;
+    -- The customer items the lines will create, as ar.refresh_pending_items makes them line by
+    -- line (orders hold no buildups): one per unit, carrying the line's serials in order, or one
+    -- per batch serial with its quantity.
+    INSERT INTO ar.pending_customer_items (invoice_id, line_id, product_id, item_type_id, unit_no, serial, warranty_start)
+    SELECT l.invoice_id, l.id, l.product_id, p.customer_item_type_id, n, s.serial, v_date
+    FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id AND p.customer_item_type_id IS NOT NULL AND p.serial_tracking <> 'batch'
+    CROSS JOIN LATERAL generate_series(1, ceil(l.quantity)::integer) n
+    LEFT JOIN LATERAL (
+        SELECT x.serial FROM (SELECT ls.serial, row_number() OVER (ORDER BY ls.id) AS k FROM ar.invoice_line_serials ls WHERE ls.line_id = l.id) x
+        WHERE x.k = n
+    ) s ON p.serial_tracking = 'unique'
+    WHERE l.invoice_id = ANY (v_invoices)
+    ORDER BY l.id, n;
+    INSERT INTO ar.pending_customer_items (invoice_id, line_id, product_id, item_type_id, unit_no, serial, quantity, warranty_start, kind)
+    SELECT l.invoice_id, l.id, l.product_id, p.customer_item_type_id, row_number() OVER (PARTITION BY l.id ORDER BY ls.id), ls.serial, ls.quantity,
+           v_date, 'batch'
+    FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id AND p.customer_item_type_id IS NOT NULL AND p.serial_tracking = 'batch'
+    JOIN ar.invoice_line_serials ls ON ls.line_id = l.id
+    WHERE l.invoice_id = ANY (v_invoices);
     UPDATE ar.invoices i SET net_total = t.net, tax_total = t.tax, total = t.net + t.tax
     FROM (SELECT l.invoice_id, sum(l.net_amount) AS net, sum(l.tax_amount) AS tax
           FROM ar.invoice_lines l WHERE l.invoice_id = ANY (v_invoices) GROUP BY l.invoice_id) t
