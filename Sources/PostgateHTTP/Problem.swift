@@ -57,6 +57,12 @@ struct Problem: Error {
                 status: 422, type: "posting-refused", title: "The posting rules refuse it",
                 detail: refused.description.prefix(1).uppercased() + refused.description.dropFirst()
                     + ". Fix what each finding says, then post again.", findings: blocked)
+        case let refused as BookingRefused:
+            self.init(
+                status: 422, type: "booking-refused", title: "The booking check refuses it",
+                detail: refused.description.prefix(1).uppercased() + refused.description.dropFirst()
+                    + ". Fix what each finding says, then book again.",
+                findings: [.init(invoice: "order \(refused.order)", findings: refused.decision.findings.map(PostgateAPI.finding))])
         case let refused as ImportRefused:
             self.init(
                 status: refused.tooLarge ? 413 : 400, type: refused.tooLarge ? "too-large" : "import-refused",

@@ -10,7 +10,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: the database client (default), mass posting, single postings against pgbench and over HTTP, the adjustment import.",
-        subcommands: [ClientBench.self, PostingBench.self, SinglePostingBench.self, HTTPBench.self, AdjustmentsBench.self, GenerateBench.self, AllBench.self],
+        subcommands: [
+            ClientBench.self, PostingBench.self, SinglePostingBench.self, HTTPBench.self, AdjustmentsBench.self, GenerateBench.self, AllBench.self,
+        ],
         defaultSubcommand: ClientBench.self
     )
 }
