@@ -68,16 +68,9 @@ public struct GenerationBenchmark: Sendable {
     /// Reference data through the api, then booked orders and their lines by set-based inserts
     /// (the fixture, not the work measured), spread over 1,000 customers.
     static func generateOrders(_ connection: PostgresConnection, orders: Int) async throws {
+        try await connection.execute(unsafeSQL: PostingBenchmark.referenceData)
         try await connection.execute(
             unsafeSQL: """
-                SELECT api.save_currency('EUR', 'Euro');
-                SELECT api.save_price_list('SALES', 'Sales', 'EUR');
-                SELECT api.save_payment_terms('NET30', '30 days', 30);
-                SELECT api.save_tax_rate('VAT', 'VAT 21%', 21);
-                SELECT api.save_item_type('GEAR', 'Gear', 12);
-                SELECT api.save_location('MAIN', 'Main store');
-                SELECT api.save_product('{"code": "CABLE", "name": "Cable", "default_tax_rate": "VAT"}');
-                SELECT api.save_product('{"code": "ROUTER", "name": "Router", "customer_item_type": "GEAR", "default_tax_rate": "VAT"}');
                 SELECT api.create_customer(jsonb_build_object('code', 'C' || lpad(k::text, 5, '0'), 'name', 'Customer ' || k,
                     'price_list', 'SALES', 'payment_terms', 'NET30', 'invoice_terms', 'immediate'))
                 FROM generate_series(1, 1000) k;
