@@ -71,7 +71,12 @@ struct InvoicesCommand: AsyncParsableCommand {
                     "\(due.count) draft invoice\(due.count == 1 ? "" : "s") would be made. Next: \(CommandLineText.command("invoices generate", date.map { "--date \($0)" } ?? ""))"
                 )
             } else {
-                print("Made \(due.count) draft invoice\(due.count == 1 ? "" : "s"). Next: \(CommandLineText.command("post", "--unposted"))")
+                let ids = due.compactMap(\.invoiceID).map(String.init).joined(separator: " ")
+                print(
+                    "Made \(due.count) draft invoice\(due.count == 1 ? "" : "s")."
+                        + (due.isEmpty
+                            ? ""
+                            : " Next: \(CommandLineText.command("post", ids)) (or mass posting: \(CommandLineText.command("post", "--unposted")))"))
             }
         }
     }
