@@ -85,6 +85,27 @@ struct OrderTests {
         }
     }
 
+    @Test("batch serials: a shipment takes the batch and quantity (named, or the batch that holds it); its invoice carries them")
+    func batchSerials() async throws {
+        try await withCompany { company in
+            try await company.customer("FLOORS", terms: .afterDelivery)
+            let order = try await company.bookedOrder("FLOORS", [orderLine("CARPET", 30)])
+            await #expect(throws: DomainError.self, "a batch that does not hold the quantity") {
+                try await company.orders.createShipment(
+                    NewShipment(order: order, lines: [NewShipmentLine(line: 1, quantity: 30, serials: [SerialEntry("ROLL-1", quantity: 200)])]))
+            }
+            try await company.ship(
+                order, [NewShipmentLine(line: 1, quantity: 12, serials: [SerialEntry("ROLL-1", quantity: 12)])], date: "2026-03-03")
+            let picked = try await company.ship(order, date: "2026-03-04")
+            #expect(try await company.orders.shipment(picked).lines.first?.serials.map(\.serial) == ["ROLL-1"], "the rest picked from the roll")
+            let made = try await company.generateAndPost("2026-03-04")
+            let invoice = try await company.invoices.invoice(made[0].invoiceID!)
+            #expect(invoice.lines.map { $0.serials.map { "\($0.serial) \($0.quantity)" } } == [["ROLL-1 12"], ["ROLL-1 18"]])
+            #expect(try await company.onHand("CARPET") == 70)
+            #expect(try await company.problems().isEmpty)
+        }
+    }
+
     @Test("After Order Delivered: nothing until every line of the order is shipped, then one invoice of every shipment")
     func afterOrderDelivered() async throws {
         try await withCompany { company in
