@@ -260,13 +260,19 @@ COMMENT ON FUNCTION api.get_order(bigint) IS 'A sales order with its lines (book
 CREATE OR REPLACE FUNCTION api.list_orders(p_customer text DEFAULT NULL, p_status text DEFAULT NULL, p_limit integer DEFAULT 1000)
 RETURNS TABLE (order_id bigint, number bigint, status text, customer text, order_date date, reference text, currency text, total numeric,
                open_lines integer)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+BEGIN
+    IF p_status IS NOT NULL AND p_status NOT IN ('draft', 'booked', 'closed', 'cancelled') THEN
+        PERFORM ar.fail('PG400', 'status', format('%L is not an order status', p_status), 'Use draft, booked, closed or cancelled.');
+    END IF;
+    RETURN QUERY
     SELECT o.id, o.number, o.status, c.code, o.order_date, o.reference, o.currency, o.total,
            (SELECT count(*)::integer FROM ar.order_line_quantities q WHERE q.order_id = o.id AND q.open > 0)
     FROM ar.sales_orders o JOIN ar.customers c ON c.id = o.customer_id
     WHERE (p_customer IS NULL OR lower(c.code) = lower(p_customer)) AND (p_status IS NULL OR o.status = p_status)
     ORDER BY o.id
-    LIMIT greatest(coalesce(p_limit, 1000), 1)
+    LIMIT greatest(coalesce(p_limit, 1000), 1);
+END
 $$;
 COMMENT ON FUNCTION api.list_orders(text, text, integer) IS 'Sales orders by customer and status, oldest first.';
 

@@ -92,14 +92,22 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 DECLARE
     v_date date := coalesce(p_date, current_date);
     v_invoices bigint[];
+    v_orders bigint[];
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('postgate.generate_invoices'));
-    PERFORM 1 FROM ar.sales_orders o WHERE o.id IN (SELECT d.order_id FROM ar.invoicing_due(v_date) d) ORDER BY o.id FOR UPDATE;
+    -- The orders with something due, locked: only they are invoiced in this run (an order that
+    -- becomes due meanwhile waits for the next), so no shipment of them completes under it.
+    SELECT array_agg(l.id) INTO v_orders FROM (
+        SELECT o.id FROM ar.sales_orders o WHERE o.id IN (SELECT d.order_id FROM ar.invoicing_due(v_date) d) ORDER BY o.id FOR UPDATE
+    ) l;
+    IF v_orders IS NULL THEN
+        RETURN;
+    END IF;
     WITH due AS MATERIALIZED (
         SELECT d.order_id, d.order_line_id, d.shipment_line_id, d.quantity, l.line_no AS order_line_no, l.product_id, l.location_id,
                l.unit_price, l.tax_rate_id, l.tax_percent
         FROM ar.invoicing_due(v_date) d JOIN ar.sales_order_lines l ON l.id = d.order_line_id
-        WHERE NOT d.held
+        WHERE NOT d.held AND d.order_id = ANY (v_orders)
     ),
     numbered AS MATERIALIZED (
         SELECT due.*, nextval(pg_get_serial_sequence('ar.invoice_lines', 'id')) AS line_id,
