@@ -214,6 +214,40 @@ struct OrderTests {
         }
     }
 
+    @Test("Generate Invoices racing shipments of Immediate orders: no unit is both shipped and invoiced before shipping")
+    func generationRace() async throws {
+        try await withCompany { company in
+            try await company.customer("RACE", terms: .immediate)
+            var booked: [Int64] = []
+            for _ in 0..<20 { booked.append(try await company.bookedOrder("RACE", [orderLine("CABLE", 2)], date: "2026-03-01")) }
+            let orders = booked
+            // One task generates invoices while the other ships the same orders; it counts what it shipped.
+            let shipped = try await withThrowingTaskGroup(of: Int.self) { group in
+                group.addTask {
+                    for _ in 0..<5 { _ = try await company.orders.generateInvoices(on: LocalDate("2026-03-02")) }
+                    return 0
+                }
+                group.addTask {
+                    var shipped = 0
+                    for order in orders {
+                        do {
+                            try await company.ship(order, date: "2026-03-02")
+                            shipped += 1
+                        } catch is DomainError {}  // invoiced first: nothing open to ship
+                    }
+                    return shipped
+                }
+                return try await group.reduce(0, +)
+            }
+            _ = try await company.orders.generateInvoices(on: LocalDate("2026-03-02"))
+            let units = try await company.pool.query(
+                "SELECT sum(q.shipped)::integer, sum(q.invoiced_direct + q.invoiced_from_shipments)::integer FROM ar.order_line_quantities q")[0]
+            #expect(try units.decode(1, as: Int.self) == 40, "every cable invoiced once (\(shipped) orders shipped before they were invoiced)")
+            let problems = try await company.problems()
+            #expect(problems.isEmpty, "\(problems.prefix(5))")
+        }
+    }
+
     @Test("full exposure in the posting credit rule: shipped not invoiced counts, the invoice of it does not count twice")
     func postingExposure() async throws {
         try await withCompany { company in
