@@ -272,7 +272,8 @@ struct SalesFlowPropertyTests {
         try await withCompany { company in
             _ = try await ReferenceStore(pool: company.pool).saveInvoiceSchedule("WEEKLY", name: "Weekly")
             let start = LocalDate("2026-03-01")!
-            try await company.orders.setScheduleDates("WEEKLY", (0..<(steps / 7 + 2)).map { start.adding(days: 7 * $0) })  // past the last day the steps can reach
+            // Weekly, past the last day the steps can reach.
+            try await company.orders.setScheduleDates("WEEKLY", (0..<(steps / 7 + 2)).map { start.adding(days: 7 * $0) })
             try await StockStore(pool: company.pool).post(
                 StockDocument(.receipt(location: "MAIN"), lines: [StockLine(product: "CABLE", quantity: 100_000)]))
             let terms: [(String, InvoiceTerms)] = [
