@@ -97,37 +97,18 @@ public struct HTTPPostingBenchmark: Sendable {
         }
         guard ready else { throw BenchmarkFailure("postgate serve did not become ready on port \(port)") }
 
-        let queue = WorkQueue(ids)
-        let end = ContinuousClock.now + duration
-        let start = ContinuousClock.now
-        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-            for _ in 0..<clients {
-                group.addTask {
-                    var mine: [Double] = []
-                    while ContinuousClock.now < end, let id = queue.next() {
-                        var request = HTTPClientRequest(url: base + "/postings")
-                        request.method = .POST
-                        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-                        request.headers.add(name: "Content-Type", value: "application/json")
-                        request.body = .bytes(ByteBuffer(string: "{\"invoice_ids\": [\(id)]}"))
-                        let began = ContinuousClock.now
-                        let response = try await client.execute(request, timeout: .seconds(60))
-                        let body = try await response.body.collect(upTo: 1 << 20)
-                        let took = ContinuousClock.now - began
-                        guard response.status == .ok else {
-                            throw BenchmarkFailure("POST /postings answered \(response.status.code): \(String(buffer: body).prefix(300))")
-                        }
-                        mine.append(Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
-                    }
-                    return mine
-                }
+        return try await SinglePostingBenchmark.measure(ids, clients: clients, duration: duration, logger: logger) { id in
+            var request = HTTPClientRequest(url: base + "/postings")
+            request.method = .POST
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: "{\"invoice_ids\": [\(id)]}"))
+            let response = try await client.execute(request, timeout: .seconds(60))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            guard response.status == .ok else {
+                throw BenchmarkFailure("POST /postings answered \(response.status.code): \(String(buffer: body).prefix(300))")
             }
-            return try await group.reduce(into: [Double]()) { $0 += $1 }.sorted()
         }
-        let elapsed = ContinuousClock.now - start
-        guard !latencies.isEmpty else { throw BenchmarkFailure("nothing was posted over HTTP") }
-        if queue.isEmpty { logger.warning("ran out of drafts before the time was up: the rate is of the drafts there were") }
-        return SinglePostingBenchmark.Measured(latencies: latencies, elapsed: elapsed)
     }
 
     /// A port of the loopback that nothing listens on now.

@@ -107,8 +107,15 @@ public struct SinglePostingBenchmark: Sendable {
         let needed = max(2000, clients * 400 * Int(duration.components.seconds))
         try await pool.withConnection { try await PostingBenchmark.generateDrafts($0, invoices: needed, customers: customers) }
         let ids = try await InvoiceStore(pool: pool).unposted(UnpostedFilter(), limit: needed).map(\.invoiceID)
-        let queue = WorkQueue(ids)
         let service = PostingService(pool: pool, actor: "bench")
+        return try await Self.measure(ids, clients: clients, duration: duration, logger: logger) { _ = try await service.post([$0]) }
+    }
+
+    /// Posts `ids` one at a time with `post` from `clients` tasks for `duration`, timing each.
+    static func measure(
+        _ ids: [Int64], clients: Int, duration: Duration, logger: Logger, post: @escaping @Sendable (Int64) async throws -> Void
+    ) async throws -> Measured {
+        let queue = WorkQueue(ids)
         let end = ContinuousClock.now + duration
         let start = ContinuousClock.now
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
@@ -117,7 +124,7 @@ public struct SinglePostingBenchmark: Sendable {
                     var mine: [Double] = []
                     while ContinuousClock.now < end, let id = queue.next() {
                         let began = ContinuousClock.now
-                        _ = try await service.post([id])
+                        try await post(id)
                         let took = ContinuousClock.now - began
                         mine.append(Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
                     }
