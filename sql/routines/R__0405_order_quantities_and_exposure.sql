@@ -31,7 +31,9 @@ $$;
 
 -- Customers' credit exposure in their own currency (all customers when p_ids is NULL): the open
 -- balance, what is booked and not yet shipped or invoiced, and what is shipped and not yet
--- invoiced (orders in another currency are converted at today's rate). A function, not a view:
+-- invoiced (orders in another currency are converted at today's rate). Invoiced means posted: what
+-- a draft invoice carries of an order still counts here, at the draft line's own amount, so that
+-- the posting of that draft can take exactly it out again (ar.invoice_facts). A function, not a view:
 -- views call no functions that read tables as their reader.
 DROP VIEW IF EXISTS ar.customer_exposure;
 CREATE OR REPLACE FUNCTION ar.customer_exposure(p_ids bigint[] DEFAULT NULL)
@@ -47,8 +49,17 @@ LANGUAGE sql STABLE AS $$
                sum(CASE WHEN o.currency = c.currency THEN a.shipped
                         ELSE round(a.shipped * ar.conversion_rate(o.currency, c.currency, current_date), 2) END) AS shipped_not_invoiced
         FROM ar.sales_orders o JOIN ar.sales_order_lines l ON l.order_id = o.id JOIN ar.order_line_quantities q ON q.order_line_id = l.id
-        CROSS JOIN LATERAL (SELECT ar.gross_amount(q.open, l.unit_price, l.tax_percent) AS booked,
-                                   ar.gross_amount(q.shipped - q.invoiced_from_shipments, l.unit_price, l.tax_percent) AS shipped) a
+        -- What draft invoices carry of the line is not owed yet either: it counts until they post.
+        LEFT JOIN LATERAL (
+            SELECT sum(il.net_amount + il.tax_amount) FILTER (WHERE il.shipment_line_id IS NULL) AS direct,
+                   sum(il.net_amount + il.tax_amount) FILTER (WHERE il.shipment_line_id IS NOT NULL) AS from_shipments
+            FROM ar.invoice_lines il JOIN ar.invoices iv ON iv.id = il.invoice_id AND iv.status = 'draft'
+            WHERE il.order_line_id = l.id
+        ) d ON true
+        CROSS JOIN LATERAL (
+            SELECT ar.gross_amount(q.open, l.unit_price, l.tax_percent) + coalesce(d.direct, 0) AS booked,
+                   ar.gross_amount(q.shipped - q.invoiced_from_shipments, l.unit_price, l.tax_percent) + coalesce(d.from_shipments, 0) AS shipped
+        ) a
         WHERE o.customer_id = c.id AND o.status <> 'draft'
     ) x ON true
     WHERE p_ids IS NULL OR c.id = ANY (p_ids)

@@ -142,11 +142,20 @@ COMMENT ON TYPE ar.invoice_fact IS
 CREATE FUNCTION ar.invoice_facts(p_ids bigint[]) RETURNS SETOF ar.invoice_fact
 LANGUAGE sql STABLE AS $$
     -- Balances once per customer, however many of its invoices there are; with the setting
-    -- credit_exposure = full, also what is booked not shipped and shipped not invoiced.
+    -- credit_exposure = full, also what is booked not shipped and shipped not invoiced, less what
+    -- the drafts being posted carry of orders (they count as this posting's own totals).
     WITH balances AS MATERIALIZED (
         SELECT b.customer_id,
                b.balance + CASE WHEN ar.setting('credit_exposure') = '"full"'
                                 THEN (SELECT e.booked_not_shipped + e.shipped_not_invoiced FROM ar.customer_exposure(ARRAY[b.customer_id]) e)
+                                     - coalesce((
+                                         SELECT sum(CASE WHEN iv.currency = cc.currency THEN il.net_amount + il.tax_amount
+                                                         ELSE round((il.net_amount + il.tax_amount)
+                                                                    * ar.conversion_rate(iv.currency, cc.currency, current_date), 2) END)
+                                         FROM ar.invoice_lines il JOIN ar.invoices iv ON iv.id = il.invoice_id
+                                         JOIN ar.customers cc ON cc.id = iv.customer_id
+                                         WHERE iv.id = ANY (p_ids) AND iv.customer_id = b.customer_id AND iv.status = 'draft'
+                                           AND il.order_line_id IS NOT NULL), 0)
                                 ELSE 0 END AS balance
         FROM ar.customer_balances b
         WHERE b.customer_id IN (SELECT i.customer_id FROM ar.invoices i WHERE i.id = ANY (p_ids))

@@ -16,6 +16,12 @@ BEGIN
 END
 $$;
 
+-- How messages name an order: by its id, and by its number once it has one.
+CREATE OR REPLACE FUNCTION ar.order_name(o ar.sales_orders) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT format('sales order %s', o.id) || CASE WHEN o.number IS NOT NULL THEN format(' (number %s)', o.number) ELSE '' END
+$$;
+
 CREATE OR REPLACE FUNCTION ar.no_such_order(p_order bigint) RETURNS void
 LANGUAGE sql AS $$
     SELECT ar.fail('PG404', 'order', format('there is no sales order %s', p_order), 'Name an existing order by its id: postgate orders list.')
@@ -32,7 +38,7 @@ BEGIN
         PERFORM ar.no_such_order(p_order);
     END IF;
     IF p_draft AND o.status <> 'draft' THEN
-        PERFORM ar.fail('PG423', 'order', format('sales order %s is %s as number %s: its lines can no longer change', p_order, o.status, o.number),
+        PERFORM ar.fail('PG423', 'order', format('%s is %s: only a draft order is changed, deleted or booked', ar.order_name(o), o.status),
                         CASE o.status WHEN 'booked' THEN 'Close or cancel it, and enter a new order for the changes.' END);
     END IF;
     RETURN o;
@@ -180,7 +186,10 @@ BEGIN
         PERFORM ar.fail('PG400', 'actor', 'the booking names no actor', 'Say who books the order.');
     END IF;
     IF NOT EXISTS (SELECT FROM ar.sales_order_lines WHERE order_id = p_order) THEN
-        PERFORM ar.fail('PG422', 'order', format('sales order %s has no lines', p_order), 'Add a line first.');
+        PERFORM ar.fail('PG422', 'order', format('%s has no lines', ar.order_name(o)), 'Add a line first.');
+    END IF;
+    IF NOT c.active THEN
+        PERFORM ar.fail('PG422', 'customer', format('customer %s is inactive', c.code), 'Activate the customer first, or delete the order.');
     END IF;
     IF c.on_hold AND c.hold_sales_order THEN
         PERFORM ar.fail('PG422', 'customer', format('customer %s is on hold for sales orders', c.code),
@@ -209,12 +218,12 @@ BEGIN
     END IF;
     IF o.status <> 'booked' THEN
         PERFORM ar.fail(CASE WHEN o.status = 'draft' THEN 'PG422' ELSE 'PG423' END, 'order',
-                        format('sales order %s is %s, not booked', p_order, o.status),
+                        format('%s is %s, not booked', ar.order_name(o), o.status),
                         CASE WHEN o.status = 'draft' THEN 'A draft is deleted, not closed or cancelled.' END);
     END IF;
     IF p_how = 'cancel' AND EXISTS (
         SELECT FROM ar.order_line_quantities q WHERE q.order_id = p_order AND (q.shipped > 0 OR q.invoiced_direct > 0)) THEN
-        PERFORM ar.fail('PG422', 'order', format('sales order %s has shipped or invoiced lines, so it cannot be cancelled', o.number),
+        PERFORM ar.fail('PG422', 'order', format('%s has shipped or invoiced lines, so it cannot be cancelled', ar.order_name(o)),
                         'Close it instead: what is open is released, what was shipped is still invoiced.');
     END IF;
     DELETE FROM ar.shipment_lines WHERE shipment_id IN (SELECT id FROM ar.shipments WHERE order_id = p_order AND status = 'draft');

@@ -38,12 +38,21 @@ BEGIN
     SELECT * INTO q FROM ar.order_line_quantities WHERE order_line_id = l.id;
     v_free := q.open - q.on_draft_shipments;
     v_quantity := CASE WHEN p ? 'quantity' THEN ar.line_quantity(p, v_product, v_field) ELSE v_free END;
+    IF NOT p ? 'quantity' AND v_free <= 0 THEN
+        PERFORM ar.fail('PG422', v_field || '.line', format('nothing of line %s of the order is left to ship (%s booked, %s shipped, %s invoiced, %s on draft shipments)',
+                        l.line_no, trim_scale(q.quantity), trim_scale(q.shipped), trim_scale(q.invoiced_direct), trim_scale(q.on_draft_shipments)),
+                        'Leave the line out of the shipment.');
+    END IF;
     IF v_quantity IS NULL OR v_quantity <= 0 OR v_quantity > v_free THEN
         PERFORM ar.fail('PG422', v_field || '.quantity',
                         format('line %s of the order has %s open to ship (%s booked, %s shipped, %s invoiced, %s on other draft shipments): %s is too many',
                                l.line_no, trim_scale(greatest(v_free, 0)), trim_scale(q.quantity), trim_scale(q.shipped), trim_scale(q.invoiced_direct),
                                trim_scale(q.on_draft_shipments), trim_scale(coalesce(v_quantity, 0))),
                         'Ship at most what is open.');
+    END IF;
+    IF EXISTS (SELECT FROM ar.shipment_lines WHERE shipment_id = p_shipment.id AND order_line_id = l.id) THEN
+        PERFORM ar.fail('PG400', v_field || '.line', format('line %s of the order appears twice on the shipment', l.line_no),
+                        'Name each order line once, with the whole quantity.');
     END IF;
     INSERT INTO ar.shipment_lines (shipment_id, line_no, order_line_id, quantity) VALUES (p_shipment.id, p_line_no, l.id, v_quantity)
     RETURNING id INTO v_id;
@@ -101,7 +110,9 @@ BEGIN
             SELECT FROM ar.shipment_line_serials d JOIN ar.shipment_lines dl ON dl.id = d.line_id JOIN ar.shipments ds ON ds.id = dl.shipment_id
             JOIN ar.sales_order_lines ol ON ol.id = dl.order_line_id
             WHERE ds.status = 'draft' AND ol.product_id = l.product_id AND d.serial = v_text AND dl.id <> v_id) THEN
-            v_problem := 'it is on another draft shipment';
+            v_problem := CASE WHEN EXISTS (SELECT FROM ar.shipment_line_serials d JOIN ar.shipment_lines dl ON dl.id = d.line_id
+                                           WHERE dl.shipment_id = p_shipment.id AND d.serial = v_text)
+                              THEN 'it is already on another line of this shipment' ELSE 'it is on another draft shipment' END;
         END IF;
         IF v_problem IS NOT NULL THEN
             PERFORM ar.fail('PG422', format('%s.serials[%s]', v_field, v_n),
@@ -138,7 +149,7 @@ BEGIN
     PERFORM ar.check_fields(p_shipment, ARRAY['order', 'date', 'reference', 'lines'], 'a shipment');
     o := ar.order_for_update(ar.integer_field(p_shipment, 'order', 'order'), false);
     IF o.status <> 'booked' THEN
-        PERFORM ar.fail('PG422', 'order', format('sales order %s is %s: only a booked order ships', o.id, o.status),
+        PERFORM ar.fail('PG422', 'order', format('%s is %s: only a booked order ships', ar.order_name(o), o.status),
                         CASE WHEN o.status = 'draft' THEN 'Book the order first.' END);
     END IF;
     INSERT INTO ar.shipments (order_id, customer_id, shipment_date, reference)
@@ -151,7 +162,7 @@ BEGIN
         FROM ar.sales_order_lines l JOIN ar.order_line_quantities q ON q.order_line_id = l.id
         WHERE l.order_id = o.id AND q.open - q.on_draft_shipments > 0;
         IF v_lines IS NULL THEN
-            PERFORM ar.fail('PG422', 'order', format('sales order %s has nothing open to ship', o.number), NULL);
+            PERFORM ar.fail('PG422', 'order', format('%s has nothing open to ship', ar.order_name(o)), NULL);
         END IF;
     ELSIF jsonb_typeof(v_lines) <> 'array' OR jsonb_array_length(v_lines) = 0 THEN
         PERFORM ar.fail('PG400', 'lines', 'lines must be a list of at least one line', 'Give [{"line": 1, "quantity": 2}], or leave lines out to ship everything open.');
@@ -201,7 +212,7 @@ BEGIN
                         'Release the hold (postgate customers release), then complete the shipment.');
     END IF;
     IF o.status <> 'booked' THEN
-        PERFORM ar.fail('PG422', 'order', format('sales order %s is %s: only a booked order ships', o.number, o.status), NULL);
+        PERFORM ar.fail('PG422', 'order', format('%s is %s: only a booked order ships', ar.order_name(o), o.status), NULL);
     END IF;
     SELECT l.line_no, sl.quantity, q.open INTO v_short
     FROM ar.shipment_lines sl JOIN ar.sales_order_lines l ON l.id = sl.order_line_id JOIN ar.order_line_quantities q ON q.order_line_id = l.id
