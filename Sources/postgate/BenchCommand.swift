@@ -59,12 +59,10 @@ struct SinglePostingBench: AsyncParsableCommand {
     @Option(help: "Seconds each measurement runs.") var seconds = 10
     @Option(help: ArgumentHelp("The folder holding migrations/ and routines/.", valueName: "DIR")) var sql: String?
 
-    var levels: [Int] { clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    var levels: [Int] { (try? concurrencyLevels(clients, example: "1,4,8")) ?? [] }
 
     func validate() throws {
-        guard !levels.isEmpty, levels.allSatisfy({ (1...64).contains($0) }), levels.count == clients.split(separator: ",").count else {
-            throw ValidationError("--clients must be numbers from 1 to 64 separated by commas, such as 1,4,8; not \(clients)")
-        }
+        _ = try concurrencyLevels(clients, example: "1,4,8")
         guard (1...600).contains(seconds) else { throw ValidationError("--seconds must be between 1 and 600") }
     }
 
@@ -74,6 +72,16 @@ struct SinglePostingBench: AsyncParsableCommand {
             server: server, sql: sql, logger: connection.logger)
         print(figures.table)
     }
+}
+
+/// The concurrency levels of `--clients`: numbers from 1 to 64 separated by commas.
+func concurrencyLevels(_ clients: String, example: String) throws -> [Int] {
+    let parts = clients.split(separator: ",")
+    let levels = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !levels.isEmpty, levels.allSatisfy({ (1...64).contains($0) }), levels.count == parts.count else {
+        throw ValidationError("--clients must be numbers from 1 to 64 separated by commas, such as \(example); not \(clients)")
+    }
+    return levels
 }
 
 struct HTTPBench: AsyncParsableCommand {
@@ -87,12 +95,10 @@ struct HTTPBench: AsyncParsableCommand {
     @Option(help: "Seconds each measurement runs.") var seconds = 10
     @Option(help: ArgumentHelp("The folder holding migrations/ and routines/.", valueName: "DIR")) var sql: String?
 
-    var levels: [Int] { clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    var levels: [Int] { (try? concurrencyLevels(clients, example: "1,8")) ?? [] }
 
     func validate() throws {
-        guard !levels.isEmpty, levels.allSatisfy({ (1...64).contains($0) }), levels.count == clients.split(separator: ",").count else {
-            throw ValidationError("--clients must be numbers from 1 to 64 separated by commas, such as 1,8; not \(clients)")
-        }
+        _ = try concurrencyLevels(clients, example: "1,8")
         guard (1...600).contains(seconds) else { throw ValidationError("--seconds must be between 1 and 600") }
     }
 
