@@ -90,7 +90,9 @@ public struct BookingRefused: Error, Sendable, CustomStringConvertible {
     public var decision: Decision
 
     public var description: String {
-        "order \(order) was not booked: " + decision.blockers.map(\.message).joined(separator: " ")
+        // The findings are sentences; the last one's full stop is left to whoever goes on after it.
+        let reasons = decision.blockers.map(\.message).joined(separator: " ")
+        return "order \(order) was not booked: " + (reasons.hasSuffix(".") ? String(reasons.dropLast()) : reasons)
     }
 }
 
