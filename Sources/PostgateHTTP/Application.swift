@@ -5,7 +5,7 @@ import OpenAPIHummingbird
 import Postgres
 
 /// The Postgate service's application: the routes of `openapi.yaml`, the spec itself at
-/// `/openapi.yaml`, on `host:port`. The command line and the tests build it the same way.
+/// `/openapi.yaml`, and the operator console under `/console`, on `host:port`. The command line and the tests build it the same way.
 public func buildApplication(
     pool: PostgresPool, actor: String, host: String, port: Int, logger: Logger, idempotencyKeysLive: Duration = .seconds(24 * 3600),
     uploadLimit: Int = 200 << 20
@@ -15,6 +15,7 @@ public func buildApplication(
     router.middlewares.add(RequestMiddleware(maximumBody: 1 << 20, maximumUpload: uploadLimit))
     try PostgateAPI(pool: pool, actor: actor, uploadLimit: uploadLimit).registerHandlers(
         on: router, middlewares: [TokenAuthentication(pool: pool), Idempotency(pool: pool, timeToLive: idempotencyKeysLive), RequestErrors()])
+    try Console(pool: pool).register(on: router)
     return Application(
         router: router, configuration: .init(address: .hostname(host, port: port), serverName: "Postgate"), logger: logger)
 }

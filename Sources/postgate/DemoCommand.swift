@@ -12,6 +12,11 @@ struct DemoCommand: AsyncParsableCommand {
             "Customers on hold, with Cash Sales Only terms and near their credit limit; a unique-serial TV, a batch-serial carpet, a buildup; receipts; drafts that hit every rule."
     )
     @OptionGroup var connection: ConnectionOptions
+    @Flag(
+        help:
+            "Post nothing: leave the drafts for the operator console (postgate serve, then /console), with the review of customer items required."
+    )
+    var leaveDrafts = false
 
     func run() async throws {
         try await withPool(connection) { pool in
@@ -23,6 +28,13 @@ struct DemoCommand: AsyncParsableCommand {
                 return
             }
             try await load(pool)
+            if leaveDrafts {
+                try await pool.query("SELECT api.set_setting('review_required', 'true'::jsonb)")
+                try await salesFlow(pool)
+                let drafts = try await InvoiceStore(pool: pool).unposted()
+                print("\nLeft \(drafts.count) drafts unposted, with the review of customer items required: post them from the console.")
+                return
+            }
             let service = PostingService(pool: pool, actor: "demo")
             let drafts = try await InvoiceStore(pool: pool).unposted().map(\.invoiceID)
             print("\nMass posting preview of every draft:")

@@ -14,7 +14,8 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             SIGTERM or SIGINT stops accepting requests, lets those in flight finish, stops posting runs after their current \\
             chunk (start a run again to resume it), and closes the pool. \\
-            The spec is served at /openapi.yaml; /health says the process is alive, /ready that the database is reachable.
+            The spec is served at /openapi.yaml; /health says the process is alive, /ready that the database is reachable; \
+            the operator console is at /console (sign in with a token).
             """
     )
     @OptionGroup var connection: ConnectionOptions
@@ -51,7 +52,9 @@ struct ServeCommand: AsyncParsableCommand {
         let app = try buildApplication(
             pool: pool, actor: postingActor(), host: host, port: port, logger: logger, idempotencyKeysLive: .seconds(idempotencyHours * 3600),
             uploadLimit: uploadLimit << 20)
-        console.info("Serving the Postgate API on http://\(host):\(port) (spec at /openapi.yaml); stop with Ctrl-C.")
+        console.info(
+            "Serving the Postgate API on http://\(host):\(port) (spec at /openapi.yaml) and the operator console at http://\(host):\(port)/console; stop with Ctrl-C."
+        )
         try await app.runService()
         // Requests in flight have finished; posting runs stop after their current chunk, resumable.
         await PostingRuns.stopAll()

@@ -131,14 +131,17 @@ $$;
 COMMENT ON FUNCTION api.get_invoice(bigint) IS
     'An invoice with its lines, serials, pending customer items and (for drafts) the customer''s alerts, as JSON.';
 
-CREATE OR REPLACE FUNCTION api.list_unposted(p_customer text DEFAULT NULL, p_from date DEFAULT NULL, p_to date DEFAULT NULL,
-                                             p_min numeric DEFAULT NULL, p_max numeric DEFAULT NULL, p_limit integer DEFAULT 1000000)
+-- Made afresh, so that its columns may change.
+DROP FUNCTION IF EXISTS api.list_unposted(text, date, date, numeric, numeric, integer);
+CREATE FUNCTION api.list_unposted(p_customer text DEFAULT NULL, p_from date DEFAULT NULL, p_to date DEFAULT NULL,
+                                  p_min numeric DEFAULT NULL, p_max numeric DEFAULT NULL, p_limit integer DEFAULT 1000000)
 RETURNS TABLE (invoice_id bigint, customer text, invoice_date date, reference text, currency text, total numeric, lines integer,
-               version integer)
+               version integer, serial_lines integer)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
-    SELECT i.id, c.code, i.invoice_date, i.reference, i.currency, i.total,
-           (SELECT count(*)::integer FROM ar.invoice_lines l WHERE l.invoice_id = i.id), i.version
+    SELECT i.id, c.code, i.invoice_date, i.reference, i.currency, i.total, n.lines, i.version, n.serial_lines
     FROM ar.invoices i JOIN ar.customers c ON c.id = i.customer_id
+    CROSS JOIN LATERAL (SELECT count(*)::integer AS lines, count(*) FILTER (WHERE p.serial_tracking <> 'none')::integer AS serial_lines
+                        FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id WHERE l.invoice_id = i.id) n
     WHERE i.status = 'draft'
       AND (p_customer IS NULL OR lower(c.code) = lower(p_customer))
       AND (p_from IS NULL OR i.invoice_date >= p_from) AND (p_to IS NULL OR i.invoice_date <= p_to)
@@ -147,7 +150,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
     LIMIT greatest(coalesce(p_limit, 1000000), 1)
 $$;
 COMMENT ON FUNCTION api.list_unposted(text, date, date, numeric, numeric, integer) IS
-    'Draft invoices by customer, date range and total range, oldest first.';
+    'Draft invoices by customer, date range and total range, oldest first; serial_lines: the lines whose product tracks serials.';
 
 GRANT EXECUTE ON FUNCTION
     api.create_invoice(jsonb), api.delete_invoice(bigint), api.get_invoice(bigint),

@@ -90,6 +90,8 @@ public struct UnpostedInvoice: Sendable, Hashable, Codable {
     public var total: Decimal
     public var lines: Int
     public var version: Int
+    /// The lines whose product tracks serial numbers.
+    public var serialLines: Int = 0
 }
 
 /// Filters for the list of unposted invoices.

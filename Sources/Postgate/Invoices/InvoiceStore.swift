@@ -52,13 +52,15 @@ public struct InvoiceStore: Sendable {
         try await connection.query("SELECT api.add_invoice_line(\(invoice), \(JSONArgument(line)))")[0].decode(0, as: Int.self)
     }
 
-    /// Sets the serials sold on a line: picked from stock, or entered as added at sale.
+    /// Sets the serials sold on a line (they replace what it had): picked from stock, or entered as
+    /// added at sale. Returns how many serials the line has now.
     @discardableResult
     public func setSerials(_ invoice: Int64, line: Int, serials: [SerialEntry]) async throws -> Int {
         let json = String(decoding: try JSONEncoder.postgate.encode(serials), as: UTF8.self)
-        return try await domainErrors {
-            try await pool.query("SELECT api.set_line_serials(\(invoice), \(Int32(clamping: line)), \(json)::jsonb)")[0].decode(0, as: Int.self)
+        try await domainErrors {
+            try await pool.query("SELECT api.set_line_serials(\(invoice), \(Int32(clamping: line)), \(json)::jsonb)")
         }
+        return serials.count
     }
 
     public func removeLine(_ invoice: Int64, line: Int) async throws {
@@ -104,7 +106,7 @@ public struct InvoiceStore: Sendable {
                 UnpostedInvoice(
                     invoiceID: try row.decode("invoice_id"), customer: try row.decode("customer"), date: try row.decode("invoice_date"),
                     reference: try row.decode("reference"), currency: try row.decode("currency"), total: try row.decode("total"),
-                    lines: try row.decode("lines"), version: try row.decode("version"))
+                    lines: try row.decode("lines"), version: try row.decode("version"), serialLines: try row.decode("serial_lines"))
             }
         }
     }

@@ -33,6 +33,16 @@ public struct PreviewItem: Sendable {
 
 /// A mass-posting preview: every invoice's verdict and findings, and the token that pins the
 /// exact selection and versions for the confirmation.
+/// A draft's verdict as it stands, with the facts behind it (`PostingService.verdicts`).
+public struct Verdict: Sendable {
+    public var facts: InvoiceFacts
+    public var posted: Bool
+    /// The invoice's own currency and total.
+    public var currency: String
+    public var total: Decimal
+    public var decision: Decision
+}
+
 public struct Preview: Sendable {
     public var token: UUID
     public var items: [PreviewItem]

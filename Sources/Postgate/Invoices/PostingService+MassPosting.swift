@@ -30,6 +30,24 @@ extension PostingService {
         }
     }
 
+    /// What the posting rules say of drafts now, as `mode` would post them, with the facts they
+    /// read: nothing is saved and nothing locked. The operator console's icons and reasons.
+    public func verdicts(_ ids: [Int64], as mode: PostingMode = .mass) async throws -> [Verdict] {
+        guard !ids.isEmpty else { return [] }
+        return try await domainErrors {
+            try await pool.withConnection { connection in
+                let settings = try await Self.settings(on: connection)
+                let candidates = try await Self.facts(ids, for: mode, locking: false, on: connection)
+                let decisions = PostingPolicy.evaluateBatch(candidates.map(\.facts), settings: settings)
+                return zip(candidates, decisions).map { candidate, decision in
+                    Verdict(
+                        facts: candidate.facts, posted: candidate.posted, currency: candidate.invoiceCurrency, total: candidate.invoiceTotal,
+                        decision: decision)
+                }
+            }
+        }
+    }
+
     /// Posts exactly what a preview showed, in transactions of at most `chunkSize` invoices.
     /// Refused before the first chunk if anything changed since the preview; a change that slips
     /// in between chunks stops the run, and the result says which invoices were posted and which

@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+
+/// A submitted HTML form (`application/x-www-form-urlencoded`), or a query string: every value of
+/// every field, in order.
+struct ConsoleForm: Sendable {
+    private(set) var fields: [(name: String, value: String)] = []
+
+    init(_ encoded: String) {
+        for pair in encoded.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            fields.append((decode(parts[0]), parts.count > 1 ? decode(parts[1]) : ""))
+        }
+    }
+
+    /// The form of a request's body: at most 1 MiB, which is far more than any console form sends.
+    static func body(of request: Request) async throws -> ConsoleForm {
+        let buffer = try await request.body.collect(upTo: 1 << 20)
+        return ConsoleForm(String(buffer: buffer))
+    }
+
+    static func query(of request: Request) -> ConsoleForm { ConsoleForm(request.uri.query ?? "") }
+
+    /// The first value of a field, trimmed; nil when missing or blank.
+    subscript(_ name: String) -> String? {
+        guard let value = fields.first(where: { $0.name == name })?.value.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty
+        else { return nil }
+        return value
+    }
+
+    /// Every value of a field (checkboxes of the same name).
+    func all(_ name: String) -> [String] { fields.filter { $0.name == name }.map(\.value) }
+}
+
+/// A refusal of what a form or query said, naming the field: shown on the page, changing nothing.
+struct ConsoleInputError: Error {
+    let field: String
+    let message: String
+}
+
+/// How the console writes numbers and money: exact (never rounded), at least two decimals,
+/// thousands grouped with commas, so that they right-align in columns.
+enum ConsoleFormat {
+    static func money(_ value: Decimal) -> String {
+        var text = value.description
+        let negative = text.hasPrefix("-")
+        if negative { text.removeFirst() }
+        var parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        if parts.count == 1 { parts.append("") }
+        while parts[1].count < 2 { parts[1] += "0" }
+        var grouped = ""
+        for (index, digit) in parts[0].reversed().enumerated() {
+            if index > 0, index % 3 == 0 { grouped.append(",") }
+            grouped.append(digit)
+        }
+        return (negative ? "-" : "") + String(grouped.reversed()) + "." + parts[1]
+    }
+
+    static func quantity(_ value: Decimal) -> String { value.description }
+
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon))
+    }
+
+    /// A value for a URL's query.
+    static func query(_ text: String) -> String {
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "&=+#")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+    }
+
+    /// A path segment.
+    static func path(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? ""
+    }
+}
