@@ -15,7 +15,20 @@ public func buildApplication(
     router.middlewares.add(RequestMiddleware(maximumBody: 1 << 20, maximumUpload: uploadLimit))
     try PostgateAPI(pool: pool, actor: actor, uploadLimit: uploadLimit).registerHandlers(
         on: router, middlewares: [TokenAuthentication(pool: pool), Idempotency(pool: pool, timeToLive: idempotencyKeysLive), RequestErrors()])
-    try Console(pool: pool).register(on: router)
+    do {
+        try Console(pool: pool).register(on: router)
+    } catch {
+        // The API does not depend on the console's files: without them, the console says what is missing.
+        logger.error("the operator console is not served: \(error)")
+        let message = "The operator console's files are missing (\(error)). The API works; see the README's Deploying section."
+        for path in ["console", "console/**"] {
+            router.get(RouterPath(path)) { _, _ in
+                Response(
+                    status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(string: message)))
+            }
+        }
+    }
     return Application(
         router: router, configuration: .init(address: .hostname(host, port: port), serverName: "Postgate"), logger: logger)
 }

@@ -11,7 +11,9 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks: the database client (default), mass posting, single postings against pgbench and over HTTP, the adjustment import.",
         subcommands: [
-            ClientBench.self, PostingBench.self, SinglePostingBench.self, HTTPBench.self, AdjustmentsBench.self, GenerateBench.self, AllBench.self,
+            ClientBench.self, PostingBench.self, SinglePostingBench.self, HTTPBench.self, AdjustmentsBench.self, GenerateBench.self,
+            ConsoleBench.self,
+            AllBench.self,
         ],
         defaultSubcommand: ClientBench.self
     )
@@ -133,6 +135,30 @@ struct GenerateBench: AsyncParsableCommand {
     }
 }
 
+struct ConsoleBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "console",
+        abstract: "The operator console's pages with N unposted invoices, served by postgate serve, against the API's JSON list of the same drafts.",
+        discussion: "Runs in a scratch database on the same server (the login needs CREATEDB). The goal: no page over 300 ms with 1,000 invoices."
+    )
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Unposted invoices to generate.") var invoices = 1_000
+    @Option(help: "Times each page is fetched (after one to warm up); the median is reported.") var runs = 15
+    @Option(help: ArgumentHelp("The folder holding migrations/ and routines/.", valueName: "DIR")) var sql: String?
+
+    func validate() throws {
+        guard (1...200_000).contains(invoices) else { throw ValidationError("--invoices must be between 1 and 200000") }
+        guard (1...200).contains(runs) else { throw ValidationError("--runs must be between 1 and 200") }
+    }
+
+    func run() async throws {
+        let figures = try await withScratchDatabase(connection, sql: sql) {
+            try await ConsoleBenchmark(invoices: invoices, runs: runs, executable: thisExecutable).run(on: $0, logger: connection.logger)
+        }
+        print(figures.table)
+    }
+}
+
 struct AdjustmentsBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "adjustments",
@@ -184,7 +210,7 @@ struct AllBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "all",
         abstract:
-            "Every benchmark in one go: the client, single postings against pgbench (R1, R5), over HTTP, mass posting against its floor (R2, R3), Generate Invoices, the adjustment import (R4).",
+            "Every benchmark in one go: the client, single postings against pgbench (R1, R5), over HTTP, mass posting against its floor (R2, R3), Generate Invoices, the adjustment import (R4), the operator console.",
         discussion:
             "--quick runs small sizes in about a minute (the test command runs it, so the benchmarks keep working); without it, the sizes of docs/performance.md."
     )
@@ -209,8 +235,13 @@ struct AllBench: AsyncParsableCommand {
         let adjustments = try await PostgateBench.withScratchDatabase(server: server, sql: sql) {
             try await AdjustmentBenchmark(rows: quick ? 20_000 : 1_000_000).run(on: $0, logger: logger)
         }
+        let console = try await PostgateBench.withScratchDatabase(server: server, sql: sql) {
+            try await ConsoleBenchmark(invoices: 1_000, runs: quick ? 3 : 15, executable: thisExecutable).run(on: $0, logger: logger)
+        }
         guard json else {
-            print([clientReport.table, single.table, http.table, mass.table, generation.table, adjustments.table].joined(separator: "\n\n"))
+            print(
+                [clientReport.table, single.table, http.table, mass.table, generation.table, adjustments.table, console.table].joined(
+                    separator: "\n\n"))
             return
         }
         let figures: [String: Any] = [
@@ -238,6 +269,10 @@ struct AllBench: AsyncParsableCommand {
             "generate_invoices": [
                 "orders": generation.orders, "floor_seconds": generation.floor, "preview_seconds": generation.preview,
                 "generate_seconds": generation.generate, "ratio": generation.ratio,
+            ],
+            "console": [
+                "invoices": console.invoices, "baseline": console.baseline.name, "baseline_median_ms": console.baseline.median * 1000,
+                "pages": console.pages.map { ["page": $0.name, "median_ms": $0.median * 1000, "slowest_ms": $0.slowest * 1000, "bytes": $0.bytes] },
             ],
             "adjustment_import": [
                 "rows": adjustments.rows, "floor_seconds": adjustments.floor, "import_seconds": adjustments.importFile, "ratio": adjustments.ratio,

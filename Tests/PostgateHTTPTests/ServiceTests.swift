@@ -465,6 +465,8 @@ struct DeploymentTests {
         }
         let dockerfile = try text("Dockerfile")
         #expect(dockerfile.contains("COPY Sources/PostgateHTTP/openapi.yaml /usr/local/share/postgate/openapi.yaml"), "the spec served")
+        #expect(
+            dockerfile.contains("COPY console /usr/local/share/postgate/console"), "the console's templates and assets, found beside the executable")
         #expect(dockerfile.contains("USER postgate"))
     }
 }

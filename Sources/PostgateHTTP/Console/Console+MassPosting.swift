@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Mustache
 import Postgate
 import Postgres
 import PostingPolicy
@@ -107,7 +108,7 @@ extension Console {
         var value: String
     }
 
-    struct Row: Sendable {
+    struct Row: Sendable, MustacheParent {
         var id: Int64
         var reference: String
         var customer: String
@@ -130,6 +131,36 @@ extension Console {
         var reasons: [Reason]
         var reasonCodes: String
         var findings: String
+        /// Whether the reader may tick it (a reader's token may not post).
+        var canSelect = false
+
+        /// The fields by name, without reflection: the list renders up to 1,000 rows of twenty.
+        func child(named name: String) -> Any? {
+            switch name {
+            case "id": id
+            case "reference": reference
+            case "customer": customer
+            case "customerPath": customerPath
+            case "date": date
+            case "currency": currency
+            case "total": total
+            case "totalValue": totalValue
+            case "lines": lines
+            case "itemsToCreate": itemsToCreate
+            case "itemsState": itemsState as Any?
+            case "itemsLabel": itemsLabel
+            case "reviewLabel": reviewLabel
+            case "serialState": serialState as Any?
+            case "serialLabel": serialLabel
+            case "evaluated": evaluated
+            case "blocked": blocked
+            case "reasons": reasons
+            case "reasonCodes": reasonCodes
+            case "findings": findings
+            case "canSelect": canSelect
+            default: nil
+            }
+        }
     }
 
     struct Column: Sendable {
@@ -210,7 +241,11 @@ extension Console {
         if !evaluateAll {
             for verdict in try await service.verdicts(shown.map(\.invoiceID)) { verdicts[verdict.facts.invoiceID] = verdict }
         }
-        let rows = shown.map { Self.row($0, verdicts[$0.invoiceID]) }
+        let rows = shown.map {
+            var row = Self.row($0, verdicts[$0.invoiceID])
+            row.canSelect = user.canEdit
+            return row
+        }
 
         var totals: [String: Decimal] = [:]
         for draft in drafts { totals[draft.currency, default: 0] += draft.total }

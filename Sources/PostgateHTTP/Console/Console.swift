@@ -234,7 +234,9 @@ struct Console: Sendable {
     static func sameOrigin(_ request: Request) -> Bool {
         let origin = request.headers[.origin] ?? request.headers[.referer]
         guard let origin, origin != "null" else { return request.headers[.origin] == nil }
-        guard let host = URL(string: origin)?.host, let requestHost = request.head.authority else { return false }
+        guard let host = URL(string: origin)?.host, let requestHost = request.head.authority ?? request.headers[HTTPField.Name("Host")!] else {
+            return false
+        }
         let ownHost = requestHost.split(separator: ":").first.map(String.init) ?? requestHost
         let port = URL(string: origin)?.port.map(String.init)
         let ownPort = requestHost.split(separator: ":").dropFirst().first.map(String.init)

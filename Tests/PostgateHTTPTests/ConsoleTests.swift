@@ -1,0 +1,258 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Postgate
+import PostgateHTTP
+import Postgres
+import Testing
+
+/// A browser's part in a console exchange: the cookies it keeps and sends back, and the CSRF
+/// token of the last page it read.
+final class ConsoleBrowser: @unchecked Sendable {
+    var cookies: [String: String] = [:]
+    var csrf = ""
+    let origin = "http://localhost"
+
+    struct Page {
+        var status: Int
+        var html: String
+        var headers: HTTPFields
+        var location: String? { headers[.location] }
+        /// The Set-Cookie line of a cookie, as sent.
+        func setCookie(_ name: String) -> String? { headers[values: .setCookie].first { $0.hasPrefix(name + "=") } }
+    }
+
+    func send(
+        _ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, form: [(String, String)]? = nil, origin: String? = nil
+    )
+        async throws -> Page
+    {
+        var headers: HTTPFields = [HTTPField.Name("Host")!: "localhost"]
+        if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
+        var body: ByteBuffer?
+        if let form {
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            headers[.origin] = origin ?? self.origin
+            body = ByteBuffer(string: form.map { "\($0.0)=\(ConsoleTests.encode($0.1))" }.joined(separator: "&"))
+        }
+        let page = try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
+            Page(status: Int(response.status.code), html: String(buffer: response.body), headers: response.headers)
+        }
+        for line in page.headers[values: .setCookie] {
+            let pair = line.split(separator: ";")[0].split(separator: "=", maxSplits: 1).map(String.init)
+            if pair.count == 2 { cookies[pair[0]] = pair[1].isEmpty ? nil : pair[1] }
+            if line.contains("Max-Age=0") { cookies[pair[0]] = nil }
+        }
+        if let range = page.html.range(of: #"name="csrf" value="([^"]+)""#, options: .regularExpression) {
+            csrf = String(page.html[range].dropFirst(#"name="csrf" value=""#.count).dropLast())
+        }
+        return page
+    }
+
+    /// Signs in with a token, as the sign-in form does.
+    func signIn(_ client: some TestClientProtocol, _ token: String) async throws -> Page {
+        _ = try await send(client, .get, "/console/sign-in")
+        let page = try await send(client, .post, "/console/sign-in", form: [("csrf", csrf), ("token", token)])
+        if let location = page.location { _ = try await send(client, .get, location) }  // the session's CSRF token
+        return page
+    }
+}
+
+@Suite("The operator console over HTTP: sessions, CSRF, roles, escaping, bad input")
+struct ConsoleTests {
+    static func encode(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+    }
+
+    /// The service with a token of each role, their secrets as a person would type them.
+    func withConsole(_ body: (any ApplicationProtocol, PostgresPool, [TokenRole: String]) async throws -> Void) async throws {
+        try await withService { app, pool, _ in
+            let store = TokenStore(pool: pool)
+            var secrets: [TokenRole: String] = [:]
+            for role in [TokenRole.poster, .clerk, .reader] { secrets[role] = try await store.add("console-\(role.rawValue)", role: role) }
+            try await body(app, pool, secrets)
+        }
+    }
+
+    @Test("sign-in: a refused form or token makes no session; a token makes an HttpOnly, SameSite=Strict session cookie")
+    func signIn() async throws {
+        try await withConsole { app, _, secrets in
+            try await app.test(.router) { client in
+                let browser = ConsoleBrowser()
+                var page = try await browser.send(client, .get, "/console/invoices?customer=ACME")
+                #expect(page.status == 303 && page.location == "/console/sign-in?next=/console/invoices?customer%3DACME")
+                page = try await browser.send(client, .get, "/console/sign-in")
+                #expect(page.status == 200 && page.html.contains(#"type="password""#))
+                let signInCookie = try #require(page.setCookie("postgate_console_signin"))
+                #expect(signInCookie.contains("HttpOnly") && signInCookie.contains("SameSite=Strict"))
+                #expect(page.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
+                #expect(page.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
+
+                page = try await browser.send(client, .post, "/console/sign-in", form: [("csrf", "forged"), ("token", secrets[.poster]!)])
+                #expect(page.status == 403 && page.html.contains("expired or came from elsewhere"))
+                #expect(browser.cookies["postgate_console"] == nil)
+                page = try await browser.send(client, .post, "/console/sign-in", form: [("csrf", browser.csrf), ("token", "pgt_unknown")])
+                #expect(page.status == 401 && page.html.contains("not known"))
+                page = try await browser.send(client, .post, "/console/sign-in", form: [("csrf", browser.csrf), ("token", "")])
+                #expect(page.status == 400 && page.html.contains("Token is empty"))
+                page = try await browser.send(
+                    client, .post, "/console/sign-in", form: [("csrf", browser.csrf), ("token", secrets[.poster]!)], origin: "http://evil.example")
+                #expect(page.status == 403, "a sign-in posted from another site")
+                #expect(browser.cookies["postgate_console"] == nil)
+
+                page = try await browser.send(
+                    client, .post, "/console/sign-in", form: [("csrf", browser.csrf), ("token", secrets[.poster]!), ("next", "/console/customers")])
+                #expect(page.status == 303 && page.location == "/console/customers")
+                let session = try #require(page.setCookie("postgate_console"))
+                #expect(session.contains("HttpOnly") && session.contains("SameSite=Strict") && session.contains("Path=/console"))
+                #expect(!session.contains(secrets[.poster]!), "the token never leaves the server")
+                page = try await browser.send(client, .get, "/console/invoices")
+                #expect(page.status == 200 && page.html.contains("console-poster"))
+
+                // A sign-in never leads off the console.
+                let other = ConsoleBrowser()
+                _ = try await other.send(client, .get, "/console/sign-in")
+                page = try await other.send(
+                    client, .post, "/console/sign-in", form: [("csrf", other.csrf), ("token", secrets[.reader]!), ("next", "//evil.example/x")])
+                #expect(page.status == 303 && page.location == "/console/invoices")
+            }
+        }
+    }
+
+    @Test("every form needs the session's CSRF token and this origin; refused forms change nothing")
+    func csrf() async throws {
+        try await withConsole { app, pool, secrets in
+            let (id, _) = try await InvoiceStore(pool: pool).createDraft(
+                customer: "ACME", date: LocalDate("2026-03-02"), reference: "TV", location: "MAIN",
+                lines: [NewInvoiceLine(product: "TV", quantity: 1)])
+            try await app.test(.router) { client in
+                let browser = ConsoleBrowser()
+                _ = try await browser.signIn(client, secrets[.poster]!)
+                var page = try await browser.send(client, .get, "/console/invoices/\(id)")
+                #expect(page.status == 200 && page.html.contains("Serial numbers, line 1"))
+                let csrf = browser.csrf
+                page = try await browser.send(client, .post, "/console/invoices/\(id)/lines/1/serials", form: [("csrf", "forged"), ("pick", "TV-1")])
+                #expect(page.status == 403 && page.html.contains("The form was refused"))
+                page = try await browser.send(client, .post, "/console/invoices/\(id)/lines/1/serials", form: [("pick", "TV-1")])
+                #expect(page.status == 403, "no token at all")
+                page = try await browser.send(
+                    client, .post, "/console/invoices/\(id)/lines/1/serials", form: [("csrf", csrf), ("pick", "TV-1")], origin: "http://evil.example")
+                #expect(page.status == 403, "the right token from another site")
+                #expect(try await InvoiceStore(pool: pool).invoice(id).lines[0].serials.isEmpty, "nothing changed")
+
+                page = try await browser.send(client, .post, "/console/invoices/\(id)/lines/1/serials", form: [("csrf", csrf), ("pick", "TV-1")])
+                #expect(page.status == 303 && page.location == "/console/invoices/\(id)")
+                #expect(try await InvoiceStore(pool: pool).invoice(id).lines[0].serials.map(\.serial) == ["TV-1"])
+                page = try await browser.send(client, .get, "/console/invoices/\(id)")
+                #expect(page.html.contains("1 serial recorded"))
+
+                // Another session's token is not this one's.
+                let other = ConsoleBrowser()
+                _ = try await other.signIn(client, secrets[.poster]!)
+                #expect(other.csrf != csrf)
+                page = try await other.send(client, .post, "/console/invoices/\(id)/post", form: [("csrf", csrf)])
+                #expect(page.status == 403)
+                #expect(try await InvoiceStore(pool: pool).invoice(id).isPosted == false)
+            }
+        }
+    }
+
+    @Test("the console shows and allows what the token's role may: a reader reads, a clerk edits, a poster posts")
+    func roles() async throws {
+        try await withConsole { app, pool, secrets in
+            let (id, _) = try await InvoiceStore(pool: pool).createDraft(
+                customer: "ACME", date: LocalDate("2026-03-02"), reference: "cables", location: "MAIN",
+                lines: [NewInvoiceLine(product: "CABLE", quantity: 2)])
+            try await app.test(.router) { client in
+                let reader = ConsoleBrowser()
+                _ = try await reader.signIn(client, secrets[.reader]!)
+                var page = try await reader.send(client, .get, "/console/invoices")
+                #expect(page.status == 200 && !page.html.contains(#"id="post-button""#) && !page.html.contains(#"name="id""#))
+                page = try await reader.send(client, .get, "/console/invoices/\(id)")
+                #expect(!page.html.contains(#"id="post-one""#))
+                page = try await reader.send(client, .post, "/console/invoices/\(id)/post", form: [("csrf", reader.csrf)])
+                #expect(page.status == 403 && page.html.contains("posting needs a poster"))
+                page = try await reader.send(client, .post, "/console/customers/ACME/hold", form: [("csrf", reader.csrf), ("sales_invoice", "1")])
+                #expect(page.status == 403)
+                #expect(try await CustomerStore(pool: pool).get("ACME").onHold == false)
+
+                let clerk = ConsoleBrowser()
+                _ = try await clerk.signIn(client, secrets[.clerk]!)
+                page = try await clerk.send(client, .post, "/console/preview", form: [("csrf", clerk.csrf), ("id", String(id))])
+                #expect(page.status == 303)
+                let preview = try #require(page.location)
+                page = try await clerk.send(client, .get, preview)
+                #expect(page.html.contains("Invoices previewed: <strong>1</strong>") && !page.html.contains(#"id="confirm-button""#))
+                page = try await clerk.send(client, .post, preview + "/confirm", form: [("csrf", clerk.csrf)])
+                #expect(page.status == 403)
+                #expect(try await InvoiceStore(pool: pool).invoice(id).isPosted == false)
+                page = try await reader.send(client, .get, preview)
+                #expect(page.status == 400, "a preview belongs to the session that made it")
+
+                let poster = ConsoleBrowser()
+                _ = try await poster.signIn(client, secrets[.poster]!)
+                page = try await poster.send(client, .post, "/console/invoices/\(id)/post", form: [("csrf", poster.csrf)])
+                #expect(page.status == 303)
+                page = try await poster.send(client, .get, "/console/invoices/\(id)")
+                #expect(page.html.contains("Posted as invoice") && page.html.contains("console-poster"))
+            }
+        }
+    }
+
+    @Test("a removed token ends its sessions; signing out ends one")
+    func sessionsEnd() async throws {
+        try await withConsole { app, pool, secrets in
+            try await app.test(.router) { client in
+                let browser = ConsoleBrowser()
+                _ = try await browser.signIn(client, secrets[.clerk]!)
+                #expect(try await browser.send(client, .get, "/console/invoices").status == 200)
+                try await TokenStore(pool: pool).remove("console-clerk")
+                #expect(try await browser.send(client, .get, "/console/invoices").status == 303)
+
+                _ = try await browser.signIn(client, secrets[.poster]!)
+                let session = try #require(browser.cookies["postgate_console"])
+                var page = try await browser.send(client, .post, "/console/sign-out", form: [("csrf", browser.csrf)])
+                #expect(page.status == 303 && page.setCookie("postgate_console")?.contains("Max-Age=0") == true)
+                browser.cookies["postgate_console"] = session
+                page = try await browser.send(client, .get, "/console/invoices")
+                #expect(page.status == 303, "the old cookie no longer works")
+            }
+        }
+    }
+
+    @Test("what users typed is escaped; a malformed filter is named and shows nothing")
+    func escapingAndBadInput() async throws {
+        try await withConsole { app, pool, secrets in
+            let (held, _) = try await InvoiceStore(pool: pool).createDraft(
+                customer: "HOLD", date: LocalDate("2026-03-02"), reference: "<script>alert('x')</script>", location: "MAIN",
+                lines: [NewInvoiceLine(product: "CABLE", quantity: 1)])
+            try await app.test(.router) { client in
+                let browser = ConsoleBrowser()
+                _ = try await browser.signIn(client, secrets[.poster]!)
+                var page = try await browser.send(client, .get, "/console/invoices")
+                #expect(!page.html.contains("<script>alert"))
+                #expect(page.html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"))
+                #expect(page.html.contains(#"data-id="\#(held)""#) && page.html.contains(#"data-reasons="hold""#))
+                page = try await browser.send(client, .get, "/console/invoices?from=2026-13-40&blocked=1")
+                #expect(page.status == 200 && page.html.contains("From date: write a date as YYYY-MM-DD, not &#39;2026-13-40&#39;"))
+                #expect(!page.html.contains(#"data-id=""#))
+                page = try await browser.send(client, .get, "/console/invoices?min_total=lots")
+                #expect(page.html.contains("Total from: write an amount"))
+                page = try await browser.send(client, .get, "/console/invoices/abc")
+                #expect(page.status == 400)
+                page = try await browser.send(client, .get, "/console/invoices/999999")
+                #expect(page.status == 404)
+                page = try await browser.send(client, .get, "/console/customers/NOPE")
+                #expect(page.status == 404)
+                page = try await browser.send(client, .post, "/console/preview", form: [("csrf", browser.csrf)])
+                #expect(page.status == 303)
+                page = try await browser.send(client, .get, page.location ?? "")
+                #expect(page.html.contains("select at least one invoice"))
+                page = try await browser.send(client, .post, "/console/preview", form: [("csrf", browser.csrf), ("id", "x")])
+                page = try await browser.send(client, .get, page.location ?? "")
+                #expect(page.html.contains("&#39;x&#39; is not an invoice id"))
+            }
+        }
+    }
+}
