@@ -13,6 +13,7 @@ import os
 import re
 import unittest
 
+from axe_core_python.selenium import Axe
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -77,8 +78,17 @@ class Console(unittest.TestCase):
     def text(self, selector):
         return self.find(selector).text
 
+    def accessible(self, name):
+        """axe-core 4.4 (bundled with axe-core-python, injected by the test) finds no violation of
+        any impact: labels, roles, names, contrast, landmarks, structure."""
+        results = Axe().run(self.driver, options={"resultTypes": ["violations"]})
+        violations = results["violations"]
+        report = "; ".join(f"{v['id']} ({v['impact']}): {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})" for v in violations)
+        self.assertFalse(violations, f"accessibility of {name}: {report}")
+
     def shot(self, name, width=WIDE):
-        """The whole page at a width, as a reviewer would look at it."""
+        """The whole page at a width, as a reviewer would look at it, checked for accessibility."""
+        self.accessible(f"{name} at {width}px")
         driver = self.driver
         driver.set_window_size(width, 1000)
         height = driver.execute_script("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
