@@ -8,7 +8,7 @@ import Postgres
 
 /// How long the operator console takes to render its pages with N unposted invoices: `postgate
 /// serve` started as a process on the loopback, a signed-in session, each page fetched `runs`
-/// times. The baseline, measured in the same run, is the API's JSON list of the same drafts
+/// times; one customer in ten is on hold, so a tenth of the drafts is blocked. The baseline, measured in the same run, is the API's JSON list of the same drafts
 /// (`GET /invoices`), which reads them without evaluating the posting rules or rendering HTML.
 public struct ConsoleBenchmark: Sendable {
     public var invoices: Int
@@ -55,7 +55,13 @@ public struct ConsoleBenchmark: Sendable {
 
     public func run(on config: ConnectionConfig, logger: Logger = .silent) async throws -> Figures {
         let pool = PostgresPool(config: config, maxConnections: 2, acquireTimeout: .seconds(600))
-        try await pool.withConnection { try await PostingBenchmark.generateDrafts($0, invoices: invoices, customers: max(1, invoices / 10)) }
+        let customers = max(1, invoices / 10)
+        try await pool.withConnection { try await PostingBenchmark.generateDrafts($0, invoices: invoices, customers: customers) }
+        // One customer in ten on hold: a tenth of the drafts blocked, as the list and the preview show them.
+        for customer in stride(from: 1, through: customers, by: 10) {
+            let code = "C" + String(repeating: "0", count: max(0, 5 - String(customer).count)) + String(customer)
+            try await pool.query("SELECT api.hold_customer(\(code))")
+        }
         let drafts = try await InvoiceStore(pool: pool).unposted(UnpostedFilter(), limit: invoices)
         let token = try await TokenStore(pool: pool).add("console-bench", role: .poster)
         await pool.shutdown()
