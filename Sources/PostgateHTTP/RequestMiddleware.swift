@@ -44,7 +44,7 @@ struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[Self.requestID] = id
         let elapsed = ContinuousClock.now - start
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        let template = route?.template ?? "unmatched"
+        let template = route?.template ?? (request.uri.path.hasPrefix("/console") ? "/console" : "unmatched")
         ServiceMetrics.request(method: request.method.rawValue, route: template, status: response.status.code, duration: elapsed)
         context.logger.info(
             "request",

@@ -200,6 +200,49 @@ struct ConsoleTests {
         }
     }
 
+    @Test("Post, preview, Confirm (pressed twice), the run's page and its progress: the run posts once")
+    func confirmTwice() async throws {
+        try await withConsole { app, pool, secrets in
+            var made: [Int64] = []
+            for quantity in 1...3 {
+                made.append(
+                    try await InvoiceStore(pool: pool).createDraft(
+                        customer: "ACME", date: LocalDate("2026-03-02"), reference: "cables \(quantity)", location: "MAIN",
+                        lines: [NewInvoiceLine(product: "CABLE", quantity: Decimal(quantity))]
+                    ).id)
+            }
+            let ids = made
+            try await app.test(.router) { client in
+                let poster = ConsoleBrowser()
+                _ = try await poster.signIn(client, secrets[.poster]!)
+                var page = try await poster.send(
+                    client, .post, "/console/preview", form: [("csrf", poster.csrf), ("all", "1"), ("customer", "ACME")])
+                let preview = try #require(page.location)
+                page = try await poster.send(client, .get, preview)
+                #expect(page.html.contains("Preview: all 3 matching customer ACME") && page.html.contains(#"id="confirm-button""#))
+                page = try await poster.send(client, .post, preview + "/confirm", form: [("csrf", poster.csrf)])
+                let run = try #require(page.location)
+                #expect(run.hasPrefix("/console/runs/"))
+                page = try await poster.send(client, .post, preview + "/confirm", form: [("csrf", poster.csrf)])
+                #expect(page.status == 303 && page.location == run, "a second Confirm follows the run")
+                var progress: [String: Any] = [:]
+                for _ in 0..<100 {
+                    page = try await poster.send(client, .get, run + "/progress")
+                    progress = (try? JSONSerialization.jsonObject(with: Data(page.html.utf8))) as? [String: Any] ?? [:]
+                    if progress["status"] as? String != "running" { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(progress["status"] as? String == "finished" && progress["total"] as? Int == 3 && progress["done"] as? Int == 3)
+                page = try await poster.send(client, .get, run)
+                #expect(page.html.contains("Finished: 3 of 3") && page.html.contains(#"id="run-not-posted" class="num">0<"#))
+                for id in ids { #expect(try await InvoiceStore(pool: pool).invoice(id).isPosted) }
+                let audit = try await pool.query("SELECT count(*) AS n FROM report.posting_audit WHERE customer = 'ACME'")[0].decode(
+                    "n", as: Int.self)
+                #expect(audit == 3, "each posted once")
+            }
+        }
+    }
+
     @Test("a removed token ends its sessions; signing out ends one")
     func sessionsEnd() async throws {
         try await withConsole { app, pool, secrets in

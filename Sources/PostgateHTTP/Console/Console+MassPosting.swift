@@ -420,7 +420,11 @@ extension Console {
 
     func confirm(_ text: String, _ user: User) async throws -> Response {
         let token = try Self.token(text)
-        _ = try await PostingRuns(pool: pool, actor: user.token.name).start(token)
+        do {
+            _ = try await PostingRuns(pool: pool, actor: user.token.name).start(token)
+        } catch let error as DomainError where error.kind == .duplicate {
+            // Confirm pressed twice: the run is going on; follow it.
+        }
         return Self.redirect("/console/runs/\(token.uuidString.lowercased())")
     }
 
