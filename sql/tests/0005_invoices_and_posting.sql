@@ -1,7 +1,7 @@
 -- Draft invoices, the posting facts, the posting function's own guards, payments, privileges.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(36);
+SELECT plan(37);
 
 \ir fixtures/company.sql
 \ir fixtures/stock.sql
@@ -32,6 +32,9 @@ SELECT is(api.add_invoice_line((SELECT id FROM t_invoice), '{"product": "TV", "q
           'a TV line with one of its two serials');
 SELECT is((SELECT count(*)::integer FROM ar.pending_customer_items WHERE invoice_id = (SELECT id FROM t_invoice)), 2,
           'two TVs: two pending customer items');
+
+SELECT results_eq($$SELECT lines, serial_lines FROM api.list_unposted() WHERE invoice_id = (SELECT id FROM t_invoice)$$,
+                  $$VALUES (2, 1)$$, 'the list of drafts counts the lines and those whose product tracks serials');
 
 -- The facts.
 SELECT is((SELECT missing_serials FROM ar.invoice_facts(ARRAY[(SELECT id FROM t_invoice)])), '[{"line": 2, "missing": 1, "product": "TV"}]'::jsonb,
