@@ -305,6 +305,18 @@ class Console(unittest.TestCase):
         self.go(f"/console/invoices/{tvs}")
         self.assertIn("TV55-001", self.text("#line-1"), "nothing changed")
 
+    def test_06b_a_typed_serial_not_in_stock_is_added_at_sale_with_a_warning(self):
+        self.sign_in(os.environ["POSTER_TOKEN"])
+        nearly = self.draft_id("over the credit limit")
+        self.go(f"/console/invoices/{nearly}")
+        self.click('#serials-form-1 input[value="TV55-004"]', loads=False)  # untick the one from stock
+        self.find("#typed-1").send_keys("TV-NEW-9")
+        self.click("#save-serials-1")
+        self.assertIn("Not in stock, so added at sale: TV-NEW-9", self.flash())
+        self.assertIn("TV-NEW-9", self.text("#added-at-sale-1"))
+        self.assertIn("TV-NEW-9", self.text("#line-1"))
+        self.shot("invoice-added-at-sale")
+
     def test_07_roles(self):
         # A reader sees the list but cannot select or post.
         self.sign_in(os.environ["READER_TOKEN"])
