@@ -63,7 +63,7 @@ let documentationPage: String = {
         <style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem}td{padding:.3rem .8rem;vertical-align:top}
         pre{background:#f4f4f4;padding:1rem;overflow:auto}</style></head>
         <body><h1>Postgate API</h1>
-        <p>Send <code>Authorization: Bearer TOKEN</code>; errors are <code>application/problem+json</code>. The contract: <a href="/openapi.yaml">openapi.yaml</a>.</p>
+        <p>Send <code>Authorization: Bearer TOKEN</code>; errors are <code>application/problem+json</code>. The contract: <a href="/openapi.yaml">openapi.yaml</a>. People post from the <a href="/console">operator console</a>.</p>
         <table>\(rows.joined())</table>
         <h2>openapi.yaml</h2><pre>\(escape(openAPISpecification))</pre></body></html>
         """

@@ -16,7 +16,9 @@ import unittest
 from axe_core_python.selenium import Axe
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -202,8 +204,12 @@ class Console(unittest.TestCase):
         self.assertIn("Cash Sales Only", reasons)
         self.assertIn("Serial numbers missing", reasons)
         self.assertIn("Cash Sales Only", post.get_attribute("title"), "the reasons show on hover")
-        # On focus (a keyboard user), the reasons show beside the button.
-        self.driver.execute_script("arguments[0].focus()", post)
+        # A keyboard user tabs from "Select all matching" to Post: it takes the focus (it is not
+        # `disabled`), shows a visible focus ring, and the reasons beside it.
+        self.driver.execute_script("document.getElementById('select-all').focus()")
+        ActionChains(self.driver).send_keys(Keys.TAB).perform()
+        self.assertEqual(self.driver.execute_script("return document.activeElement.id"), "post-button")
+        self.assertEqual(self.driver.execute_script("return getComputedStyle(document.activeElement).outlineStyle"), "solid")
         tip = self.find("#post-tip")
         self.assertTrue(tip.is_displayed())
         self.assertIn("Serial numbers missing", tip.text)

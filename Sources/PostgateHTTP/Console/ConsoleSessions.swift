@@ -30,6 +30,8 @@ final class ConsoleSessions: @unchecked Sendable {
     static let cookie = "postgate_console"
     /// The double-submit cookie of the sign-in form (there is no session to hold its CSRF token yet).
     static let signInCookie = "postgate_console_signin"
+    /// The most sessions kept at once.
+    static let most = 10_000
     let idleLimit: Duration
     let lifetime: Duration
     private let lock = NSLock()
@@ -60,6 +62,12 @@ final class ConsoleSessions: @unchecked Sendable {
         let session = ConsoleSession(id: Self.randomToken(), presentedToken: presentedToken, csrf: Self.randomToken(), lastSeen: now, started: now)
         lock.withLock {
             sessions = sessions.filter { now - $0.value.lastSeen < idleLimit && now - $0.value.started < lifetime }
+            // However many times tokens sign in, memory stays bounded: the least recently used go first.
+            if sessions.count >= Self.most {
+                for id in sessions.sorted(by: { $0.value.lastSeen < $1.value.lastSeen }).prefix(sessions.count - Self.most + 1).map(\.key) {
+                    sessions[id] = nil
+                }
+            }
             sessions[session.id] = session
         }
         return session
