@@ -68,12 +68,7 @@ public struct ConsoleBenchmark: Sendable {
         guard let first = drafts.first else { throw BenchmarkFailure("no drafts were generated") }
 
         let port = try HTTPPostingBenchmark(executable: executable).freePort()
-        let service = Process()
-        service.executableURL = URL(fileURLWithPath: executable)
-        service.arguments = ["serve", "--port", String(port), "--database", config.conninfo]
-        service.standardOutput = FileHandle.nullDevice
-        service.standardError = FileHandle.nullDevice
-        try service.run()
+        let service = try HTTPPostingBenchmark.serve(executable: executable, port: port, arguments: ["--database", config.conninfo])
         defer {
             service.terminate()
             service.waitUntilExit()
@@ -81,15 +76,7 @@ public struct ConsoleBenchmark: Sendable {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
         defer { _ = client.shutdown() }
         let base = "http://127.0.0.1:\(port)"
-        var ready = false
-        for _ in 0..<200 where !ready {
-            if let answer = try? await client.execute(HTTPClientRequest(url: base + "/ready"), timeout: .seconds(2)), answer.status == .ok {
-                ready = true
-            } else {
-                try await Task.sleep(for: .milliseconds(100))
-            }
-        }
-        guard ready else { throw BenchmarkFailure("postgate serve did not become ready on port \(port)") }
+        try await HTTPPostingBenchmark.untilReady(client, base: base)
 
         // Sign in as a browser does: the form's CSRF token and its cookie, then the session cookie.
         var cookies: [String: String] = [:]

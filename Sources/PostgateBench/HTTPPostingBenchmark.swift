@@ -72,12 +72,8 @@ public struct HTTPPostingBenchmark: Sendable {
         await pool.shutdown()
 
         let port = try freePort()
-        let service = Process()
-        service.executableURL = URL(fileURLWithPath: executable)
-        service.arguments = ["serve", "--port", String(port), "--database", config.conninfo, "--connections", String(clients + 2)]
-        service.standardOutput = FileHandle.nullDevice
-        service.standardError = FileHandle.nullDevice
-        try service.run()
+        let service = try Self.serve(
+            executable: executable, port: port, arguments: ["--database", config.conninfo, "--connections", String(clients + 2)])
         defer {
             service.terminate()
             service.waitUntilExit()
@@ -87,15 +83,7 @@ public struct HTTPPostingBenchmark: Sendable {
             configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: clients)))
         defer { _ = client.shutdown() }
         let base = "http://127.0.0.1:\(port)"
-        var ready = false
-        for _ in 0..<200 where !ready {
-            if let answer = try? await client.execute(HTTPClientRequest(url: base + "/ready"), timeout: .seconds(2)), answer.status == .ok {
-                ready = true
-            } else {
-                try await Task.sleep(for: .milliseconds(100))
-            }
-        }
-        guard ready else { throw BenchmarkFailure("postgate serve did not become ready on port \(port)") }
+        try await Self.untilReady(client, base: base)
 
         return try await SinglePostingBenchmark.measure(ids, clients: clients, duration: duration, logger: logger) { id in
             var request = HTTPClientRequest(url: base + "/postings")
@@ -109,6 +97,26 @@ public struct HTTPPostingBenchmark: Sendable {
                 throw BenchmarkFailure("POST /postings answered \(response.status.code): \(String(buffer: body).prefix(300))")
             }
         }
+    }
+
+    /// `postgate serve` started as a process on a loopback port, its output discarded.
+    static func serve(executable: String, port: Int, arguments: [String]) throws -> Process {
+        let service = Process()
+        service.executableURL = URL(fileURLWithPath: executable)
+        service.arguments = ["serve", "--port", String(port)] + arguments
+        service.standardOutput = FileHandle.nullDevice
+        service.standardError = FileHandle.nullDevice
+        try service.run()
+        return service
+    }
+
+    /// Waits until the service at `base` says it is ready (at most 20 seconds).
+    static func untilReady(_ client: HTTPClient, base: String) async throws {
+        for _ in 0..<200 {
+            if let answer = try? await client.execute(HTTPClientRequest(url: base + "/ready"), timeout: .seconds(2)), answer.status == .ok { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw BenchmarkFailure("postgate serve did not become ready at \(base)")
     }
 
     /// A port of the loopback that nothing listens on now.
