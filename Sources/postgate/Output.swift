@@ -28,13 +28,3 @@ extension Optional where Wrapped: CustomStringConvertible {
     /// The value, or a dash for none.
     var orDash: String { map(\.description) ?? "-" }
 }
-
-extension Decimal {
-    /// An amount with at least two decimals, as people write money: 592.9 → 592.90.
-    var money: String {
-        let text = description
-        guard let dot = text.firstIndex(of: ".") else { return text + ".00" }
-        let decimals = text.distance(from: dot, to: text.endIndex) - 1
-        return decimals >= 2 ? text : text + String(repeating: "0", count: 2 - decimals)
-    }
-}

@@ -9,4 +9,13 @@ extension Decimal {
         else { return nil }
         self = value
     }
+
+    /// An amount with at least two decimals, as people write money: 592.9 → 592.90 (exact: more
+    /// decimals stay).
+    public var money: String {
+        let text = description
+        guard let dot = text.firstIndex(of: ".") else { return text + ".00" }
+        let decimals = text.distance(from: dot, to: text.endIndex) - 1
+        return decimals >= 2 ? text : text + String(repeating: "0", count: 2 - decimals)
+    }
 }

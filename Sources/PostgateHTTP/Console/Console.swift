@@ -17,21 +17,22 @@ struct Console: Sendable {
     let assets: [String: (type: String, body: ByteBuffer)]
     let sessions: ConsoleSessions
 
-    /// The console's files: `POSTGATE_CONSOLE`, else `share/postgate/console` beside the
-    /// executable's folder (as installed), else the source tree's `console` folder.
+    /// The console's files: `POSTGATE_CONSOLE`, else where Postgate installs them
+    /// (`share/postgate/console`) or the source tree's `console` folder.
     static func folder() throws -> URL {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let candidates = [
-            ProcessInfo.processInfo.environment["POSTGATE_CONSOLE"].map { URL(fileURLWithPath: $0) },
-            executable.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/postgate/console"),
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent("console"),
-        ].compactMap { $0 }
-        for folder in candidates where FileManager.default.fileExists(atPath: folder.appendingPathComponent("templates").path) {
-            return folder
+        if let folder = ProcessInfo.processInfo.environment["POSTGATE_CONSOLE"], !folder.isEmpty {
+            guard FileManager.default.fileExists(atPath: folder + "/templates") else {
+                throw ConsoleSetupError(message: "POSTGATE_CONSOLE names \(folder), which has no templates folder")
+            }
+            return URL(fileURLWithPath: folder)
         }
-        throw ConsoleSetupError(
-            message: "the console's files are not found (looked in \(candidates.map(\.path).joined(separator: ", "))); set POSTGATE_CONSOLE")
+        guard let folder = InstalledFiles.folder("console", holding: "templates") else {
+            throw ConsoleSetupError(
+                message:
+                    "the console's files are not in share/postgate/console beside the executable's folder nor in \(InstalledFiles.sourceTree("console")); set POSTGATE_CONSOLE"
+            )
+        }
+        return URL(fileURLWithPath: folder)
     }
 
     init(pool: PostgresPool, sessions: ConsoleSessions = ConsoleSessions()) throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Postgate
 
 /// A submitted HTML form (`application/x-www-form-urlencoded`), or a query string: every value of
 /// every field, in order.
@@ -45,12 +46,10 @@ struct ConsoleInputError: Error {
 /// thousands grouped with commas, so that they right-align in columns.
 enum ConsoleFormat {
     static func money(_ value: Decimal) -> String {
-        var text = value.description
+        var text = value.money
         let negative = text.hasPrefix("-")
         if negative { text.removeFirst() }
-        var parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        if parts.count == 1 { parts.append("") }
-        while parts[1].count < 2 { parts[1] += "0" }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         var grouped = ""
         for (index, digit) in parts[0].reversed().enumerated() {
             if index > 0, index % 3 == 0 { grouped.append(",") }
