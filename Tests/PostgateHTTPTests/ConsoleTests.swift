@@ -282,6 +282,15 @@ struct ConsoleTests {
                 #expect(!page.html.contains(#"data-id=""#))
                 page = try await browser.send(client, .get, "/console/invoices?min_total=lots")
                 #expect(page.html.contains("Total from: write an amount"))
+                let (tv, _) = try await InvoiceStore(pool: pool).createDraft(
+                    customer: "ACME", date: LocalDate("2026-03-02"), reference: "TV", location: "MAIN",
+                    lines: [NewInvoiceLine(product: "TV", quantity: 1)])
+                page = try await browser.send(
+                    client, .post, "/console/invoices/\(tv)/lines/1/serials",
+                    form: [("csrf", browser.csrf), ("pick", "TV-1"), ("quantity-TV-1", "lots")])
+                page = try await browser.send(client, .get, page.location ?? "")
+                #expect(page.html.contains("Quantity of TV-1: write a positive quantity"), "a bad quantity is named, not ignored")
+                #expect(try await InvoiceStore(pool: pool).invoice(tv).lines[0].serials.isEmpty)
                 page = try await browser.send(client, .get, "/console/invoices/abc")
                 #expect(page.status == 400)
                 page = try await browser.send(client, .get, "/console/invoices/999999")

@@ -184,9 +184,12 @@ extension Console {
             }
         }
         // A batch serial ticked from stock covers what the line still needs: its quantity field says how much.
-        entries = entries.map { entry in
+        entries = try entries.map { entry in
             guard let text = form["quantity-\(entry.serial)"] else { return entry }
-            return SerialEntry(entry.serial, quantity: Decimal(decimalLiteral: text) ?? entry.quantity)
+            guard let quantity = Decimal(decimalLiteral: text), quantity > 0 else {
+                throw ConsoleInputError(field: "Quantity of \(entry.serial)", message: "write a positive quantity such as 20 or 2.5, not '\(text)'")
+            }
+            return SerialEntry(entry.serial, quantity: quantity)
         }
         let count = try await InvoiceStore(pool: pool).setSerials(id, line: line, serials: entries)
         let invoice = try await InvoiceStore(pool: pool).invoice(id)
