@@ -62,6 +62,21 @@ public struct UnavailableSerial: Sendable, Hashable, Codable {
     }
 }
 
+/// The conversion rate an invoice's total needs in its customer's currency, when there is none on
+/// its date.
+public struct MissingRate: Sendable, Hashable, Codable {
+    public var from: String
+    public var to: String
+    /// The invoice's date, as the rate would have to be valid on it (YYYY-MM-DD).
+    public var date: String
+
+    public init(from: String, to: String, date: String) {
+        self.from = from
+        self.to = to
+        self.date = date
+    }
+}
+
 /// A payment recorded with the posting (post and pay, point of sale), in the invoice's currency.
 public struct OfferedPayment: Sendable, Hashable, Codable {
     public var amount: Decimal
@@ -99,8 +114,11 @@ public struct InvoiceFacts: Sendable, Hashable, Codable {
     public var creditLimit: Decimal?
     /// The customer's open balance, in its currency.
     public var openBalance: Decimal
-    /// This invoice's total in the customer's currency, at the invoice date's rate.
+    /// This invoice's total in the customer's currency, at the invoice date's rate (0 when there is
+    /// no rate: see `missingRate`).
     public var invoiceTotal: Decimal
+    /// The conversion rate the total needs, when none is valid on the invoice's date.
+    public var missingRate: MissingRate?
     /// Totals of the same customer's invoices earlier in the same batch that will post.
     public var earlierInBatch: Decimal
     public var linesMissingSerials: [MissingSerials]
@@ -120,7 +138,7 @@ public struct InvoiceFacts: Sendable, Hashable, Codable {
         creditLimit: Decimal? = nil, openBalance: Decimal = 0, invoiceTotal: Decimal = 0, earlierInBatch: Decimal = 0,
         linesMissingSerials: [MissingSerials] = [], disallowedTaxes: [DisallowedTax] = [], linesShortOfStock: [StockShortage] = [],
         unavailableSerials: [UnavailableSerial] = [], lineCount: Int = 1, payment: OfferedPayment? = nil,
-        unreviewedItems: Int = 0, itemsToCreate: Int = 0
+        unreviewedItems: Int = 0, itemsToCreate: Int = 0, missingRate: MissingRate? = nil
     ) {
         self.invoiceID = invoiceID
         self.reference = reference
@@ -142,5 +160,6 @@ public struct InvoiceFacts: Sendable, Hashable, Codable {
         self.payment = payment
         self.unreviewedItems = unreviewedItems
         self.itemsToCreate = itemsToCreate
+        self.missingRate = missingRate
     }
 }

@@ -6,17 +6,13 @@ public enum PostingPolicy {
     static func allRules(_ settings: PolicySettings) -> [any Rule<InvoiceFacts>] {
         [
             HasLinesRule(), OnHoldRule(), CashSalesOnlyRule(), ReviewRequiredRule(required: settings.reviewRequired), SerialsCompleteRule(),
-            SerialsAvailableRule(), StockAvailableRule(), TaxAllowedRule(),
+            SerialsAvailableRule(), StockAvailableRule(), TaxAllowedRule(), ConversionRateRule(),
             CreditLimitRule(mode: settings.creditMode, watchRatio: settings.creditWatchRatio),
         ]
     }
 
     public static func ruleSet(_ settings: PolicySettings) -> RuleSet<InvoiceFacts> {
-        let enabled = allRules(settings).filter { !settings.disabledRules.contains($0.id) }
-        return RuleSet(
-            enabled.map { rule in
-                settings.severityOverrides[rule.id].map { SeverityOverride(base: rule, severity: $0) } ?? rule
-            })
+        RuleSet(configuring: allRules(settings), with: settings)
     }
 
     public static func evaluate(_ facts: InvoiceFacts, settings: PolicySettings) -> Decision {
@@ -38,13 +34,24 @@ public enum PostingPolicy {
     }
 }
 
+extension RuleSet {
+    /// The rules the settings leave on (`disabled_rules`), each with the severity they give it
+    /// (`severity_overrides`): the same settings, by rule id, for every kind of document.
+    init(configuring rules: [any Rule<Facts>], with settings: PolicySettings) {
+        self.init(
+            rules.filter { !settings.disabledRules.contains($0.id) }.map { rule in
+                settings.severityOverrides[rule.id].map { SeverityOverride(base: rule, severity: $0) } ?? rule
+            })
+    }
+}
+
 /// A rule whose warn and block findings take another severity.
-struct SeverityOverride: Rule {
-    let base: any Rule<InvoiceFacts>
+struct SeverityOverride<Facts>: Rule {
+    let base: any Rule<Facts>
     let severity: Severity
     var id: String { base.id }
 
-    func evaluate(_ facts: InvoiceFacts) -> [Finding] {
+    func evaluate(_ facts: Facts) -> [Finding] {
         base.evaluate(facts).map { finding in
             var finding = finding
             if finding.severity != .info { finding.severity = severity }

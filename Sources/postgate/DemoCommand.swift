@@ -9,7 +9,7 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Load a demo company and show a mass posting: its preview, then posting what may be posted.",
         discussion:
-            "Customers on hold, with Cash Sales Only terms and near their credit limit; a unique-serial TV, a batch-serial carpet, a buildup; receipts; drafts that hit every rule."
+            "Customers on hold, with Cash Sales Only terms and near their credit limit; a unique-serial TV, a batch-serial carpet, a kit holding a TV; receipts; drafts that hit every rule; a TV returned on a credit note."
     )
     @OptionGroup var connection: ConnectionOptions
     @Flag(
@@ -53,6 +53,18 @@ struct DemoCommand: AsyncParsableCommand {
             if let cash = preview.blocked.first(where: { $0.customer == "DEMO-SHOP" }) {
                 let paid = try await service.postAndPay(cash.invoiceID)
                 print("  post and pay: \(cash.reference) posted as invoice \(paid.numbers[cash.invoiceID] ?? 0) with its payment")
+            }
+            if let televisions = preview.items.first(where: { $0.reference == "3 TVs with serials" }),
+                let number = try await InvoiceStore(pool: pool).invoice(televisions.invoiceID).number
+            {
+                let note = try await CreditNoteStore(pool: pool).create(
+                    NewCreditNote(
+                        invoiceNumber: number, date: LocalDate("2026-03-09"), reason: "dead pixels",
+                        lines: [.init(line: 1, quantity: 1, serials: [SerialEntry("TV55-002")])]))
+                let credited = try await service.postCreditNote(note)
+                print(
+                    "  credit note \(credited.number): TV55-002 of invoice \(number) came back into stock; its customer item ended (\(CommandLineText.command("credit-notes show", "\(note)")))"
+                )
             }
             print("\nBalances:")
             for code in ["DEMO-ACME", "DEMO-NEARLY", "DEMO-SHOP", "DEMO-HELD"] {
@@ -171,7 +183,7 @@ struct DemoCommand: AsyncParsableCommand {
         try await draft(
             "DEMO-ACME", "carpet (batch serial)",
             [NewInvoiceLine(product: "DEMO-CARPET", quantity: 20, serials: [SerialEntry("ROLL-B", quantity: 20)])])
-        try await draft("DEMO-ACME", "a kit (buildup)", [NewInvoiceLine(product: "DEMO-KIT", quantity: 1)])
+        try await draft("DEMO-ACME", "a kit (buildup)", [NewInvoiceLine(product: "DEMO-KIT", quantity: 1, serials: [SerialEntry("TV55-005")])])
         try await draft("DEMO-ACME", "TV without its serial", [NewInvoiceLine(product: "DEMO-TV55", quantity: 1)])
         try await draft(
             "DEMO-NEARLY", "over the credit limit",

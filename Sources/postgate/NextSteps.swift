@@ -26,6 +26,14 @@ enum NextSteps {
         "reason": ("adjustments reasons", "CODE --name NAME"),
     ]
 
+    /// The command that lists the things a field names by id or number.
+    static let listing: [String: (words: String, command: String)] = [
+        "order": ("The orders", "orders list"),
+        "shipment": ("The orders, and their shipments with orders show", "orders list"),
+        "credit_note": ("The credit notes", "credit-notes list"),
+        "credit_note_number": ("The credit notes", "credit-notes list"),
+    ]
+
     /// A sentence naming the command to run next, or nil when the error says enough.
     static func after(_ error: DomainError) -> String? {
         let field = error.field.map {
@@ -37,7 +45,10 @@ enum NextSteps {
                 return "Check the code, or create it: \(CommandLineText.command(command.words, command.rest))"
             }
             if field == "invoice" || field == "invoices" { return "The drafts: \(CommandLineText.command("invoices list"))" }
+            if let field, let listing = listing[field] { return "\(listing.words): \(CommandLineText.command(listing.command))" }
             return nil
+        case .ruleViolated where field == "customer" && error.message.contains(" is on hold for "):
+            return "Release it: \(CommandLineText.command("customers release", "CODE"))"
         case .missingRate:
             return "Add the rate: \(CommandLineText.command("ref rates add", "FROM TO RATE --valid-from DATE"))"
         case .stale:

@@ -61,14 +61,32 @@ struct OrdersCommand: AsyncParsableCommand {
         func run() async throws {
             try await withPool(connection) { pool in
                 let store = OrderStore(pool: pool, actor: ProcessInfo.processInfo.environment["USER"] ?? "postgate")
-                let (id, alerts) = try await store.create(
-                    NewOrder(customer: customer, location: location, date: date, reference: reference), lines: lines.map(\.line))
-                print("Created draft order \(id) for \(customer) with \(lines.count) line\(lines.count == 1 ? "" : "s").")
-                printAlerts(alerts)
-                if book {
-                    try await Book.book(id, store)
-                } else {
+                let order = NewOrder(customer: customer, location: location, date: date, reference: reference)
+                let lineCount = "\(lines.count) line\(lines.count == 1 ? "" : "s")"
+                guard book else {
+                    let (id, alerts) = try await store.create(order, lines: lines.map(\.line))
+                    print("Created draft order \(id) for \(customer) with \(lineCount).")
+                    printAlerts(alerts)
                     print("Next: \(CommandLineText.command("orders book", "\(id)"))")
+                    return
+                }
+                // Created and booked together, or not at all.
+                do {
+                    let (id, alerts, number, decision) = try await pool.withOneTransaction { _ in
+                        let (id, alerts) = try await store.create(order, lines: lines.map(\.line))
+                        let (number, decision) = try await store.book(id)
+                        return (id, alerts, number, decision)
+                    }
+                    print("Created order \(id) for \(customer) with \(lineCount), and booked it as number \(number).")
+                    printAlerts(alerts)
+                    printFindings(decision)
+                    print(
+                        "Next: \(CommandLineText.command("shipments create", "\(id)")), or \(CommandLineText.command("invoices generate", "--preview"))"
+                    )
+                } catch let refused as BookingRefused {
+                    print("Nothing was made: the order for \(customer) could not be booked:")
+                    printFindings(refused.decision)
+                    throw ExitCode(1)
                 }
             }
         }

@@ -94,14 +94,17 @@ struct PostCommand: AsyncParsableCommand {
             let result = try await service.confirm(preview.token, chunkSize: chunk ?? 1000) { done, total in bar.show(done, total) }
             bar.finish()
             let postingTime = ContinuousClock.now - postingStarted
-            let earlier = result.alreadyPosted.isEmpty ? "" : "; \(result.alreadyPosted.count) were posted by an earlier run"
+            let byEarlierRun = result.alreadyPosted.count - result.postedElsewhere.count
+            let earlier =
+                (byEarlierRun == 0 ? "" : "; \(byEarlierRun) were posted by an earlier run")
+                + (result.postedElsewhere.isEmpty ? "" : "; \(result.postedElsewhere.count) were already posted by another posting")
             guard let reason = result.stoppedBecause else {
                 print(
                     "Posted \(result.posted.count) invoices in \(postingTime.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))\(earlier)."
                 )
                 return
             }
-            let total = result.posted.count + result.notPosted.count
+            let total = result.posted.count + result.notPosted.count + result.postedElsewhere.count
             let next =
                 result.connectionLost
                 ? "Run the same command again once the database is back: it posts the rest."

@@ -53,7 +53,7 @@ struct PostgateCommand: AsyncParsableCommand {
     static let commands: [any ParsableCommand.Type] = [
         DatabaseCommand.self, MigrateCommand.self, CustomersCommand.self, ReferenceCommand.self, ProductsCommand.self,
         StockCommand.self, SerialsCommand.self, OrdersCommand.self, ShipmentsCommand.self, InvoicesCommand.self, PostCommand.self,
-        PostAndPayCommand.self, PaymentsCommand.self,
+        PostAndPayCommand.self, CreditNotesCommand.self, PaymentsCommand.self,
         POSCommand.self, ItemsCommand.self, AdjustmentsCommand.self, LoginsCommand.self, TokensCommand.self, ServeCommand.self, DemoCommand.self,
         BenchCommand.self,
     ]

@@ -244,7 +244,7 @@ struct BooksAndRightsTests {
             let line: NewInvoiceLine =
                 switch switchOff {
                 case "batch": NewInvoiceLine(product: "CARPET", quantity: 5, serials: [SerialEntry("ROLL-1", quantity: 5)])
-                case "component": NewInvoiceLine(product: "KIT", quantity: 1)
+                case "component": NewInvoiceLine(product: "KIT", quantity: 1, serials: [SerialEntry("TV-6")])
                 default: tv("TV-5")
                 }
             let draft = try await company.draft("ACME", [line])

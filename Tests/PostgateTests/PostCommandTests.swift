@@ -16,6 +16,7 @@ struct PostCommandTests {
             for expected in [
                 "[serials-complete] Load 1 serial number on line 1", "[cash-sales-only]", "[on-hold]", "[credit-limit]",
                 "cannot be posted as a whole", "posted 4 invoices, 5 customer items created", "post and pay",
+                "credit note 1: TV55-002 of invoice",
             ] {
                 #expect(result.output.contains(expected), "missing: \(expected)")
             }
@@ -28,6 +29,13 @@ struct PostCommandTests {
             let connection = try await database.connect()
             let posted = try await connection.query("SELECT count(*) AS n FROM report.invoices WHERE status = 'posted'")[0].decode("n", as: Int.self)
             #expect(posted == 5)
+            // The demo's returned TV is back in stock, and its customer item ended.
+            let returned = try await connection.query(
+                "SELECT status, location FROM report.serial_numbers WHERE serial = 'TV55-002'")[0]
+            #expect(try returned.decode("status", as: String.self) == "in stock")
+            #expect(try returned.decode("location", as: String.self) == "DEMO-MAIN")
+            let item = try await connection.query("SELECT status FROM report.customer_items WHERE serial = 'TV55-002'")[0]
+            #expect(try item.decode("status", as: String.self) == "returned")
             await connection.close()
         }
     }

@@ -179,7 +179,7 @@ struct PostingTests {
                 "ACME",
                 [
                     NewInvoiceLine(product: "CARPET", quantity: 10, serials: [SerialEntry("ROLL-1", quantity: 10)]),
-                    NewInvoiceLine(product: "KIT", quantity: 1),
+                    NewInvoiceLine(product: "KIT", quantity: 1, serials: [SerialEntry("TV-7")]),
                 ])
             #expect(try await company.invoices.invoice(first).pendingItems.map(\.product) == ["KIT"])
             try await company.setting("batch_serial_items", "true")
@@ -188,11 +188,13 @@ struct PostingTests {
                 "ACME",
                 [
                     NewInvoiceLine(product: "CARPET", quantity: 5, serials: [SerialEntry("ROLL-1", quantity: 5)]),
-                    NewInvoiceLine(product: "KIT", quantity: 1),
+                    NewInvoiceLine(product: "KIT", quantity: 1, serials: [SerialEntry("TV-8")]),
                 ])
             let pending = try await company.invoices.invoice(second).pendingItems
             #expect(pending.map(\.product).sorted() == ["CARPET", "KIT", "TV"])
             #expect(pending.first { $0.product == "CARPET" }?.quantity == 5)
+            // The kit's TV component item carries the serial the kit's line names.
+            #expect(pending.first { $0.product == "TV" }?.serial == "TV-8")
             try await company.posting.post([second])
             let parts = try await company.pool.query(
                 "SELECT product, part_of_item IS NOT NULL AS part FROM report.customer_items WHERE customer = 'ACME' ORDER BY product")
@@ -200,8 +202,9 @@ struct PostingTests {
                 try parts.map { "\(try $0.decode("product", as: String.self)):\(try $0.decode("part", as: Bool.self))" } == [
                     "CARPET:false", "KIT:false", "TV:true",
                 ])
-            // The kit's components left stock: 2 cables per kit.
+            // The kit's components left stock: 2 cables per kit, and its TV by serial.
             #expect(try await company.stock.onHand(product: "CABLE").first?.quantity == 98)
+            #expect(try await company.stock.onHand(product: "TV").first?.quantity == 7)
         }
     }
 

@@ -9,7 +9,7 @@ struct RuleSetFromSettingsTests {
     func order() {
         let ids = PostingPolicy.ruleSet(settings()).rules.map(\.id)
         #expect(ids.filter(sixRules.contains) == sixRules)
-        #expect(Set(ids) == Set(sixRules + ["stock-available", "has-lines", "serials-available"]))
+        #expect(Set(ids) == Set(sixRules + ["stock-available", "has-lines", "serials-available", "conversion-rate"]))
     }
 
     @Test("an invoice that trips all six rules gets every finding, in rule order and line order", arguments: [CreditMode.warn, .block])

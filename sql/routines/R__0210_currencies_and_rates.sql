@@ -79,28 +79,28 @@ END
 $$;
 COMMENT ON FUNCTION api.add_conversion_rate(text, text, numeric, date) IS 'Records that one p_from is worth p_rate p_to from p_valid_from on.';
 
+-- The rate, or NULL when there is none: for facts that must say so rather than fail.
+CREATE OR REPLACE FUNCTION ar.conversion_rate_or_null(p_from text, p_to text, p_on date) RETURNS numeric
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN p_from = p_to THEN 1 ELSE coalesce(
+        (SELECT rate FROM ar.conversion_rates
+         WHERE from_currency = p_from AND to_currency = p_to AND valid_from <= p_on ORDER BY valid_from DESC LIMIT 1),
+        (SELECT round(1 / rate, 10) FROM ar.conversion_rates
+         WHERE from_currency = p_to AND to_currency = p_from AND valid_from <= p_on ORDER BY valid_from DESC LIMIT 1)) END
+$$;
+COMMENT ON FUNCTION ar.conversion_rate_or_null(text, text, date) IS
+    'Units of p_to for one p_from on a date (as ar.conversion_rate chooses it), or NULL when no rate applies.';
+
 CREATE OR REPLACE FUNCTION ar.conversion_rate(p_from text, p_to text, p_on date) RETURNS numeric
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    v_rate numeric;
+    v_rate numeric := ar.conversion_rate_or_null(p_from, p_to, p_on);
 BEGIN
-    IF p_from = p_to THEN
-        RETURN 1;
-    END IF;
-    SELECT rate INTO v_rate FROM ar.conversion_rates
-    WHERE from_currency = p_from AND to_currency = p_to AND valid_from <= p_on
-    ORDER BY valid_from DESC LIMIT 1;
-    IF v_rate IS NOT NULL THEN
-        RETURN v_rate;
-    END IF;
-    SELECT 1 / rate INTO v_rate FROM ar.conversion_rates
-    WHERE from_currency = p_to AND to_currency = p_from AND valid_from <= p_on
-    ORDER BY valid_from DESC LIMIT 1;
     IF v_rate IS NULL THEN
         PERFORM ar.fail('PG424', 'rate', format('no conversion rate from %s to %s valid on %s', p_from, p_to, p_on),
                         format('Add a conversion rate from %s to %s that is valid from %s or earlier.', p_from, p_to, p_on));
     END IF;
-    RETURN round(v_rate, 10);
+    RETURN v_rate;
 END
 $$;
 COMMENT ON FUNCTION ar.conversion_rate(text, text, date) IS

@@ -18,13 +18,18 @@ SELECT c.code, c.name, c.currency,
             WHEN b.balance > c.credit_limit THEN 'over limit'
             ELSE 'ok' END AS credit_status,
        c.on_hold, c.hold_sales_order, c.hold_goods_shipment, c.hold_sales_invoice, c.hold_payment_in,
-       c.active
+       c.active,
+       (SELECT coalesce(sum(round((n.total - coalesce((SELECT sum(a.amount) FROM ar.credit_allocations a WHERE a.credit_note_id = n.id), 0))
+                                  * e.amount_customer / nullif(e.amount, 0), 2)), 0)
+        FROM ar.credit_notes n JOIN ar.ledger_entries e ON e.document_kind = 'credit_note' AND e.document_id = n.id
+        WHERE n.customer_id = c.id AND n.status = 'posted')::numeric(16, 2) AS unallocated_credit
 FROM ar.customers c
 CROSS JOIN LATERAL (
     SELECT cb.balance::numeric(16, 2) AS balance FROM ar.customer_balances cb WHERE cb.customer_id = c.id
 ) b;
 COMMENT ON VIEW report.customer_balances IS
-    'Each customer''s open balance in its own currency, credit limit, headroom, credit status (no limit / ok / over limit) and hold switches.';
+    'Each customer''s open balance in its own currency (posted credit notes and refunds in it), credit limit, headroom, credit status '
+    '(no limit / ok / over limit), hold switches, and the credit of its credit notes not yet allocated or refunded.';
 
 CREATE OR REPLACE VIEW report.customer_events AS
 SELECT c.code AS customer, e.kind, e.details, e.actor, e.at

@@ -58,9 +58,19 @@ CREATE OR REPLACE FUNCTION ar.received_serial(p_product ar.products, p_serial te
 LANGUAGE plpgsql AS $$
 DECLARE
     v_recorded ar.serials;
+    v_sold text;
     v_id bigint;
 BEGIN
     SELECT * INTO v_recorded FROM ar.serials WHERE product_id = p_product.id AND serial = p_serial;
+    -- A unique unit that was sold is with the customer: it comes back on a credit note, which
+    -- ends its customer items and keeps its history, never on a receipt.
+    IF v_recorded.id IS NOT NULL AND p_product.serial_tracking = 'unique' THEN
+        v_sold := ar.serial_sold_on(v_recorded.id);
+        IF v_sold IS NOT NULL THEN
+            PERFORM ar.fail('PG422', p_field, format('serial %s of %s was %s: a sold unit is not received again', p_serial, p_product.code, v_sold),
+                            'Return it on a credit note against that invoice, with its goods coming back.');
+        END IF;
+    END IF;
     IF v_recorded.id IS NOT NULL THEN
         IF p_expiry IS NOT NULL AND p_expiry IS DISTINCT FROM v_recorded.expiry THEN
             PERFORM ar.fail('PG422', p_field || '.expiry', format('serial %s of %s was recorded with expiry %s, not %s', p_serial, p_product.code,

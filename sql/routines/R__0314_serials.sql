@@ -42,3 +42,22 @@ END
 $$;
 COMMENT ON FUNCTION api.pick_serials(text, text, integer) IS 'Serials of a product in stock at a location, to pick at sale: oldest expiry first.';
 GRANT EXECUTE ON FUNCTION api.pick_serials(text, text, integer) TO postgate_client;
+
+-- How a unique serial that left on a sale was sold, naming the invoice (for a shipment, the
+-- invoice of its line once there is one), or NULL when its last movement was no sale: it is in
+-- stock, written off, or came back on a credit note.
+CREATE OR REPLACE FUNCTION ar.serial_sold_on(p_serial_id bigint) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT format('sold on %s to %s on %s%s', coalesce('invoice ' || coalesce(i.number, si.number), d.reference), c.code, d.document_date,
+                  CASE WHEN coalesce(i.number, si.number) IS NULL THEN ' (not invoiced yet)' ELSE '' END)
+    FROM (SELECT m.document_id FROM ar.stock_movements m WHERE m.serial_id = p_serial_id ORDER BY m.id DESC LIMIT 1) last
+    JOIN ar.stock_documents d ON d.id = last.document_id AND d.kind = 'sale'
+    LEFT JOIN ar.customers c ON c.id = d.customer_id
+    LEFT JOIN ar.invoices i ON i.id = d.invoice_id
+    LEFT JOIN LATERAL (
+        SELECT iv.number FROM ar.shipments s JOIN ar.shipment_lines sl ON sl.shipment_id = s.id
+        JOIN ar.invoice_lines il ON il.shipment_line_id = sl.id JOIN ar.invoices iv ON iv.id = il.invoice_id
+        WHERE s.document_id = d.id AND iv.status = 'posted' ORDER BY iv.number LIMIT 1) si ON d.invoice_id IS NULL
+$$;
+COMMENT ON FUNCTION ar.serial_sold_on(bigint) IS
+    'How a serial whose last movement is a sale was sold ("sold on invoice 12 to ACME on 2026-11-02"), or NULL.';

@@ -107,12 +107,18 @@ BEGIN
         'lines', coalesce((SELECT jsonb_agg(jsonb_build_object(
             'line', l.line_no, 'product', p.code, 'product_name', p.name, 'quantity', l.quantity, 'unit_price', l.unit_price,
             'tax_rate', t.code, 'tax_percent', l.tax_percent, 'net_amount', l.net_amount, 'tax_amount', l.tax_amount,
-            'location', ll.code,
+            'location', ll.code, 'credited', coalesce(cr.quantity, 0), 'returned', coalesce(cr.returned, 0),
             'serials', coalesce((SELECT jsonb_agg(jsonb_build_object('serial', s.serial, 'quantity', s.quantity,
-                                                                      'added_at_sale', s.added_at_sale) ORDER BY s.id)
-                                 FROM ar.invoice_line_serials s WHERE s.line_id = l.id), '[]')) ORDER BY l.line_no)
+                                                                      'added_at_sale', s.added_at_sale, 'product', sp.code) ORDER BY s.id)
+                                 FROM ar.invoice_line_serials s LEFT JOIN ar.products sp ON sp.id = s.component_id
+                                 WHERE s.line_id = l.id), '[]')) ORDER BY l.line_no)
             FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id JOIN ar.tax_rates t ON t.id = l.tax_rate_id
-            LEFT JOIN ar.locations ll ON ll.id = l.location_id WHERE l.invoice_id = i.id), '[]'),
+            LEFT JOIN ar.locations ll ON ll.id = l.location_id
+            LEFT JOIN ar.credited_lines(i.id) cr ON cr.invoice_line_id = l.id
+            WHERE l.invoice_id = i.id), '[]'),
+        'credit_notes', coalesce((SELECT jsonb_agg(jsonb_build_object('id', n.id, 'number', n.number, 'status', n.status, 'date', n.credit_date,
+                                                                     'total', n.total) ORDER BY n.id)
+                                  FROM ar.credit_notes n WHERE n.invoice_id = i.id), '[]'),
         'pending_items', coalesce((SELECT jsonb_agg(jsonb_build_object(
             'id', pi.id, 'line', l.line_no, 'product', p.code, 'unit', pi.unit_no, 'serial', pi.serial, 'quantity', pi.quantity,
             'warranty_start', pi.warranty_start, 'notes', pi.notes, 'reviewed_by', pi.reviewed_by, 'reviewed_at', pi.reviewed_at) ORDER BY pi.id)
@@ -140,7 +146,10 @@ RETURNS TABLE (invoice_id bigint, customer text, invoice_date date, reference te
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
     SELECT i.id, c.code, i.invoice_date, i.reference, i.currency, i.total, n.lines, i.version, n.serial_lines
     FROM ar.invoices i JOIN ar.customers c ON c.id = i.customer_id
-    CROSS JOIN LATERAL (SELECT count(*)::integer AS lines, count(*) FILTER (WHERE p.serial_tracking <> 'none')::integer AS serial_lines
+    CROSS JOIN LATERAL (SELECT count(*)::integer AS lines,
+                               count(*) FILTER (WHERE p.serial_tracking <> 'none' OR EXISTS (
+                                   SELECT FROM ar.buildup_components b JOIN ar.products cp ON cp.id = b.component_id
+                                   WHERE b.buildup_id = p.id AND cp.serial_tracking <> 'none'))::integer AS serial_lines
                         FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id WHERE l.invoice_id = i.id) n
     WHERE i.status = 'draft'
       AND (p_customer IS NULL OR lower(c.code) = lower(p_customer))
@@ -150,7 +159,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
     LIMIT greatest(coalesce(p_limit, 1000000), 1)
 $$;
 COMMENT ON FUNCTION api.list_unposted(text, date, date, numeric, numeric, integer) IS
-    'Draft invoices by customer, date range and total range, oldest first; serial_lines: the lines whose product tracks serials.';
+    'Draft invoices by customer, date range and total range, oldest first; serial_lines: the lines whose product (or a kit''s component) '
+    'tracks serials.';
 
 GRANT EXECUTE ON FUNCTION
     api.create_invoice(jsonb), api.delete_invoice(bigint), api.get_invoice(bigint),

@@ -35,6 +35,13 @@ BEGIN
         PERFORM ar.fail('PG400', p_field || '.quantity', format('%s has a serial per unit: sell whole units, not %s', p_product.code, v_quantity),
                         NULL);
     END IF;
+    IF p_product.is_buildup AND EXISTS (
+           SELECT FROM ar.buildup_components b JOIN ar.products cp ON cp.id = b.component_id
+           WHERE b.buildup_id = p_product.id AND cp.serial_tracking = 'unique' AND v_quantity * b.quantity <> trunc(v_quantity * b.quantity)) THEN
+        PERFORM ar.fail('PG400', p_field || '.quantity',
+                        format('kit %s holds a component with a serial per unit: sell a quantity that takes whole units of it, not %s',
+                               p_product.code, v_quantity), NULL);
+    END IF;
     RETURN v_quantity;
 END
 $$;
@@ -138,7 +145,8 @@ BEGIN
     END IF;
     v_problem := ar.tax_problem(v.customer_id, l.tax_rate_id);
     IF v_problem IS NOT NULL THEN
-        PERFORM ar.fail('PG422', v_field || '.tax_rate', v_problem, 'Choose a tax rate the customer may use.');
+        PERFORM ar.fail('PG422', v_field || '.tax_rate', format('line %s (%s): %s', p_line_no, v_product.code, v_problem),
+                        'Choose a tax rate the customer may use.');
     END IF;
     IF p ? 'location' THEN
         l.location_id := ar.location_id(ar.text_field(p, 'location'), v_field || '.location');
@@ -159,9 +167,53 @@ BEGIN
 END
 $$;
 
+-- The product a serial entry of a line belongs to: the line's own product, or for a kit one of
+-- its serial-tracked components: the one named, the only one, or the one that recorded the serial.
+CREATE OR REPLACE FUNCTION ar.serial_entry_product(p_product ar.products, p_entry jsonb, p_serial text, p_field text) RETURNS ar.products
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_components bigint[];
+    v_named bigint;
+    v_found bigint[];
+    v_component ar.products;
+BEGIN
+    IF NOT p_product.is_buildup THEN
+        IF p_entry ? 'product' AND lower(p_entry ->> 'product') IS DISTINCT FROM lower(p_product.code) THEN
+            PERFORM ar.fail('PG400', p_field || '.product', format('serial %s is on a line of %s, not of %s', p_serial, p_product.code,
+                                                                   p_entry ->> 'product'), 'Leave the product out, or name the line''s.');
+        END IF;
+        RETURN p_product;
+    END IF;
+    SELECT array_agg(b.component_id ORDER BY cp.code) INTO v_components
+    FROM ar.buildup_components b JOIN ar.products cp ON cp.id = b.component_id
+    WHERE b.buildup_id = p_product.id AND cp.serial_tracking <> 'none';
+    IF p_entry ? 'product' THEN
+        SELECT id INTO v_named FROM ar.products WHERE lower(code) = lower(btrim(ar.text_field(p_entry, 'product'))) AND id = ANY (v_components);
+        IF v_named IS NULL THEN
+            PERFORM ar.fail('PG400', p_field || '.product', format('%s is not a serial-tracked component of %s', p_entry ->> 'product', p_product.code),
+                            format('Name one of %s.', (SELECT string_agg(code, ', ' ORDER BY code) FROM ar.products WHERE id = ANY (v_components))));
+        END IF;
+        v_found := ARRAY[v_named];
+    ELSIF cardinality(v_components) = 1 THEN
+        v_found := v_components;
+    ELSE
+        SELECT array_agg(s.product_id) INTO v_found FROM ar.serials s WHERE s.product_id = ANY (v_components) AND s.serial = p_serial;
+        IF coalesce(cardinality(v_found), 0) <> 1 THEN
+            PERFORM ar.fail('PG400', p_field || '.product',
+                            format('kit %s has several serial-tracked components (%s): say which one serial %s belongs to', p_product.code,
+                                   (SELECT string_agg(code, ', ' ORDER BY code) FROM ar.products WHERE id = ANY (v_components)), p_serial),
+                            'Give the serial with its product: {"serial": ..., "product": ...}.');
+        END IF;
+    END IF;
+    SELECT * INTO v_component FROM ar.products WHERE id = v_found[1];
+    RETURN v_component;
+END
+$$;
+
 -- Sets the serials of a line. One recorded before is picked from stock: a unique serial that is
 -- not at the line's location is refused with where it is. One never recorded is entered as added
--- at sale. Posting checks both again, as the stock stands then.
+-- at sale. Posting checks both again, as the stock stands then. A kit's line carries the serials
+-- of its serial-tracked components, each with its component.
 CREATE OR REPLACE FUNCTION ar.write_line_serials(p_line_id bigint, p_product ar.products, p_serials jsonb, p_field text) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -171,10 +223,18 @@ DECLARE
     v_n integer := 0;
     v_known boolean;
     v_whereabouts text;
+    v_entry_field text;
+    v_of ar.products;
+    v_over record;
     v_location bigint := (SELECT location_id FROM ar.invoice_lines WHERE id = p_line_id);
 BEGIN
-    IF p_product.serial_tracking = 'none' AND jsonb_array_length(coalesce(p_serials, '[]')) > 0 THEN
-        PERFORM ar.fail('PG400', p_field || '.serials', format('%s is not serial-tracked, so its lines carry no serials', p_product.code),
+    IF p_product.serial_tracking = 'none' AND jsonb_array_length(coalesce(p_serials, '[]')) > 0
+       AND NOT EXISTS (SELECT FROM ar.buildup_components b JOIN ar.products cp ON cp.id = b.component_id
+                       WHERE b.buildup_id = p_product.id AND cp.serial_tracking <> 'none') THEN
+        PERFORM ar.fail('PG400', p_field || '.serials',
+                        CASE WHEN p_product.is_buildup THEN format('none of the components of kit %s is serial-tracked, so its lines carry no serials',
+                                                                   p_product.code)
+                             ELSE format('%s is not serial-tracked, so its lines carry no serials', p_product.code) END,
                         'Leave the serials out.');
     END IF;
     IF jsonb_typeof(coalesce(p_serials, '[]')) <> 'array' THEN
@@ -183,35 +243,52 @@ BEGIN
     DELETE FROM ar.invoice_line_serials WHERE line_id = p_line_id;
     FOR v_serial IN SELECT * FROM jsonb_array_elements(coalesce(p_serials, '[]')) LOOP
         v_n := v_n + 1;
+        v_entry_field := format('%s.serials[%s]', p_field, v_n);
         IF jsonb_typeof(v_serial) = 'string' THEN v_serial := jsonb_build_object('serial', v_serial); END IF;
-        v_text := ar.code_text(ar.text_field(v_serial, 'serial'), format('%s.serials[%s].serial', p_field, v_n));
-        v_qty := coalesce(ar.decimal_field(v_serial, 'quantity', format('%s.serials[%s].quantity', p_field, v_n), 4, 1e10), 1);
-        IF p_product.serial_tracking = 'unique' AND v_qty <> 1 THEN
-            PERFORM ar.fail('PG400', format('%s.serials[%s].quantity', p_field, v_n), 'a unique serial is one unit', 'Leave the quantity out.');
+        IF jsonb_typeof(v_serial) <> 'object' THEN
+            PERFORM ar.fail('PG400', v_entry_field, 'a serial is a text, or an object {"serial", "quantity", "product"}', NULL);
+        END IF;
+        v_text := ar.code_text(ar.text_field(v_serial, 'serial'), v_entry_field || '.serial');
+        v_of := ar.serial_entry_product(p_product, v_serial, v_text, v_entry_field);
+        v_qty := coalesce(ar.decimal_field(v_serial, 'quantity', v_entry_field || '.quantity', 4, 1e10), 1);
+        IF v_of.serial_tracking = 'unique' AND v_qty <> 1 THEN
+            PERFORM ar.fail('PG400', v_entry_field || '.quantity', 'a unique serial is one unit', 'Leave the quantity out.');
         END IF;
         IF v_qty <= 0 THEN
-            PERFORM ar.fail('PG400', format('%s.serials[%s].quantity', p_field, v_n), 'a serial''s quantity must be greater than zero', NULL);
+            PERFORM ar.fail('PG400', v_entry_field || '.quantity', 'a serial''s quantity must be greater than zero', NULL);
         END IF;
-        v_known := EXISTS (SELECT FROM ar.serials s WHERE s.product_id = p_product.id AND s.serial = v_text);
-        IF v_known AND p_product.serial_tracking = 'unique' THEN
-            v_whereabouts := ar.serial_whereabouts(p_product.id, v_text, v_location);
+        v_known := EXISTS (SELECT FROM ar.serials s WHERE s.product_id = v_of.id AND s.serial = v_text);
+        IF v_known AND v_of.serial_tracking = 'unique' THEN
+            v_whereabouts := ar.serial_whereabouts(v_of.id, v_text, v_location);
             IF v_whereabouts IS NOT NULL THEN
-                PERFORM ar.fail('PG422', format('%s.serials[%s]', p_field, v_n),
-                                format('serial %s of %s cannot be sold from %s: it is %s', v_text, p_product.code,
+                PERFORM ar.fail('PG422', v_entry_field,
+                                format('serial %s of %s cannot be sold from %s: it is %s', v_text, v_of.code,
                                        coalesce((SELECT code FROM ar.locations WHERE id = v_location), 'this line'), v_whereabouts),
                                 'A unique serial is in one place at a time: pick one in stock at the line''s location.');
             END IF;
         END IF;
         BEGIN
-            INSERT INTO ar.invoice_line_serials (line_id, serial, quantity, added_at_sale) VALUES (p_line_id, v_text, v_qty, NOT v_known);
+            INSERT INTO ar.invoice_line_serials (line_id, serial, quantity, added_at_sale, component_id)
+            VALUES (p_line_id, v_text, v_qty, NOT v_known, CASE WHEN v_of.id <> p_product.id THEN v_of.id END);
         EXCEPTION WHEN unique_violation THEN
-            PERFORM ar.fail('PG400', format('%s.serials[%s]', p_field, v_n), format('serial %s appears twice on the line', v_text),
-                            'Name each serial once.');
+            PERFORM ar.fail('PG400', v_entry_field, format('serial %s appears twice on the line', v_text), 'Name each serial once.');
         END;
     END LOOP;
-    IF (SELECT coalesce(sum(quantity), 0) FROM ar.invoice_line_serials WHERE line_id = p_line_id)
-       > (SELECT quantity FROM ar.invoice_lines WHERE id = p_line_id) THEN
-        PERFORM ar.fail('PG422', p_field || '.serials', 'the serials cover more than the line''s quantity', 'Remove serials or raise the quantity.');
+    -- Each product's serials cover at most what the line takes of it.
+    SELECT p.code, n.needed, sum(ls.quantity) AS given INTO v_over
+    FROM ar.invoice_line_serials ls JOIN ar.invoice_lines l ON l.id = ls.line_id
+    JOIN ar.products p ON p.id = coalesce(ls.component_id, l.product_id)
+    CROSS JOIN LATERAL (SELECT l.quantity * coalesce((SELECT b.quantity FROM ar.buildup_components b
+                                                      WHERE b.buildup_id = l.product_id AND b.component_id = ls.component_id), 1) AS needed) n
+    WHERE ls.line_id = p_line_id
+    GROUP BY p.code, n.needed HAVING sum(ls.quantity) > n.needed LIMIT 1;
+    IF FOUND THEN
+        PERFORM ar.fail('PG422', p_field || '.serials',
+                        CASE WHEN p_product.is_buildup
+                             THEN format('the serials of %s cover %s, more than the %s the line''s kits take', v_over.code, trim_scale(v_over.given),
+                                         trim_scale(v_over.needed))
+                             ELSE 'the serials cover more than the line''s quantity' END,
+                        'Remove serials or raise the quantity.');
     END IF;
 END
 $$;

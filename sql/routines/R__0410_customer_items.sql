@@ -40,12 +40,17 @@ BEGIN
         FOR v_unit IN 1 .. v_units LOOP
             SELECT id INTO v_parent FROM ar.pending_customer_items
             WHERE line_id = l.id AND unit_no = v_unit AND parent_id IS NULL AND kind = 'unit';
-            FOR c IN SELECT b.component_id, b.quantity, p.customer_item_type_id
+            -- A unique-serial component's items carry its serials from the kit's line, in the order given.
+            FOR c IN SELECT b.component_id, ceil(b.quantity)::integer AS units, p.customer_item_type_id, p.serial_tracking
                      FROM ar.buildup_components b JOIN ar.products p ON p.id = b.component_id
                      WHERE b.buildup_id = l.product_id AND p.customer_item_type_id IS NOT NULL LOOP
-                INSERT INTO ar.pending_customer_items (invoice_id, line_id, product_id, item_type_id, parent_id, unit_no, warranty_start, kind)
-                SELECT l.invoice_id, l.id, c.component_id, c.customer_item_type_id, v_parent, v_unit, l.invoice_date, 'component'
-                FROM generate_series(1, ceil(c.quantity)::integer);
+                INSERT INTO ar.pending_customer_items (invoice_id, line_id, product_id, item_type_id, parent_id, unit_no, serial, warranty_start,
+                                                       kind)
+                SELECT l.invoice_id, l.id, c.component_id, c.customer_item_type_id, v_parent, v_unit, s.serial, l.invoice_date, 'component'
+                FROM generate_series(1, c.units) k
+                LEFT JOIN (SELECT ls.serial, row_number() OVER (ORDER BY ls.id) AS r FROM ar.invoice_line_serials ls
+                           WHERE ls.line_id = l.id AND ls.component_id = c.component_id) s
+                    ON c.serial_tracking = 'unique' AND s.r = (v_unit - 1) * c.units + k;
             END LOOP;
         END LOOP;
     END IF;

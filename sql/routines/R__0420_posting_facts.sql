@@ -20,30 +20,39 @@ LANGUAGE sql STABLE AS $$
     JOIN ar.buildup_components b ON b.buildup_id = p.id JOIN ar.products cp ON cp.id = b.component_id AND cp.serial_tracking = 'none'
     WHERE l.invoice_id = ANY (p_ids) AND l.location_id IS NOT NULL AND l.shipment_line_id IS NULL
     UNION ALL
-    SELECT l.invoice_id, l.line_no, l.product_id, l.location_id, coalesce(s.id, 0), ls.serial, ls.quantity,
+    SELECT l.invoice_id, l.line_no, coalesce(ls.component_id, l.product_id), l.location_id, coalesce(s.id, 0), ls.serial, ls.quantity,
            s.id IS NULL OR s.added_at_sale AND NOT EXISTS (SELECT FROM ar.stock_movements m WHERE m.serial_id = s.id)
     FROM ar.invoice_lines l JOIN ar.invoice_line_serials ls ON ls.line_id = l.id
-    LEFT JOIN ar.serials s ON s.product_id = l.product_id AND s.serial = ls.serial
+    LEFT JOIN ar.serials s ON s.product_id = coalesce(ls.component_id, l.product_id) AND s.serial = ls.serial
     WHERE l.invoice_id = ANY (p_ids) AND l.location_id IS NOT NULL AND l.shipment_line_id IS NULL
 $$;
 COMMENT ON FUNCTION ar.sale_moves(bigint[]) IS
-    'What posting these invoices takes out of stock, line by line (added_at_sale: a serial never recorded before). '
+    'What posting these invoices takes out of stock, line by line (added_at_sale: a serial never recorded before); a kit''s line '
+    'takes its components, untracked ones by quantity and tracked ones by their serials. '
     'A line invoicing a shipment takes nothing: its stock left with the shipment.';
 
 -- Each fact below is one function over a set of invoices, returning a row for each invoice it
 -- has something to say about.
 
--- Lines of serial-tracked products (tracked on sales) with fewer serials than units.
+-- Lines of serial-tracked products (tracked on sales) with fewer serials than units; for a kit's
+-- line, each serial-tracked component with fewer serials than the kits take of it.
 CREATE OR REPLACE FUNCTION ar.missing_serials(p_ids bigint[]) RETURNS TABLE (invoice_id bigint, items jsonb)
 LANGUAGE sql STABLE AS $$
-    SELECT l.invoice_id, jsonb_agg(jsonb_build_object('line', l.line_no, 'product', p.code,
-               'missing', trim_scale(l.quantity - coalesce(st.quantity, 0))) ORDER BY l.line_no)
-    FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id
-    LEFT JOIN (SELECT s.line_id, sum(s.quantity) AS quantity
+    SELECT n.invoice_id, jsonb_agg(jsonb_build_object('line', n.line_no, 'product', p.code,
+               'missing', trim_scale(n.needed - coalesce(st.quantity, 0))) ORDER BY n.line_no, p.code)
+    FROM (SELECT l.id, l.invoice_id, l.line_no, l.product_id, NULL::bigint AS component_id, l.quantity AS needed
+          FROM ar.invoice_lines l WHERE l.invoice_id = ANY (p_ids)
+          UNION ALL
+          SELECT l.id, l.invoice_id, l.line_no, b.component_id, b.component_id, l.quantity * b.quantity
+          FROM ar.invoice_lines l JOIN ar.buildup_components b ON b.buildup_id = l.product_id
+          WHERE l.invoice_id = ANY (p_ids)) n
+    JOIN ar.products p ON p.id = n.product_id
+    LEFT JOIN (SELECT s.line_id, s.component_id, sum(s.quantity) AS quantity
                FROM ar.invoice_line_serials s JOIN ar.invoice_lines sl ON sl.id = s.line_id
-               WHERE sl.invoice_id = ANY (p_ids) GROUP BY s.line_id) st ON st.line_id = l.id
-    WHERE l.invoice_id = ANY (p_ids) AND p.serial_tracking <> 'none' AND p.track_on <> 'purchases' AND l.quantity > coalesce(st.quantity, 0)
-    GROUP BY l.invoice_id
+               WHERE sl.invoice_id = ANY (p_ids) GROUP BY s.line_id, s.component_id) st
+        ON st.line_id = n.id AND st.component_id IS NOT DISTINCT FROM n.component_id
+    WHERE p.serial_tracking <> 'none' AND p.track_on <> 'purchases' AND n.needed > coalesce(st.quantity, 0)
+    GROUP BY n.invoice_id
 $$;
 
 -- Lines whose tax rate the customer may not use. Only customers that are exempt or have a
@@ -70,12 +79,12 @@ LANGUAGE sql STABLE AS $$
     FROM (
         SELECT l.invoice_id, l.line_no, p.code AS product_code, ls.serial,
                CASE WHEN s.id IS NULL OR h.quantity > 0 THEN NULL
-                    ELSE ar.serial_whereabouts(l.product_id, ls.serial, l.location_id) END AS whereabouts,
-               count(*) OVER (PARTITION BY l.invoice_id, l.product_id, ls.serial) AS times
-        FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id AND p.serial_tracking = 'unique'
-        JOIN ar.invoice_line_serials ls ON ls.line_id = l.id
-        LEFT JOIN ar.serials s ON s.product_id = l.product_id AND s.serial = ls.serial
-        LEFT JOIN ar.stock_on_hand h ON h.product_id = l.product_id AND h.location_id = l.location_id AND h.serial_key = s.id
+                    ELSE ar.serial_whereabouts(p.id, ls.serial, l.location_id) END AS whereabouts,
+               count(*) OVER (PARTITION BY l.invoice_id, p.id, ls.serial) AS times
+        FROM ar.invoice_lines l JOIN ar.invoice_line_serials ls ON ls.line_id = l.id
+        JOIN ar.products p ON p.id = coalesce(ls.component_id, l.product_id) AND p.serial_tracking = 'unique'
+        LEFT JOIN ar.serials s ON s.product_id = p.id AND s.serial = ls.serial
+        LEFT JOIN ar.stock_on_hand h ON h.product_id = p.id AND h.location_id = l.location_id AND h.serial_key = s.id
         WHERE l.invoice_id = ANY (p_ids) AND l.shipment_line_id IS NULL
     ) u
     WHERE u.whereabouts IS NOT NULL OR u.times > 1
@@ -132,11 +141,13 @@ CREATE TYPE ar.invoice_fact AS (
     short_stock         jsonb,
     unavailable_serials jsonb,
     unreviewed          integer,
-    items_to_create     integer
+    items_to_create     integer,
+    missing_rate        jsonb
 );
 COMMENT ON TYPE ar.invoice_fact IS
     'The facts of an invoice that the posting rules read: customer terms and flags, balance, totals, lines missing serials, '
-    'taxes not allowed, stock short, serials that are elsewhere or gone, customer items.';
+    'taxes not allowed, stock short, serials that are elsewhere or gone, customer items, and the conversion rate the total needs when '
+    'there is none (total_customer is then NULL).';
 
 -- Per invoice: every fact of the data, set-based for any number of invoices.
 CREATE FUNCTION ar.invoice_facts(p_ids bigint[]) RETURNS SETOF ar.invoice_fact
@@ -151,7 +162,7 @@ LANGUAGE sql STABLE AS $$
                                      - coalesce((
                                          SELECT sum(CASE WHEN iv.currency = cc.currency THEN il.net_amount + il.tax_amount
                                                          ELSE round((il.net_amount + il.tax_amount)
-                                                                    * ar.conversion_rate(iv.currency, cc.currency, current_date), 2) END)
+                                                                    * ar.conversion_rate_or_null(iv.currency, cc.currency, current_date), 2) END)
                                          FROM ar.invoice_lines il JOIN ar.invoices iv ON iv.id = il.invoice_id
                                          JOIN ar.customers cc ON cc.id = iv.customer_id
                                          WHERE iv.id = ANY (p_ids) AND iv.customer_id = b.customer_id AND iv.status = 'draft'
@@ -164,13 +175,15 @@ LANGUAGE sql STABLE AS $$
            CASE WHEN i.status = 'posted' THEN 'invoice ' || i.number WHEN i.reference = '' THEN 'draft ' || i.id ELSE i.reference END,
            i.customer_id, c.code, c.currency, c.on_hold AND c.hold_sales_invoice, pt.cash_sales_only, c.credit_limit,
            coalesce(b.balance, 0), i.currency, i.total,
-           CASE WHEN i.currency = c.currency THEN i.total
-                ELSE round(i.total * ar.conversion_rate(i.currency, c.currency, i.invoice_date), cur.minor_units) END,
+           CASE WHEN i.currency = c.currency THEN i.total ELSE round(i.total * fx.rate, cur.minor_units) END,
            coalesce(lc.n, 0),
            coalesce(m.items, '[]'), coalesce(t.items, '[]'), coalesce(s.items, '[]'), coalesce(u.items, '[]'),
-           coalesce(it.unreviewed, 0), coalesce(it.total, 0)
+           coalesce(it.unreviewed, 0), coalesce(it.total, 0),
+           CASE WHEN fx.rate IS NULL THEN jsonb_build_object('from', i.currency, 'to', c.currency, 'date', i.invoice_date) END
     FROM ar.invoices i JOIN ar.customers c ON c.id = i.customer_id
     JOIN ar.payment_terms pt ON pt.id = c.payment_terms_id JOIN ar.currencies cur ON cur.code = c.currency
+    -- A draft without a rate on its date is one blocked invoice with its own fact, never a failure of the rest.
+    CROSS JOIN LATERAL (SELECT ar.conversion_rate_or_null(i.currency, c.currency, i.invoice_date) AS rate) fx
     LEFT JOIN balances b ON b.customer_id = i.customer_id
     LEFT JOIN (SELECT l.invoice_id, count(*)::integer AS n FROM ar.invoice_lines l WHERE l.invoice_id = ANY (p_ids) GROUP BY l.invoice_id) lc
         ON lc.invoice_id = i.id

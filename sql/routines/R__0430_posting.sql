@@ -40,17 +40,21 @@ BEGIN
     SELECT array_agg(f.invoice_id ORDER BY f.invoice_id), array_agg(f.total_customer ORDER BY f.invoice_id),
            (array_agg(to_jsonb(f) ORDER BY f.invoice_id) FILTER (
                WHERE f.status <> 'draft' OR f.line_count = 0 OR f.missing_serials <> '[]' OR f.disallowed_taxes <> '[]'
-                  OR f.short_stock <> '[]' OR f.unavailable_serials <> '[]'))[1]
+                  OR f.short_stock <> '[]' OR f.unavailable_serials <> '[]' OR f.missing_rate IS NOT NULL))[1]
     INTO invoice_ids, totals_customer, v_refused
     FROM ar.invoice_facts(p_ids) f;
     IF coalesce(cardinality(invoice_ids), 0) <> cardinality(p_ids) THEN
         PERFORM ar.fail('PG404', 'invoices', 'some invoices to post do not exist', 'Preview the selection again.');
     END IF;
     IF v_refused IS NOT NULL THEN
-        PERFORM ar.fail(CASE WHEN v_refused ->> 'status' <> 'draft' THEN 'PG423' ELSE 'PG422' END, 'invoices',
+        PERFORM ar.fail(CASE WHEN v_refused ->> 'status' <> 'draft' THEN 'PG423'
+                             WHEN v_refused ->> 'missing_rate' IS NOT NULL THEN 'PG424' ELSE 'PG422' END, 'invoices',
             format('%s: ', v_refused ->> 'reference') || CASE
                  WHEN v_refused ->> 'status' <> 'draft' THEN 'it is already posted'
                  WHEN (v_refused ->> 'line_count')::integer = 0 THEN 'it has no lines'
+                 WHEN v_refused ->> 'missing_rate' IS NOT NULL
+                     THEN format('there is no conversion rate from %s to %s valid on %s', v_refused #>> '{missing_rate,from}',
+                                 v_refused #>> '{missing_rate,to}', v_refused #>> '{missing_rate,date}')
                  WHEN v_refused -> 'missing_serials' <> '[]' THEN format('serials are missing on %s', v_refused -> 'missing_serials')
                  WHEN v_refused -> 'disallowed_taxes' <> '[]' THEN format('tax rates not allowed on %s', v_refused -> 'disallowed_taxes')
                  WHEN v_refused -> 'unavailable_serials' <> '[]'
@@ -92,7 +96,7 @@ BEGIN
     UPDATE ar.invoice_line_serials ls SET added_at_sale = m.added_at_sale
     FROM ar.sale_moves(p_ids) m, ar.invoice_lines l
     WHERE l.invoice_id = m.invoice_id AND l.line_no = m.line_no AND ls.line_id = l.id AND ls.serial = m.serial
-      AND ls.added_at_sale IS DISTINCT FROM m.added_at_sale;
+      AND coalesce(ls.component_id, l.product_id) = m.product_id AND ls.added_at_sale IS DISTINCT FROM m.added_at_sale;
 END
 $$;
 
@@ -256,28 +260,34 @@ COMMENT ON FUNCTION api.posted_in_batch(uuid) IS
     'Invoices a mass posting (its preview token is the batch id) has posted so far: a re-run skips them.';
 REVOKE EXECUTE ON FUNCTION api.save_preview(uuid, jsonb), api.posted_in_batch(uuid) FROM postgate_client;
 
--- Posted invoices, their lines and serials are never changed by anyone. One trigger function for
--- the three tables: the row is read as JSON, so each table's own columns are used by name.
+-- Posted invoices and credit notes, their lines and serials are never changed by anyone. One
+-- trigger function for the six tables: the row is read as JSON, so each table's own columns are
+-- used by name.
 CREATE OR REPLACE FUNCTION ar.refuse_posted_change() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     v_old jsonb := to_jsonb(OLD);
-    v_invoice bigint;
+    v_posted boolean;
+    v_noun text := CASE WHEN TG_TABLE_NAME LIKE 'credit_note%' THEN 'credit note' ELSE 'invoice' END;
 BEGIN
-    IF TG_TABLE_NAME = 'invoices' THEN
-        IF v_old ->> 'status' = 'posted' THEN
-            RAISE EXCEPTION 'invoice % is posted: it is never changed or deleted', v_old ->> 'number'
-                USING ERRCODE = 'PG423', TABLE = 'invoices', HINT = 'Correct it with another document (a credit note or an adjustment).';
-        END IF;
-    ELSE
-        IF TG_TABLE_NAME = 'invoice_lines' THEN
-            v_invoice := (v_old ->> 'invoice_id')::bigint;
-        ELSE
-            SELECT l.invoice_id INTO v_invoice FROM ar.invoice_lines l WHERE l.id = (v_old ->> 'line_id')::bigint;
-        END IF;
-        IF EXISTS (SELECT FROM ar.invoices WHERE id = v_invoice AND status = 'posted') THEN
-            RAISE EXCEPTION 'the lines of a posted invoice are never changed or deleted'
-                USING ERRCODE = 'PG423', TABLE = TG_TABLE_NAME, HINT = 'Correct it with another document (a credit note or an adjustment).';
-        END IF;
+    v_posted := CASE TG_TABLE_NAME
+        WHEN 'invoices' THEN v_old ->> 'status' = 'posted'
+        WHEN 'credit_notes' THEN v_old ->> 'status' = 'posted'
+        WHEN 'invoice_lines' THEN EXISTS (SELECT FROM ar.invoices WHERE id = (v_old ->> 'invoice_id')::bigint AND status = 'posted')
+        WHEN 'invoice_line_serials' THEN EXISTS (
+            SELECT FROM ar.invoice_lines l JOIN ar.invoices i ON i.id = l.invoice_id
+            WHERE l.id = (v_old ->> 'line_id')::bigint AND i.status = 'posted')
+        WHEN 'credit_note_lines' THEN EXISTS (SELECT FROM ar.credit_notes WHERE id = (v_old ->> 'credit_note_id')::bigint AND status = 'posted')
+        WHEN 'credit_note_line_serials' THEN EXISTS (
+            SELECT FROM ar.credit_note_lines l JOIN ar.credit_notes n ON n.id = l.credit_note_id
+            WHERE l.id = (v_old ->> 'line_id')::bigint AND n.status = 'posted')
+    END;
+    IF v_posted AND TG_TABLE_NAME IN ('invoices', 'credit_notes') THEN
+        RAISE EXCEPTION '% % is posted: it is never changed or deleted', v_noun, v_old ->> 'number'
+            USING ERRCODE = 'PG423', TABLE = TG_TABLE_NAME, HINT = 'Correct it with another document (a credit note or an adjustment).';
+    END IF;
+    IF v_posted THEN
+        RAISE EXCEPTION 'the lines of a posted % are never changed or deleted', v_noun
+            USING ERRCODE = 'PG423', TABLE = TG_TABLE_NAME, HINT = 'Correct it with another document (a credit note or an adjustment).';
     END IF;
     IF TG_OP = 'DELETE' THEN
         RETURN OLD;
@@ -285,4 +295,5 @@ BEGIN
     RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION ar.refuse_posted_change() IS 'Refuses any change to a posted invoice, its lines and their serials (PG423).';
+COMMENT ON FUNCTION ar.refuse_posted_change() IS
+    'Refuses any change to a posted invoice or credit note, its lines and their serials (PG423).';

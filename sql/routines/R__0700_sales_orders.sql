@@ -24,7 +24,7 @@ $$;
 
 CREATE OR REPLACE FUNCTION ar.no_such_order(p_order bigint) RETURNS void
 LANGUAGE sql AS $$
-    SELECT ar.fail('PG404', 'order', format('there is no sales order %s', p_order), 'Name an existing order by its id: postgate orders list.')
+    SELECT ar.fail('PG404', 'order', format('there is no sales order %s', p_order), 'Name an existing order by its id.')
 $$;
 
 -- The order, locked for a change; refused when it is not a draft (unless p_any).
@@ -131,7 +131,10 @@ BEGIN
     PERFORM ar.order_for_update(p_order);
     DELETE FROM ar.sales_order_lines WHERE order_id = p_order AND line_no = p_line_no;
     IF NOT FOUND THEN
-        PERFORM ar.fail('PG404', 'line', format('sales order %s has no line %s', p_order, p_line_no), 'Name one of its lines: postgate orders show.');
+        PERFORM ar.fail('PG404', 'line', format('sales order %s has no line %s', p_order, p_line_no),
+                        coalesce('Name one of its lines: ' || (SELECT string_agg(line_no::text, ', ' ORDER BY line_no)
+                                                               FROM ar.sales_order_lines WHERE order_id = p_order) || '.',
+                                 'It has no lines.'));
     END IF;
     RETURN ar.touch_order(p_order);
 END
@@ -193,7 +196,7 @@ BEGIN
     END IF;
     IF c.on_hold AND c.hold_sales_order THEN
         PERFORM ar.fail('PG422', 'customer', format('customer %s is on hold for sales orders', c.code),
-                        'Release the hold (postgate customers release), then book the order.');
+                        'Release the customer''s hold, then book the order.');
     END IF;
     UPDATE ar.invoice_numbers SET next = next + 1 WHERE series = 'order' RETURNING next - 1 INTO v_number;
     UPDATE ar.sales_orders SET status = 'booked', number = v_number, booked_at = now(), booked_by = p_actor,

@@ -5,7 +5,7 @@ SET LOCAL ROLE postgate_owner;
 
 CREATE OR REPLACE FUNCTION ar.no_such_shipment(p_shipment bigint) RETURNS void
 LANGUAGE sql AS $$
-    SELECT ar.fail('PG404', 'shipment', format('there is no shipment %s', p_shipment), 'Name an existing shipment by its id: postgate shipments list.')
+    SELECT ar.fail('PG404', 'shipment', format('there is no shipment %s', p_shipment), 'Name an existing shipment by its id.')
 $$;
 
 -- Checks and writes one shipment line: the order line, a quantity within what is open (less what
@@ -32,7 +32,9 @@ BEGIN
     WHERE order_id = p_shipment.order_id AND line_no = ar.integer_field(p, 'line', v_field || '.line');
     IF NOT FOUND THEN
         PERFORM ar.fail('PG404', v_field || '.line', format('sales order %s has no line %s', p_shipment.order_id, p ->> 'line'),
-                        'Name a line of the order: postgate orders show.');
+                        coalesce('Name one of its lines: ' || (SELECT string_agg(line_no::text, ', ' ORDER BY line_no)
+                                                               FROM ar.sales_order_lines WHERE order_id = p_shipment.order_id) || '.',
+                                 'It has no lines.'));
     END IF;
     SELECT * INTO v_product FROM ar.products WHERE id = l.product_id;
     SELECT * INTO q FROM ar.order_line_quantities WHERE order_line_id = l.id;
@@ -209,7 +211,7 @@ BEGIN
     SELECT * INTO c FROM ar.customers WHERE id = s.customer_id;
     IF c.on_hold AND c.hold_goods_shipment THEN
         PERFORM ar.fail('PG422', 'customer', format('customer %s is on hold for goods shipments', c.code),
-                        'Release the hold (postgate customers release), then complete the shipment.');
+                        'Release the customer''s hold, then complete the shipment.');
     END IF;
     IF o.status <> 'booked' THEN
         PERFORM ar.fail('PG422', 'order', format('%s is %s: only a booked order ships', ar.order_name(o), o.status), NULL);

@@ -17,7 +17,7 @@ SELECT results_eq($$SELECT unit_price, net_amount, tax_amount FROM ar.invoice_li
                   'the price comes from the price list and the amounts are computed and rounded');
 SELECT is((SELECT total FROM ar.invoices WHERE id = (SELECT id FROM t_invoice)), 36.26::numeric(16,2), 'the draft''s total follows its lines');
 SELECT throws_ok($$SELECT api.add_invoice_line((SELECT id FROM t_invoice), '{"product": "CABLE", "quantity": 1, "tax_rate": "ZERO"}')$$,
-                 'PG422', 'ZERO is not one of the rates of tax category STD',
+                 'PG422', 'line 2 (CABLE): ZERO is not one of the rates of tax category STD',
                  'a tax rate outside the customer''s category is refused');
 SELECT throws_ok($$SELECT api.add_invoice_line((SELECT id FROM t_invoice), '{"product": "NOPE", "quantity": 1}')$$,
                  'PG404', 'there is no product ''NOPE''',

@@ -9,6 +9,8 @@ public struct Invoice: Sendable, Hashable, Codable {
             public var serial: String
             public var quantity: Decimal
             public var addedAtSale: Bool
+            /// On a kit's line: the component it belongs to.
+            public var product: String?
         }
         public var line: Int
         public var product: String
@@ -21,6 +23,18 @@ public struct Invoice: Sendable, Hashable, Codable {
         public var taxAmount: Decimal
         public var location: String?
         public var serials: [Serial]
+        /// What posted credit notes have credited of the line (returned or kept), and returned.
+        public var credited: Decimal
+        public var returned: Decimal
+    }
+
+    /// A credit note against the invoice, draft or posted.
+    public struct CreditNoteReference: Sendable, Hashable, Codable {
+        public var id: Int64
+        public var number: Int64?
+        public var status: InvoiceStatus
+        public var date: String
+        public var total: Decimal
     }
 
     /// A customer item the draft will create when posted.
@@ -54,6 +68,7 @@ public struct Invoice: Sendable, Hashable, Codable {
     public var lines: [Line]
     public var pendingItems: [PendingItem]
     public var alerts: [CustomerAlert]
+    public var creditNotes: [CreditNoteReference]
 
     public var isPosted: Bool { status == .posted }
 }

@@ -17,6 +17,14 @@ public struct PaymentStore: Sendable {
         }
     }
 
+    /// Pays credit back to a customer (a refund: a payment out); returns its id.
+    @discardableResult
+    public func refund(_ refund: NewRefund) async throws -> Int64 {
+        try await domainErrors {
+            try await pool.query("SELECT api.record_refund(\(JSONArgument(refund)))")[0].decode(0, as: Int64.self)
+        }
+    }
+
     @discardableResult
     public func addCustomerItem(_ item: NewCustomerItem) async throws -> Int64 {
         try await domainErrors {
@@ -24,13 +32,14 @@ public struct PaymentStore: Sendable {
         }
     }
 
-    /// A customer's items, oldest first, with warranty status and next service.
+    /// A customer's installed base, oldest first, with warranty status and next service: the items
+    /// still with the customer (those whose goods came back on a credit note are left out).
     public func customerItems(_ customer: String) async throws -> [CustomerItem] {
         try await domainErrors {
             try await pool.query(
                 """
                 SELECT item_id, product, serial, source, warranty_status, warranty_end, next_service
-                FROM report.customer_items WHERE lower(customer) = lower(\(customer)) ORDER BY item_id
+                FROM report.installed_base WHERE lower(customer) = lower(\(customer)) ORDER BY item_id
                 """
             ).map { row in
                 CustomerItem(

@@ -9,6 +9,10 @@ enum PostingMetrics {
         Counter(label: "postgate_invoices_posted_total", dimensions: [("mode", mode.rawValue)]).increment(by: count)
     }
 
+    static func creditNotePosted() {
+        Counter(label: "postgate_credit_notes_posted_total").increment()
+    }
+
     static func refused(_ decisions: [Decision]) {
         for rule in Set(decisions.flatMap { $0.blockers.map(\.rule) }) {
             Counter(label: "postgate_posting_refusals_total", dimensions: [("rule", rule)]).increment()

@@ -56,8 +56,11 @@ public struct Preview: Sendable {
 /// What a confirmed mass posting did.
 public struct MassPostingResult: Sendable {
     public var posted: [Int64] = []
-    /// Posted by an earlier, interrupted run of the same confirmation.
+    /// Posted before this run reached them: by an earlier, interrupted run of the same confirmation,
+    /// or by another posting meanwhile (`postedElsewhere`).
     public var alreadyPosted: [Int64] = []
+    /// Those of `alreadyPosted` that another posting (not this confirmation) posted.
+    public var postedElsewhere: [Int64] = []
     public var notPosted: [Int64] = []
     /// Why it stopped before the end, when it did. The chunk it was posting was rolled back whole.
     public var stoppedBecause: String?

@@ -43,18 +43,22 @@ extension PostingService {
                 customerCurrency: try row.decode("customer_currency"), onHoldForInvoices: try row.decode("on_hold_invoices"),
                 cashSalesOnly: try row.decode("cash_sales_only"), massPosting: mass,
                 creditLimit: try row.decode("credit_limit"), openBalance: try row.decode("open_balance"),
-                invoiceTotal: try row.decode("total_customer"),
+                invoiceTotal: try row.decode("total_customer", as: Decimal?.self) ?? 0,
                 linesMissingSerials: try list(row, "missing_serials", as: MissingSerials.self),
                 disallowedTaxes: try list(row, "disallowed_taxes", as: DisallowedTax.self),
                 unavailableSerials: try list(row, "unavailable_serials", as: UnavailableSerial.self),
                 lineCount: try row.decode("line_count"),
-                unreviewedItems: try row.decode("unreviewed"), itemsToCreate: try row.decode("items_to_create"))
+                unreviewedItems: try row.decode("unreviewed"), itemsToCreate: try row.decode("items_to_create"),
+                missingRate: try row.decode("missing_rate", as: String?.self).map { try decoder.decode(MissingRate.self, from: Data($0.utf8)) })
             facts.linesShortOfStock = try list(row, "short_stock", as: ShortStock.self).map {
                 StockShortage(line: $0.line, product: $0.product, location: $0.location, serial: $0.serial, needed: $0.needed, onHand: $0.onHand)
             }
+            // Without a rate, the total is only known in the invoice's own currency.
+            let inCustomerCurrency: Decimal? = try row.decode("total_customer")
             return Candidate(
                 facts: facts, version: try row.decode("version"), posted: try row.decode("status", as: InvoiceStatus.self) == .posted,
-                total: try row.decode("total_customer"), currency: try row.decode("customer_currency"),
+                total: try inCustomerCurrency ?? row.decode("total"),
+                currency: try inCustomerCurrency == nil ? row.decode("currency") : row.decode("customer_currency"),
                 invoiceTotal: try row.decode("total"), invoiceCurrency: try row.decode("currency"))
         }
     }

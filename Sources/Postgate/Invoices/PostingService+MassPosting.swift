@@ -94,7 +94,9 @@ extension PostingService {
                         continue
                     }
                     if status == .posted {
-                        changes.append("draft \(id) was posted by someone else")
+                        // Another posting took it: it is posted, which is what was asked.
+                        result.alreadyPosted.append(id)
+                        result.postedElsewhere.append(id)
                         continue
                     }
                     if try row.decode("version", as: Int.self) != versions[id] { changes.append("draft \(id) was edited") }
@@ -103,7 +105,8 @@ extension PostingService {
                 if existing < order.count { changes.append("\(order.count - existing) drafts were deleted") }
                 guard changes.isEmpty else { throw PreviewOutdated(changes: changes) }
 
-                let remaining = order.filter { !postedHere.contains($0) }.sorted()
+                let skipped = Set(result.alreadyPosted)
+                let remaining = order.filter { !skipped.contains($0) }.sorted()
                 var done = 0
                 progress(0, remaining.count)
                 for start in stride(from: 0, to: remaining.count, by: max(chunkSize, 1)) {
@@ -113,22 +116,27 @@ extension PostingService {
                         return result
                     }
                     let chunk = Array(remaining[start..<min(start + chunkSize, remaining.count)])
+                    var postedMeanwhile: [Int64] = []
                     do {
-                        try await connection.withTransaction { connection in
+                        postedMeanwhile = try await connection.withTransaction { connection in
                             let settings = try await Self.settings(on: connection)
-                            let candidates = try await Self.facts(chunk, for: .mass, locking: true, on: connection)
+                            let all = try await Self.facts(chunk, for: .mass, locking: true, on: connection)
+                            // Drafts another posting took since the run began are posted: skipped, not changes.
+                            let candidates = all.filter { !$0.posted }
                             let facts = candidates.map(\.facts)
-                            let changed = candidates.filter { $0.version != versions[$0.facts.invoiceID] }.map(\.facts.reference)
-                            if !changed.isEmpty || facts.count != chunk.count {
+                            let changed = candidates.filter { $0.version != versions[$0.facts.invoiceID] }
+                            if !changed.isEmpty || all.count != chunk.count {
                                 throw PreviewOutdated(
-                                    changes: changed.map { "\($0) changed" } + (facts.count != chunk.count ? ["drafts were deleted"] : []))
+                                    changes: changed.map { "draft \($0.facts.invoiceID) (\($0.facts.reference)) was edited" }
+                                        + (all.count != chunk.count ? ["\(chunk.count - all.count) drafts were deleted"] : []))
                             }
                             let decisions = PostingPolicy.evaluateBatch(facts, settings: settings)
                             guard decisions.allSatisfy(\.canPost) else {
                                 PostingMetrics.refused(decisions)
                                 throw PostingRefused(decisions: zip(facts, decisions).map { ($0.reference, $1) })
                             }
-                            _ = try await Self.post(facts, decisions, mode: .mass, actor: actor, batch: token, on: connection)
+                            if !facts.isEmpty { _ = try await Self.post(facts, decisions, mode: .mass, actor: actor, batch: token, on: connection) }
+                            return all.filter(\.posted).map(\.facts.invoiceID)
                         }
                     } catch let error as PreviewOutdated {
                         result.stoppedBecause =
@@ -148,7 +156,9 @@ extension PostingService {
                         result.notPosted = Array(remaining[start...])
                         return result
                     }
-                    result.posted += chunk
+                    result.alreadyPosted += postedMeanwhile
+                    result.postedElsewhere += postedMeanwhile
+                    result.posted += chunk.filter { !postedMeanwhile.contains($0) }
                     done += chunk.count
                     progress(done, remaining.count)
                 }

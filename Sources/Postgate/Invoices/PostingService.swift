@@ -119,7 +119,7 @@ public struct PostingService: Sendable {
         let found = Set(facts.map(\.invoiceID))
         if let missing = ids.first(where: { !found.contains($0) }) {
             throw DomainError(
-                kind: .notFound, field: "invoice", message: "there is no invoice \(missing)", hint: "List the drafts: postgate invoices list")
+                kind: .notFound, field: "invoice", message: "there is no invoice \(missing)", hint: "Name a draft by its id.")
         }
         let decisions = PostingPolicy.evaluateBatch(facts, settings: settings)
         guard decisions.allSatisfy(\.canPost) else {

@@ -8,11 +8,15 @@ public struct SerialEntry: Sendable, Hashable, Codable {
     public var serial: String
     public var quantity: Decimal?
     public var expiry: LocalDate?
+    /// On a kit's line: the component the serial belongs to, when the kit has several that track
+    /// serials and the serial does not say which by itself.
+    public var product: String?
 
-    public init(_ serial: String, quantity: Decimal? = nil, expiry: LocalDate? = nil) {
+    public init(_ serial: String, quantity: Decimal? = nil, expiry: LocalDate? = nil, product: String? = nil) {
         self.serial = serial
         self.quantity = quantity
         self.expiry = expiry
+        self.product = product
     }
 }
 

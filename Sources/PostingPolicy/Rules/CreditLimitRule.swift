@@ -8,7 +8,8 @@ struct CreditLimitRule: Rule {
     let watchRatio: Decimal
 
     func evaluate(_ facts: InvoiceFacts) -> [Finding] {
-        guard mode != .off, let limit = facts.creditLimit else { return [] }
+        // Without a rate the total in the customer's currency is unknown: conversion-rate blocks it.
+        guard mode != .off, let limit = facts.creditLimit, facts.missingRate == nil else { return [] }
         let exposure = facts.openBalance + facts.earlierInBatch + facts.invoiceTotal
         var figures = [
             "limit": limit.figure, "open_balance": facts.openBalance.figure, "earlier_in_batch": facts.earlierInBatch.figure,

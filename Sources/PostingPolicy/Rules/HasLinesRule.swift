@@ -1,8 +1,8 @@
-/// An invoice without lines books nothing: it is finished or deleted, never posted.
-struct HasLinesRule: Rule {
+/// A document without lines books nothing: it is finished or deleted, never posted.
+struct HasLinesRule<Facts: DocumentFacts>: Rule {
     let id = "has-lines"
 
-    func evaluate(_ facts: InvoiceFacts) -> [Finding] {
+    func evaluate(_ facts: Facts) -> [Finding] {
         guard facts.lineCount == 0 else { return [] }
         return [
             Finding(

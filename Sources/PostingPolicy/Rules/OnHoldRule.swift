@@ -1,8 +1,9 @@
-/// A customer on hold for sales invoices gets none posted.
-struct OnHoldRule: Rule {
+/// A customer on hold for sales invoices gets none of its documents posted: neither invoices nor
+/// the credit notes that correct them.
+struct OnHoldRule<Facts: DocumentFacts>: Rule {
     let id = "on-hold"
 
-    func evaluate(_ facts: InvoiceFacts) -> [Finding] {
+    func evaluate(_ facts: Facts) -> [Finding] {
         guard facts.onHoldForInvoices else { return [] }
         return [
             Finding(
