@@ -58,6 +58,18 @@ struct MalformedArgumentsTests {
         "invoices show": ["1"],
         "invoices list": ["--customer", "DEMO-ACME", "--from", "2026-01-01", "--to", "2026-12-31", "--min-total", "1", "--max-total", "1000"],
         "orders create": ["DEMO-ACME", "--location", "DEMO-MAIN", "--date", "2026-11-01", "--reference", "R", "--line", "DEMO-CABLE:1@2.50"],
+        "credit-notes create": [
+            "1", "--line", "1:1:TV55-001", "--location", "DEMO-MAIN", "--reason", "R", "--date", "2026-11-01",
+        ],
+        "credit-notes post": ["1"],
+        "credit-notes show": ["1"],
+        "credit-notes list": ["--customer", "DEMO-ACME", "--invoice", "1"],
+        "credit-notes apply": ["1", "--invoice", "2=1"],
+        "credit-notes delete": ["1"],
+        "payments refund": [
+            "DEMO-ACME", "1", "--credit-note", "1", "--date", "2026-11-01", "--currency", "EUR", "--payment-method", "DEMO-BANK", "--account",
+            "DEMO-TILL", "--reference", "R",
+        ],
         "orders add-line": ["1", "--line", "DEMO-CABLE:1"],
         "orders book": ["1"],
         "orders close": ["1"],

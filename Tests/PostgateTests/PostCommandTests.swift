@@ -69,10 +69,10 @@ struct PostCommandTests {
             #expect(paid.status == 0, "\(paid.error)")
             let payment = try await run(database, ["payments", "receive", "DEMO-ACME", "100", "--invoice", "1=100"])
             #expect(payment.status == 0, "\(payment.error)")
-            let pos = try await run(database, ["pos", "sale", "DEMO-SHOP", "--location", "DEMO-MAIN", "--line", "DEMO-TV55:1:TV55-005"])
+            let pos = try await run(database, ["pos", "sale", "DEMO-SHOP", "--location", "DEMO-MAIN", "--line", "DEMO-TV55:1:TV55-002"])
             #expect(pos.status == 0, "\(pos.error)")
             let items = try await run(database, ["items", "list", "DEMO-SHOP"])
-            #expect(items.output.contains("TV55-005"))
+            #expect(items.output.contains("TV55-002"), "the TV the demo took back on a credit note sells again")
             #expect(items.output.contains("pos"))
         }
     }
