@@ -170,6 +170,27 @@ struct CreditNoteTests {
         }
     }
 
+    @Test("with component items on, returning a kit's first TV ends that kit's item and its TV's, and leaves the other kit's")
+    func kitItemsFollowTheirSerials() async throws {
+        try await withCompany { company in
+            try await company.setting("buildup_component_items", "true")
+            let number = try await sell(company, [NewInvoiceLine(product: "KIT", quantity: 2, serials: [SerialEntry("TV-3"), SerialEntry("TV-4")])])
+            try await company.posting.postCreditNote(
+                try await notes(company).create(
+                    NewCreditNote(invoiceNumber: number, lines: [.init(line: 1, quantity: 1, serials: [SerialEntry("TV-3")])])))
+            let items = try await company.pool.query(
+                """
+                SELECT i.product, coalesce(i.serial, c.serial) AS serial, i.status FROM report.customer_items i
+                LEFT JOIN report.customer_items c ON c.part_of_item = i.item_id ORDER BY 2, 1
+                """)
+            #expect(
+                try items.map {
+                    "\(try $0.decode("product", as: String.self)) \(try $0.decode("serial", as: String.self)) \(try $0.decode("status", as: String.self))"
+                }
+                    == ["KIT TV-3 returned", "TV TV-3 returned", "KIT TV-4 active", "TV TV-4 active"])
+        }
+    }
+
     @Test("a sold TV is not received again: the refusal names the invoice and says to return it on a credit note")
     func receiptOfASoldUnit() async throws {
         try await withCompany { company in

@@ -119,8 +119,12 @@ BEGIN
         JOIN ar.sold_serials(n.invoice_id) s ON s.invoice_line_id = ci.invoice_line_id AND s.product_id = ci.product_id AND s.serial = ci.serial
         WHERE ci.status = 'active' AND ci.serial IS NOT NULL AND s.returned >= ci.quantity
     ),
+    -- A kit's item whose component's serial came back ends first, then the last ones.
     counted AS (
-        SELECT ci.id, row_number() OVER (PARTITION BY ci.invoice_line_id, ci.product_id ORDER BY ci.id DESC) AS k,
+        SELECT ci.id,
+               row_number() OVER (PARTITION BY ci.invoice_line_id, ci.product_id
+                                  ORDER BY EXISTS (SELECT FROM ar.customer_items child JOIN with_serial w ON w.id = child.id
+                                                   WHERE child.parent_id = ci.id) DESC, ci.id DESC) AS k,
                count(*) OVER (PARTITION BY ci.invoice_line_id, ci.product_id) AS active,
                ceil(l.kept * CASE WHEN ci.product_id = l.line_product THEN 1
                                   ELSE coalesce((SELECT b.quantity FROM ar.buildup_components b
