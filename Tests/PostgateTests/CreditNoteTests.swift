@@ -115,6 +115,51 @@ struct CreditNoteTests {
         }
     }
 
+    @Test("the same credit note posted from eight tasks at once, and two drafts of one TV raced: each posts once, numbers stay gapless")
+    func concurrentPostings() async throws {
+        try await withCompany { company in
+            let number = try await sell(company, [tv("TV-1", "TV-2"), cable(4)])
+            let note = try await notes(company).create(NewCreditNote(invoiceNumber: number, lines: [.init(line: 2, quantity: 1)]))
+            let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        do {
+                            return "posted \(try await company.posting.postCreditNote(note).number)"
+                        } catch let error as DomainError {
+                            return error.kind.rawValue
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(outcomes.sorted() == ["immutable", "immutable", "immutable", "immutable", "immutable", "immutable", "immutable", "posted 1"])
+            let twins = [
+                try await notes(company).create(
+                    NewCreditNote(invoiceNumber: number, lines: [.init(line: 1, quantity: 1, serials: [SerialEntry("TV-2")])])),
+                try await notes(company).create(
+                    NewCreditNote(invoiceNumber: number, lines: [.init(line: 1, quantity: 1, serials: [SerialEntry("TV-2")])])),
+            ]
+            let raced = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for twin in twins {
+                    group.addTask {
+                        do {
+                            try await company.posting.postCreditNote(twin)
+                            return true
+                        } catch is PostingRefused {
+                            return false
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(raced.sorted { !$0 && $1 } == [false, true])
+            #expect(try await company.stock.findSerials("TV-2").first?.status == "in stock")
+            let connection = try await company.database.connect()
+            #expect(try await bookProblems(connection) == [])
+            await connection.close()
+        }
+    }
+
     @Test("price corrections, goods kept by the customer, and credit left over refunded and allocated")
     func priceCorrectionsAndCredit() async throws {
         try await withCompany { company in
