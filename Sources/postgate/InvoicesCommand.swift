@@ -230,15 +230,22 @@ struct InvoicesCommand: AsyncParsableCommand {
             print(
                 "Invoice   \(shown.number.map { "number \($0)" } ?? "draft \(shown.id)")  \(shown.customer) (\(shown.customerName))  \(shown.date)\(shown.dueDate.map { ", due \($0)" } ?? "")"
             )
+            let credited = shown.lines.contains { $0.credited > 0 }
             printTable(
-                ["LINE", "PRODUCT", "QUANTITY", "PRICE", "TAX", "NET", "SERIALS"],
+                ["LINE", "PRODUCT", "QUANTITY", "PRICE", "TAX", "NET", "SERIALS"] + (credited ? ["CREDITED"] : []),
                 shown.lines.map { line in
                     [
                         String(line.line), line.product, line.quantity.description, line.unitPrice.money, line.taxRate, line.netAmount.money,
-                        line.serials.map { $0.serial + ($0.addedAtSale ? " (added at sale)" : "") }.joined(separator: ", "),
-                    ]
+                        line.serials.map { ($0.product.map { "\($0) " } ?? "") + $0.serial + ($0.addedAtSale ? " (added at sale)" : "") }
+                            .joined(separator: ", "),
+                    ] + (credited ? ["\(line.credited) (\(line.returned) back)"] : [])
                 })
             print("Total     \(shown.netTotal.money) + tax \(shown.taxTotal.money) = \(shown.total.money) \(shown.currency)")
+            for note in shown.creditNotes {
+                print(
+                    "Credited  \(note.number.map { "credit note \($0)" } ?? "draft credit note \(note.id)") of \(note.date): \(note.total.money) \(shown.currency)"
+                )
+            }
             if !shown.pendingItems.isEmpty {
                 let unreviewed = shown.pendingItems.filter { $0.reviewedBy == nil }.count
                 print(
