@@ -74,6 +74,32 @@ BEGIN
 END
 $$;
 
+-- The customer a payment or a refund names ({"customer": CODE}), locked: its balance changes.
+CREATE OR REPLACE FUNCTION ar.paying_customer(p jsonb) RETURNS ar.customers
+LANGUAGE plpgsql AS $$
+DECLARE
+    c ar.customers;
+BEGIN
+    SELECT * INTO c FROM ar.customers WHERE lower(code) = lower(btrim(ar.required_text(ar.text_field(p, 'customer'), 'customer'))) FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM ar.no_such_customer(p ->> 'customer');
+    END IF;
+    RETURN c;
+END
+$$;
+
+-- Records a payment in or a refund: the method and account given, else the customer's. Returns its id.
+CREATE OR REPLACE FUNCTION ar.record_payment(c ar.customers, p jsonb, p_date date, p_currency text, p_amount numeric, p_direction text)
+RETURNS bigint LANGUAGE sql AS $$
+    INSERT INTO ar.payments (customer_id, payment_date, currency, amount, payment_method_id, financial_account_id, reference, direction)
+    VALUES (c.id, p_date, p_currency, p_amount,
+            coalesce(ar.lookup('payment_methods', ar.text_field(p, 'payment_method'), 'payment_method', 'payment method'), c.payment_method_id),
+            coalesce(ar.lookup('financial_accounts', ar.text_field(p, 'financial_account'), 'financial_account', 'financial account'),
+                     c.financial_account_id),
+            coalesce(ar.text_field(p, 'reference'), ''), p_direction)
+    RETURNING id
+$$;
+
 CREATE OR REPLACE FUNCTION api.receive_payment(p_payment jsonb)
 RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 DECLARE
@@ -88,11 +114,7 @@ DECLARE
 BEGIN
     PERFORM ar.check_fields(p_payment, ARRAY['customer', 'date', 'amount', 'currency', 'payment_method', 'financial_account', 'reference',
                                              'allocations'], 'a payment');
-    SELECT * INTO c FROM ar.customers
-    WHERE lower(code) = lower(btrim(ar.required_text(ar.text_field(p_payment, 'customer'), 'customer'))) FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM ar.no_such_customer(p_payment ->> 'customer');
-    END IF;
+    c := ar.paying_customer(p_payment);
     IF c.on_hold AND c.hold_payment_in THEN
         PERFORM ar.fail('PG422', 'customer', format('customer %s is on hold for payments in', c.code), 'Release the hold first.');
     END IF;
@@ -106,14 +128,7 @@ BEGIN
                                                   coalesce(v_amount::text, 'empty')), NULL);
     END IF;
     v_rate := ar.conversion_rate(v_currency, c.currency, v_date);
-    INSERT INTO ar.payments (customer_id, payment_date, currency, amount, payment_method_id, financial_account_id, reference)
-    VALUES (c.id, v_date, v_currency, v_amount,
-            coalesce(ar.lookup('payment_methods', ar.text_field(p_payment, 'payment_method'), 'payment_method', 'payment method'),
-                     c.payment_method_id),
-            coalesce(ar.lookup('financial_accounts', ar.text_field(p_payment, 'financial_account'), 'financial_account', 'financial account'),
-                     c.financial_account_id),
-            coalesce(ar.text_field(p_payment, 'reference'), ''))
-    RETURNING id INTO v_id;
+    v_id := ar.record_payment(c, p_payment, v_date, v_currency, v_amount, 'in');
     v_allocated := ar.allocate_payment(v_id, c.id, p_payment -> 'allocations', v_amount, least(v_minor, 2));
     IF v_allocated > v_amount THEN
         PERFORM ar.fail('PG422', 'allocations', format('allocations of %s exceed the payment of %s', v_allocated, v_amount), NULL);
@@ -150,11 +165,7 @@ DECLARE
 BEGIN
     PERFORM ar.check_fields(p_refund, ARRAY['customer', 'date', 'amount', 'currency', 'payment_method', 'financial_account', 'reference',
                                             'credit_note_number'], 'a refund');
-    SELECT * INTO c FROM ar.customers
-    WHERE lower(code) = lower(btrim(ar.required_text(ar.text_field(p_refund, 'customer'), 'customer'))) FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM ar.no_such_customer(p_refund ->> 'customer');
-    END IF;
+    c := ar.paying_customer(p_refund);
     v_date := coalesce(ar.date_value(ar.json_value(p_refund, 'date', 'string'), 'date'), current_date);
     IF p_refund ? 'credit_note_number' AND p_refund -> 'credit_note_number' <> 'null' THEN
         SELECT * INTO n FROM ar.credit_notes WHERE number = ar.integer_field(p_refund, 'credit_note_number', 'credit_note_number');
@@ -197,14 +208,7 @@ BEGIN
                             'Refund at most the customer''s credit, or refund a credit note.');
         END IF;
     END IF;
-    INSERT INTO ar.payments (customer_id, payment_date, currency, amount, payment_method_id, financial_account_id, reference, direction)
-    VALUES (c.id, v_date, v_currency, v_amount,
-            coalesce(ar.lookup('payment_methods', ar.text_field(p_refund, 'payment_method'), 'payment_method', 'payment method'),
-                     c.payment_method_id),
-            coalesce(ar.lookup('financial_accounts', ar.text_field(p_refund, 'financial_account'), 'financial_account', 'financial account'),
-                     c.financial_account_id),
-            coalesce(ar.text_field(p_refund, 'reference'), ''), 'refund')
-    RETURNING id INTO v_id;
+    v_id := ar.record_payment(c, p_refund, v_date, v_currency, v_amount, 'refund');
     IF n.id IS NOT NULL THEN
         INSERT INTO ar.credit_allocations (credit_note_id, payment_id, amount) VALUES (n.id, v_id, v_amount);
     END IF;
