@@ -96,7 +96,21 @@ struct StockCommand: AsyncParsableCommand {
     }
 
     struct Locations: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stock locations.", subcommands: [Add.self])
+        static let configuration = CommandConfiguration(abstract: "Stock locations.", subcommands: [Add.self, List.self])
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List stock locations (--all: inactive ones too).")
+            @OptionGroup var connection: ConnectionOptions
+            @Flag(help: "Inactive locations too.") var all = false
+            @Flag(help: "Print JSON.") var json = false
+            func run() async throws {
+                let locations = try await withPool(connection) { try await CatalogStore(pool: $0).locations(activeOnly: !all) }
+                if json { return try printJSON(locations) }
+                printTable(
+                    ["CODE", "NAME", "ACTIVE", "VERSION"], locations.map { [$0.code, $0.name, $0.active ? "yes" : "no", String($0.version)] })
+            }
+        }
+
         struct Add: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Add or change a location (with --version).")
             @OptionGroup var connection: ConnectionOptions

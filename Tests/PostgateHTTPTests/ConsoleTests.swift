@@ -307,4 +307,171 @@ struct ConsoleTests {
             }
         }
     }
+
+    // MARK: Credit notes
+
+    /// A posted invoice of two TVs for ACME (TV-1 from the fixture, TV-2 received here): its id and number.
+    func postedTelevisions(_ pool: PostgresPool) async throws -> (id: Int64, number: Int64) {
+        try await StockStore(pool: pool).post(
+            StockDocument(.receipt(location: "MAIN"), lines: [StockLine(product: "TV", quantity: 1, serials: [SerialEntry("TV-2")])]))
+        let (id, _) = try await InvoiceStore(pool: pool).createDraft(
+            customer: "ACME", date: LocalDate("2026-03-02"), reference: "two TVs", location: "MAIN",
+            lines: [NewInvoiceLine(product: "TV", quantity: 2, serials: [SerialEntry("TV-1"), SerialEntry("TV-2")])])
+        let posted = try await PostingService(pool: pool, actor: "test").post([id])
+        return (id, try #require(posted.numbers[id]))
+    }
+
+    /// The credit note form's fields for one TV of line 1 by its serial (TV-2 is the line's second serial).
+    func oneTelevision(_ browser: ConsoleBrowser, csrf: String? = nil) -> [(String, String)] {
+        [("csrf", csrf ?? browser.csrf), ("serial-1", "2"), ("return-1", "1"), ("location-1", "MAIN"), ("reason", "dead pixels")]
+    }
+
+    @Test("a clerk drafts a credit note of one TV by its serial from the invoice page; a reader may not; a forged form makes nothing")
+    func draftCreditNote() async throws {
+        try await withConsole { app, pool, secrets in
+            let (id, number) = try await postedTelevisions(pool)
+            try await app.test(.router) { client in
+                let reader = ConsoleBrowser()
+                _ = try await reader.signIn(client, secrets[.reader]!)
+                var page = try await reader.send(client, .get, "/console/invoices/\(id)")
+                #expect(page.status == 200 && page.html.contains("No credit notes.") && !page.html.contains(#"id="credit-form""#))
+                page = try await reader.send(client, .post, "/console/invoices/\(id)/credit-notes", form: oneTelevision(reader))
+                #expect(page.status == 403 && page.html.contains("changes need a clerk"))
+                #expect(try await CreditNoteStore(pool: pool).list(invoiceNumber: number).isEmpty, "a reader makes nothing")
+
+                let clerk = ConsoleBrowser()
+                _ = try await clerk.signIn(client, secrets[.clerk]!)
+                page = try await clerk.send(client, .get, "/console/invoices/\(id)")
+                #expect(page.html.contains(#"id="credit-form""#) && page.html.contains("2 of 2 left to credit"))
+                #expect(page.html.contains(#"name="serial-1" value="2""#) && page.html.contains(">TV-2</label>"))
+                #expect(page.html.contains(#"<option value="MAIN" selected>"#), "goods go back where they left from")
+                let csrf = clerk.csrf
+                page = try await clerk.send(client, .post, "/console/invoices/\(id)/credit-notes", form: oneTelevision(clerk, csrf: "forged"))
+                #expect(page.status == 403 && page.html.contains("The form was refused"))
+                page = try await clerk.send(
+                    client, .post, "/console/invoices/\(id)/credit-notes", form: oneTelevision(clerk, csrf: csrf), origin: "http://evil.example")
+                #expect(page.status == 403, "the right token from another site")
+                #expect(try await CreditNoteStore(pool: pool).list(invoiceNumber: number).isEmpty, "a forged form makes nothing")
+
+                page = try await clerk.send(client, .post, "/console/invoices/\(id)/credit-notes", form: oneTelevision(clerk, csrf: csrf))
+                let notes = try await CreditNoteStore(pool: pool).list(invoiceNumber: number)
+                let note = try #require(notes.first)
+                #expect(notes.count == 1 && page.status == 303 && page.location == "/console/credit-notes/\(note.id)")
+                let drafted = try await CreditNoteStore(pool: pool).creditNote(note.id)
+                #expect(drafted.lines.count == 1 && drafted.lines[0].quantity == 1 && drafted.lines[0].kind == .return)
+                #expect(drafted.lines[0].serials.map(\.serial) == ["TV-2"] && drafted.lines[0].location == "MAIN")
+                #expect(drafted.total == 605 && drafted.reason == "dead pixels")
+                page = try await clerk.send(client, .get, "/console/credit-notes/\(note.id)")
+                #expect(
+                    page.status == 200 && page.html.contains("Draft credit note \(note.id)")
+                        && page.html.contains("Draft credit note \(note.id) is made"))
+                #expect(page.html.contains("TV-2") && page.html.contains("605.00") && page.html.contains("comes back"))
+                #expect(page.html.contains(#"id="can-post""#) && page.html.contains("it can be posted"))
+                #expect(
+                    !page.html.contains(#"id="post-credit-note""#) && page.html.contains(#"id="delete-credit-note""#),
+                    "a clerk drafts, a poster posts")
+                page = try await clerk.send(client, .get, "/console/invoices/\(id)")
+                #expect(page.html.contains(#"<a href="/console/credit-notes/\#(note.id)">Draft credit note \#(note.id)</a>"#))
+                page = try await clerk.send(client, .get, "/console/customers/ACME")
+                #expect(page.html.contains(#"<a href="/console/credit-notes/\#(note.id)">Draft credit note \#(note.id)</a>"#))
+
+                // A clerk deletes the draft; a reader may not.
+                page = try await reader.send(client, .post, "/console/credit-notes/\(note.id)/delete", form: [("csrf", reader.csrf)])
+                #expect(page.status == 403)
+                page = try await clerk.send(client, .post, "/console/credit-notes/\(note.id)/delete", form: [("csrf", clerk.csrf)])
+                #expect(page.status == 303 && page.location == "/console/invoices/\(id)")
+                #expect(try await CreditNoteStore(pool: pool).list(invoiceNumber: number).isEmpty)
+            }
+        }
+    }
+
+    @Test("a clerk cannot post a credit note, a poster can: its number shows and the TV is back in stock")
+    func postCreditNote() async throws {
+        try await withConsole { app, pool, secrets in
+            let (id, number) = try await postedTelevisions(pool)
+            try await app.test(.router) { client in
+                let clerk = ConsoleBrowser()
+                _ = try await clerk.signIn(client, secrets[.clerk]!)
+                _ = try await clerk.send(client, .get, "/console/invoices/\(id)")
+                var page = try await clerk.send(client, .post, "/console/invoices/\(id)/credit-notes", form: oneTelevision(clerk))
+                let path = try #require(page.location)
+                let note = try #require(try await CreditNoteStore(pool: pool).list(invoiceNumber: number).first)
+                // A second draft of the same TV: once the first is posted, the rules block it.
+                _ = try await clerk.send(client, .post, "/console/invoices/\(id)/credit-notes", form: oneTelevision(clerk))
+                let second = try #require(try await CreditNoteStore(pool: pool).list(invoiceNumber: number).first { $0.id != note.id })
+                page = try await clerk.send(client, .post, path + "/post", form: [("csrf", clerk.csrf)])
+                #expect(page.status == 403 && page.html.contains("posting needs a poster"))
+                #expect(try await CreditNoteStore(pool: pool).creditNote(note.id).isPosted == false)
+
+                let poster = ConsoleBrowser()
+                _ = try await poster.signIn(client, secrets[.poster]!)
+                page = try await poster.send(client, .get, path)
+                #expect(page.html.contains(#"id="post-credit-note">"#), "nothing blocks it, so Post is not aria-disabled")
+                page = try await poster.send(client, .post, path + "/post", form: [("csrf", "forged")])
+                #expect(page.status == 403)
+                #expect(try await CreditNoteStore(pool: pool).creditNote(note.id).isPosted == false, "a forged form posts nothing")
+                page = try await poster.send(client, .post, path + "/post", form: [("csrf", poster.csrf)])
+                #expect(page.status == 303 && page.location == path)
+                let posted = try await CreditNoteStore(pool: pool).creditNote(note.id)
+                let credit = try #require(posted.number)
+                #expect(posted.isPosted && posted.postedBy == "console-poster", "posted with the token's name as actor")
+                page = try await poster.send(client, .get, path)
+                #expect(page.html.contains("Posted as credit note \(credit).") && page.html.contains("<h1>Credit note \(credit) "))
+                #expect(page.html.contains(#"id="allocations""#) && page.html.contains("Invoice \(number)"))
+                #expect(!page.html.contains(#"id="post-credit-note""#) && !page.html.contains(#"id="delete-credit-note""#))
+                let stock = try await StockStore(pool: pool).pickSerials(product: "TV", location: "MAIN")
+                #expect(stock.map(\.serial) == ["TV-2"], "the TV is back in stock")
+                page = try await poster.send(client, .get, "/console/invoices/\(id)")
+                #expect(page.html.contains("Credit note \(credit)</a>") && page.html.contains("1 of 2 left to credit"))
+                #expect(!page.html.contains(#"id="cn-serial-1-2""#) && page.html.contains(#"id="cn-serial-1-1""#), "TV-2 has come back")
+
+                page = try await poster.send(client, .get, "/console/credit-notes/\(second.id)")
+                #expect(page.html.contains("It cannot be posted") && page.html.contains("serial TV-2 has come back already"))
+                #expect(page.html.contains(#"id="post-credit-note" aria-disabled="true" aria-describedby="findings" title="Post is not possible: "#))
+                page = try await poster.send(client, .post, "/console/credit-notes/\(second.id)/post", form: [("csrf", poster.csrf)])
+                #expect(page.status == 303, "without JavaScript the button still submits: the posting service refuses it")
+                page = try await poster.send(client, .get, "/console/credit-notes/\(second.id)")
+                #expect(page.html.contains(#"class="flash flash-error""#) && page.html.contains("has come back already"))
+                #expect(try await CreditNoteStore(pool: pool).creditNote(second.id).isPosted == false)
+            }
+        }
+    }
+
+    @Test("a credit note form beyond what is left, or with nothing given, is shown again with why, and makes nothing")
+    func refusedCreditNote() async throws {
+        try await withConsole { app, pool, secrets in
+            let (id, number) = try await postedTelevisions(pool)
+            try await app.test(.router) { client in
+                let clerk = ConsoleBrowser()
+                _ = try await clerk.signIn(client, secrets[.clerk]!)
+                _ = try await clerk.send(client, .get, "/console/invoices/\(id)")
+                var page = try await clerk.send(
+                    client, .post, "/console/invoices/\(id)/credit-notes",
+                    form: [("csrf", clerk.csrf), ("quantity-1", "3"), ("return-1", "1"), ("location-1", "MAIN"), ("reason", "too many")])
+                #expect(page.status == 422 && page.html.contains(#"id="credit-form""#))
+                #expect(page.html.contains("Invoice line 1 (TV): 3 credited, but it has 2 left to credit"), "the database's message")
+                #expect(page.html.contains(#"value="3" aria-describedby="cn-left-1 credit-error" aria-invalid="true""#), "the field as typed, marked")
+                #expect(page.html.contains(#"value="too many""#))
+                #expect(try await CreditNoteStore(pool: pool).list(invoiceNumber: number).isEmpty, "nothing made")
+
+                page = try await clerk.send(client, .post, "/console/invoices/\(id)/credit-notes", form: [("csrf", clerk.csrf), ("return-1", "1")])
+                #expect(page.status == 400 && page.html.contains("Nothing was given to credit, so nothing was drafted"))
+                page = try await clerk.send(
+                    client, .post, "/console/invoices/\(id)/credit-notes", form: [("csrf", clerk.csrf), ("quantity-1", "two")])
+                #expect(page.status == 400 && page.html.contains("Invoice line 1, quantity to credit: write a quantity"))
+                page = try await clerk.send(
+                    client, .post, "/console/invoices/\(id)/credit-notes", form: [("csrf", clerk.csrf), ("quantity-1", "1"), ("return-1", "1")])
+                #expect(page.status == 400 && page.html.contains("name the ones that come back"), "one of two TVs needs its serial")
+                #expect(try await CreditNoteStore(pool: pool).list(invoiceNumber: number).isEmpty, "nothing made")
+
+                // The whole invoice is its own button: all that is left, the goods back where they left from.
+                page = try await clerk.send(
+                    client, .post, "/console/invoices/\(id)/credit-notes", form: [("csrf", clerk.csrf), ("whole", "1"), ("return", "1")])
+                #expect(page.status == 303)
+                let note = try #require(try await CreditNoteStore(pool: pool).list(invoiceNumber: number).first)
+                let whole = try await CreditNoteStore(pool: pool).creditNote(note.id)
+                #expect(whole.total == 1210 && Set(whole.lines[0].serials.map(\.serial)) == ["TV-1", "TV-2"])
+            }
+        }
+    }
 }

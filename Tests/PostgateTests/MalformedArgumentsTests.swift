@@ -45,6 +45,7 @@ struct MalformedArgumentsTests {
         "stock write-off": ["--location", "DEMO-MAIN", "--line", "DEMO-CABLE:1", "--reference", "R"],
         "stock on-hand": ["--product", "DEMO-CABLE", "--location", "DEMO-MAIN"],
         "stock locations add": ["L2", "--name", "Location"],
+        "stock locations list": [],
         "serials find": ["TV", "--status", "in-stock"],
         "serials history": ["TV55-001", "--product", "DEMO-TV55"],
         "serials pick": ["DEMO-TV55", "--location", "DEMO-MAIN"],

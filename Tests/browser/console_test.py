@@ -282,6 +282,7 @@ class Console(unittest.TestCase):
         self.shot("run-finished")
 
         # Posted: the invoice shows its number and its posting audit.
+        Console.posted_tv = tv  # the credit note step credits it
         self.go(f"/console/invoices/{tv}")
         self.assertEqual(self.text("#invoice-status"), "posted")
         self.assertIn("mass", self.text("#audit"))
@@ -366,6 +367,62 @@ class Console(unittest.TestCase):
         documents = self.text("#documents")
         self.assertRegex(documents, r"Invoice \d+")
         self.assertIn("Balance", self.text("#amounts"))
+
+    def test_08b_credit_note_of_one_unit(self):
+        tv = getattr(Console, "posted_tv", None)
+        self.assertIsNotNone(tv, "test_04 posts the invoice this step credits")
+
+        # A clerk drafts a credit note of the one TV from the posted invoice's page.
+        self.sign_in(os.environ["CLERK_TOKEN"])
+        self.go(f"/console/invoices/{tv}")
+        self.wait_for("#credit-form")
+        self.assertIn("1 of 1 left to credit", self.text("#credit-line-1"))
+        self.assertEqual(self.find("#cn-location-1").get_attribute("value"), "DEMO-MAIN", "back where it left from")
+        self.assertTrue(self.find("#cn-return-1").is_selected(), "the goods come back unless unticked")
+        self.shot("invoice-credit-form")
+        self.fits(NARROW)
+        self.shot("invoice-credit-form", NARROW)
+        self.find("#cn-quantity-1").send_keys("1")
+        self.click(self.driver.find_element(By.XPATH, "//form[@id='credit-form']//label[normalize-space()='TV55-005']"), loads=False)
+        self.assertTrue(self.find("#cn-serial-1-1").is_selected())
+        self.find("#cn-reason").send_keys("dead pixels")
+        self.click("#credit-draft")
+        self.wait_for("#credit-note-header")
+        self.assertIn("/console/credit-notes/", self.driver.current_url)
+        note = self.driver.current_url
+        self.assertEqual(self.text("#credit-note-status"), "draft")
+        self.assertIn("TV55-005", self.text("#credit-line-1"))
+        self.assertIn("dead pixels", self.text("#credit-note-reason"))
+        self.assertIn("can be posted", self.text("#can-post"))
+        self.assertFalse(self.finds("#post-credit-note"), "a clerk drafts, a poster posts")
+        self.assertTrue(self.finds("#delete-credit-note"))
+        self.shot("credit-note-draft")
+        self.fits(NARROW)
+        self.shot("credit-note-draft", NARROW)
+
+        # The poster posts it: a number, the credit allocated to the invoice, the TV back in stock.
+        self.sign_in(os.environ["POSTER_TOKEN"])
+        self.driver.get(note)
+        self.wait_for("#credit-note-header")
+        self.assertIsNone(self.find("#post-credit-note").get_attribute("aria-disabled"))
+        self.click("#post-credit-note")
+        self.assertRegex(self.flash(), r"Posted as credit note \d+\. The goods of line 1 are back in stock")
+        self.assertEqual(self.text("#credit-note-status"), "posted")
+        self.assertRegex(self.text("#allocations"), r"Invoice \d+ 603\.79 EUR")
+        self.assertFalse(self.finds("#post-credit-note"))
+        self.shot("credit-note-posted")
+        self.fits(NARROW)
+
+        # The invoice shows it, and has nothing left to credit; so does its customer.
+        self.click("#credit-note-invoice")
+        self.wait_for("#invoice-credit-notes")
+        self.assertRegex(self.text("#invoice-credit-notes"), r"Credit note \d+ posted 20\d\d-\d\d-\d\d 603\.79 EUR")
+        self.assertTrue(self.finds("#credited-in-full"))
+        self.assertFalse(self.finds("#credit-form"))
+        self.shot("invoice-credited")
+        self.go("/console/customers/DEMO-ACME")
+        self.assertRegex(self.text("#credit-notes"), r"Credit note \d+")
+        self.accessible("customer with a credit note")
 
     def test_09_sign_out(self):
         self.sign_in(os.environ["POSTER_TOKEN"])

@@ -56,3 +56,11 @@ COMMENT ON FUNCTION api.save_location(text, text, boolean, integer) IS 'Adds a s
 -- The catalogue is administered through the service; other applications read it.
 REVOKE EXECUTE ON FUNCTION api.save_item_type(text, text, integer, integer, integer), api.save_location(text, text, boolean, integer)
 FROM postgate_client;
+
+CREATE OR REPLACE FUNCTION api.list_locations(p_active_only boolean DEFAULT true)
+RETURNS TABLE (code text, name text, active boolean, version integer)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+    SELECT l.code, l.name, l.active, l.version FROM ar.locations l WHERE l.active OR NOT coalesce(p_active_only, true) ORDER BY lower(l.code)
+$$;
+COMMENT ON FUNCTION api.list_locations(boolean) IS 'Stock locations by code: the active ones, or all (p_active_only false).';
+GRANT EXECUTE ON FUNCTION api.list_locations(boolean) TO postgate_client;

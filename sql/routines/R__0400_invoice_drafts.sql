@@ -108,9 +108,15 @@ BEGIN
             'line', l.line_no, 'product', p.code, 'product_name', p.name, 'quantity', l.quantity, 'unit_price', l.unit_price,
             'tax_rate', t.code, 'tax_percent', l.tax_percent, 'net_amount', l.net_amount, 'tax_amount', l.tax_amount,
             'location', ll.code, 'credited', coalesce(cr.quantity, 0), 'returned', coalesce(cr.returned, 0),
+            'credited_net', coalesce(cr.net, 0),
             'serials', coalesce((SELECT jsonb_agg(jsonb_build_object('serial', s.serial, 'quantity', s.quantity,
-                                                                      'added_at_sale', s.added_at_sale, 'product', sp.code) ORDER BY s.id)
-                                 FROM ar.invoice_line_serials s LEFT JOIN ar.products sp ON sp.id = s.component_id
+                                                                      'added_at_sale', s.added_at_sale,
+                                                                      'product', CASE WHEN s.component_id IS NOT NULL THEN sp.code END,
+                                                                      'tracking', sp.serial_tracking,
+                                                                      'returned', coalesce(ss.returned, 0)) ORDER BY s.id)
+                                 FROM ar.invoice_line_serials s JOIN ar.products sp ON sp.id = coalesce(s.component_id, l.product_id)
+                                 LEFT JOIN ar.sold_serials(i.id) ss
+                                     ON ss.invoice_line_id = l.id AND ss.product_id = sp.id AND ss.serial = s.serial AND i.status = 'posted'
                                  WHERE s.line_id = l.id), '[]')) ORDER BY l.line_no)
             FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id JOIN ar.tax_rates t ON t.id = l.tax_rate_id
             LEFT JOIN ar.locations ll ON ll.id = l.location_id

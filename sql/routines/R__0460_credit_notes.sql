@@ -95,7 +95,7 @@ LANGUAGE sql STABLE AS $$
     ),
     -- What a return line needs back of each serial-tracked product the invoice line sold serials of.
     needs AS (
-        SELECT l.id, l.credit_note_id, l.line_no, l.invoice_id, l.invoice_line_id, s.product_id,
+        SELECT l.id, l.credit_note_id, l.line_no, l.invoice_line_no, l.invoice_id, l.invoice_line_id, s.product_id,
                l.quantity * coalesce((SELECT b.quantity FROM ar.buildup_components b
                                       WHERE b.buildup_id = l.line_product AND b.component_id = s.product_id), 1) AS needed
         FROM lines l
@@ -112,14 +112,16 @@ LANGUAGE sql STABLE AS $$
                    'code', 'over_amount', 'amount', l.net_amount, 'left', greatest(l.left_net, 0))
         FROM lines l WHERE l.kind = 'price' AND l.net_amount > l.left_net
         UNION ALL
-        SELECT n.credit_note_id, n.line_no, jsonb_build_object('line', n.line_no, 'product', p.code, 'code', 'serials_missing',
+        SELECT n.credit_note_id, n.line_no, jsonb_build_object('line', n.line_no, 'invoice_line', n.invoice_line_no, 'product', p.code,
+                   'code', 'serials_missing',
                    'needed', trim_scale(n.needed), 'given', trim_scale(coalesce(g.given, 0)))
         FROM needs n JOIN ar.products p ON p.id = n.product_id
         LEFT JOIN (SELECT cs.line_id, cs.product_id, sum(cs.quantity) AS given FROM ar.credit_note_line_serials cs GROUP BY 1, 2) g
             ON g.line_id = n.id AND g.product_id = n.product_id
         WHERE coalesce(g.given, 0) <> n.needed
         UNION ALL
-        SELECT l.credit_note_id, l.line_no, jsonb_build_object('line', l.line_no, 'product', p.code, 'serial', cs.serial,
+        SELECT l.credit_note_id, l.line_no, jsonb_build_object('line', l.line_no, 'invoice_line', l.invoice_line_no, 'product', p.code,
+                   'serial', cs.serial,
                    'code', CASE WHEN ss.serial IS NULL THEN 'serial_not_sold'
                                 WHEN ss.returned >= ss.sold THEN 'serial_returned'
                                 WHEN ss.returned + cs.quantity > ss.sold THEN 'serial_over'
@@ -141,16 +143,14 @@ $$;
 COMMENT ON FUNCTION ar.credit_note_problems(bigint[]) IS
     'Per credit note, what its data does not allow: over-credited quantities or amounts, serials missing, not sold, already back or in stock.';
 
--- A problem of ar.credit_note_problems as a sentence, for refusals.
+-- A problem of ar.credit_note_problems as a sentence, for refusals: it names the invoice line.
 CREATE OR REPLACE FUNCTION ar.credit_note_problem_text(p jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT format('line %s (%s): ', p ->> 'line', p ->> 'product') || CASE p ->> 'code'
-        WHEN 'over_quantity' THEN format('%s credited, but invoice line %s has %s left to credit', p ->> 'quantity', p ->> 'invoice_line',
-                                         p ->> 'left')
-        WHEN 'over_amount' THEN format('%s credited, but invoice line %s has %s left to credit', p ->> 'amount', p ->> 'invoice_line',
-                                       p ->> 'left')
-        WHEN 'serials_missing' THEN format('%s of %s come back, and their serials name %s', p ->> 'needed', p ->> 'product', p ->> 'given')
-        WHEN 'serial_not_sold' THEN format('serial %s was not sold on this invoice line', p ->> 'serial')
+    SELECT format('invoice line %s (%s): ', p ->> 'invoice_line', p ->> 'product') || CASE p ->> 'code'
+        WHEN 'over_quantity' THEN format('%s credited, but it has %s left to credit', p ->> 'quantity', p ->> 'left')
+        WHEN 'over_amount' THEN format('%s credited, but it has %s left to credit', p ->> 'amount', p ->> 'left')
+        WHEN 'serials_missing' THEN format('%s come back, and their serials name %s', p ->> 'needed', p ->> 'given')
+        WHEN 'serial_not_sold' THEN format('serial %s was not sold on it', p ->> 'serial')
         WHEN 'serial_returned' THEN format('serial %s has come back already', p ->> 'serial')
         WHEN 'serial_over' THEN format('serial %s: %s cannot come back, %s was sold and %s is back already', p ->> 'serial', p ->> 'quantity',
                                        p ->> 'sold', p ->> 'returned')
@@ -289,8 +289,8 @@ BEGIN
         END IF;
         IF l.quantity > v_left OR v_left <= 0 THEN
             PERFORM ar.fail('PG422', p_field || '.quantity',
-                            format('line %s (%s): %s credited, but invoice line %s has %s left to credit', p_line_no, v_product.code,
-                                   trim_scale(l.quantity), v_invoice_line.line_no, trim_scale(greatest(v_left, 0))),
+                            ar.credit_note_problem_text(jsonb_build_object('code', 'over_quantity', 'invoice_line', v_invoice_line.line_no,
+                                'product', v_product.code, 'quantity', trim_scale(l.quantity), 'left', trim_scale(greatest(v_left, 0)))),
                             'Credit at most what the invoice sold less what earlier credit notes took.');
         END IF;
         -- Goods that left stock come back to the location named, else where they left from.
@@ -310,7 +310,9 @@ BEGIN
     IF p_kind = 'return' THEN
         PERFORM ar.write_return_serials(l, p -> 'serials', p_field);
     ELSIF p ? 'serials' THEN
-        PERFORM ar.fail('PG400', p_field || '.serials', 'serials are named only for goods that come back', 'Leave the serials out.');
+        PERFORM ar.fail('PG400', p_field || '.serials',
+                        format('invoice line %s: serials are named only for goods that come back', v_invoice_line.line_no),
+                        'Leave the serials out, or let the goods come back.');
     END IF;
 END
 $$;
@@ -389,10 +391,15 @@ BEGIN
         PERFORM ar.write_credit_note_line(n, v_line_no, v_line, 'price', NULL, format('amounts[%s]', v_k));
     END LOOP;
     PERFORM ar.price_credit_note(n.id);
-    -- What the data does not allow is refused now, whole: the same checks guard the posting.
+    -- What the data does not allow is refused now, whole: the same checks guard the posting. The
+    -- field names the line as the request gave it (the lines first, then the amounts).
     SELECT p.items -> 0 INTO v_problem FROM ar.credit_note_problems(ARRAY[n.id]) p;
     IF v_problem IS NOT NULL THEN
-        PERFORM ar.fail('PG422', 'lines', ar.credit_note_problem_text(v_problem), 'Credit only what the invoice sold and has left to credit.');
+        v_k := coalesce(nullif(jsonb_array_length(coalesce(p_credit -> 'lines', '[]')), 0),
+                        CASE WHEN jsonb_array_length(coalesce(p_credit -> 'amounts', '[]')) = 0 THEN v_line_no ELSE 0 END);
+        PERFORM ar.fail('PG422', CASE WHEN (v_problem ->> 'line')::integer <= v_k THEN format('lines[%s]', v_problem ->> 'line')
+                                      ELSE format('amounts[%s]', (v_problem ->> 'line')::integer - v_k) END,
+                        ar.credit_note_problem_text(v_problem), 'Credit only what the invoice sold and has left to credit.');
     END IF;
     RETURN jsonb_build_object('credit_note_id', n.id, 'total', (SELECT total FROM ar.credit_notes WHERE id = n.id), 'currency', n.currency);
 END

@@ -74,7 +74,7 @@ SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "date": 
 SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "lines": [{"line": 9}]}')$$,
                  'PG404', 'invoice 2 has no line 9', 'a line the invoice does not have');
 SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "lines": [{"line": 2, "quantity": 4}]}')$$,
-                 'PG422', 'line 1 (CABLE): 4 credited, but invoice line 2 has 3 left to credit', 'more than was invoiced');
+                 'PG422', 'invoice line 2 (CABLE): 4 credited, but it has 3 left to credit', 'more than was invoiced');
 SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "lines": [{"line": 1, "quantity": 0.5}]}')$$,
                  'PG400', 'TV has a serial per unit: sell whole units, not 0.5', 'a unique-serial product comes back in whole units');
 SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "lines": [{"line": 1, "quantity": 1}]}')$$,
@@ -82,9 +82,9 @@ SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "lines":
 SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "lines": [{"line": 1, "quantity": 1, "serials": ["S5"]}]}')$$,
                  'PG422', 'serial S5 of TV was not sold on line 1 of invoice 2', 'a serial this invoice did not sell');
 SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "lines": [{"line": 1, "quantity": 1, "serials": ["S1", "S2"]}]}')$$,
-                 'PG422', 'line 1 (TV): 1 of TV come back, and their serials name 2', 'the serials are what comes back');
+                 'PG422', 'invoice line 1 (TV): 1 come back, and their serials name 2', 'the serials are what comes back');
 SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "lines": [{"line": 3, "quantity": 5, "serials": [{"serial": "ROLL-1", "quantity": 11}]}]}')$$,
-                 'PG422', 'line 1 (CARPET): serial ROLL-1: 11 cannot come back, 10 was sold and 0 is back already', 'a batch quantity beyond the line');
+                 'PG422', 'invoice line 3 (CARPET): serial ROLL-1: 11 cannot come back, 10 was sold and 0 is back already', 'a batch quantity beyond the line');
 SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "lines": [{"line": 2}, {"line": 2}]}')$$,
                  'PG400', 'invoice line 2 is named twice on the credit note', 'an invoice line twice');
 SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "amounts": [{"line": 2, "amount": 0}]}')$$,
@@ -92,9 +92,9 @@ SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "amounts
 SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "amounts": [{"line": 2, "amount": 1.005}]}')$$,
                  'PG400', 'amounts[1].amount: 1.005 has 3 decimals, and at most 2 are kept', 'a price correction with too many decimals');
 SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "amounts": [{"line": 2, "amount": 31}]}')$$,
-                 'PG422', 'line 1 (CABLE): 31.00 credited, but invoice line 2 has 29.97 left to credit', 'a price correction above the line');
+                 'PG422', 'invoice line 2 (CABLE): 31.00 credited, but it has 29.97 left to credit', 'a price correction above the line');
 SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "return": false, "lines": [{"line": 1, "quantity": 1, "serials": ["S1"]}]}')$$,
-                 'PG400', 'serials are named only for goods that come back', 'serials of goods the customer keeps');
+                 'PG400', 'invoice line 1: serials are named only for goods that come back', 'serials of goods the customer keeps');
 SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "location": "NOWHERE"}')$$,
                  'PG404', 'location: there is no location ''NOWHERE''', 'an unknown return location');
 SELECT is((SELECT count(*)::integer FROM ar.credit_notes), 0, 'every refusal left nothing behind');
@@ -145,10 +145,11 @@ CREATE TEMPORARY TABLE t_twins AS
 SELECT lives_ok($$SELECT api.post_credit_note((SELECT min(id) FROM t_twins), '[]', 'tap', gen_random_uuid())$$, 'the first twin posts');
 SELECT is((SELECT problems FROM ar.credit_note_facts(ARRAY[(SELECT max(id) FROM t_twins)])),
           '[{"code": "over_quantity", "left": 0, "line": 1, "product": "TV", "quantity": 1, "invoice_line": 1},
-            {"code": "serial_returned", "line": 1, "sold": 1, "serial": "S1", "product": "TV", "location": "MAIN", "quantity": 1, "returned": 1}]'::jsonb,
+            {"code": "serial_returned", "line": 1, "sold": 1, "serial": "S1", "product": "TV", "location": "MAIN", "quantity": 1, "returned": 1,
+             "invoice_line": 1}]'::jsonb,
           'the second twin''s facts say what stands in its way');
 SELECT throws_ok($$SELECT api.post_credit_note((SELECT max(id) FROM t_twins), '[]', 'tap', gen_random_uuid())$$,
-                 'PG422', format('credit note draft %s: line 1 (TV): 1 credited, but invoice line 1 has 0 left to credit', (SELECT max(id) FROM t_twins)),
+                 'PG422', format('credit note draft %s: invoice line 1 (TV): 1 credited, but it has 0 left to credit', (SELECT max(id) FROM t_twins)),
                  'the posting function refuses it, whatever the caller decided');
 SELECT lives_ok($$SELECT api.delete_credit_note((SELECT max(id) FROM t_twins))$$, 'a draft is deleted');
 

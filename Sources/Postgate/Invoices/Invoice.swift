@@ -11,6 +11,10 @@ public struct Invoice: Sendable, Hashable, Codable {
             public var addedAtSale: Bool
             /// On a kit's line: the component it belongs to.
             public var product: String?
+            /// How its product tracks serials: `unique` or `batch`.
+            public var tracking: SerialTracking
+            /// Of a posted invoice: how much of it came back on credit notes.
+            public var returned: Decimal
         }
         public var line: Int
         public var product: String
@@ -23,9 +27,11 @@ public struct Invoice: Sendable, Hashable, Codable {
         public var taxAmount: Decimal
         public var location: String?
         public var serials: [Serial]
-        /// What posted credit notes have credited of the line (returned or kept), and returned.
+        /// What posted credit notes have credited of the line (returned or kept), returned, and the
+        /// net they credited (price corrections among it).
         public var credited: Decimal
         public var returned: Decimal
+        public var creditedNet: Decimal
     }
 
     /// A credit note against the invoice, draft or posted.

@@ -64,6 +64,16 @@ public struct CatalogStore: Sendable {
     }
 
     @discardableResult
+    /// Stock locations by code: the active ones, or all.
+    public func locations(activeOnly: Bool = true) async throws -> [Location] {
+        try await domainErrors {
+            try await pool.query("SELECT * FROM api.list_locations(\(activeOnly))").map { row in
+                Location(
+                    code: try row.decode("code"), name: try row.decode("name"), active: try row.decode("active"), version: try row.decode("version"))
+            }
+        }
+    }
+
     public func saveLocation(_ code: String, name: String, active: Bool = true, version: Int? = nil) async throws -> Int {
         try await domainErrors {
             try await pool.query("SELECT api.save_location(\(code), \(name), \(active), \(version.map { Int32(clamping: $0) }))")[0].decode(

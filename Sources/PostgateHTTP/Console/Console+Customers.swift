@@ -3,7 +3,7 @@ import Hummingbird
 import Postgate
 import Postgres
 
-// Customers: a search, and one customer's balance, exposure, alerts, holds and documents.
+// Customers: a search, and one customer's balance, exposure, alerts, holds, documents and credit notes.
 extension Console {
     struct CustomerRow: Sendable {
         var code: String
@@ -61,7 +61,9 @@ extension Console {
         var alerts: [CustomerAlert]
         var switches: [Switch]
         var documents: [DocumentRow]
+        var creditNotes: [CreditNoteRow]
         var hasDocuments = false
+        var hasCreditNotes = false
     }
 
     func customerPage(_ code: String, _ user: User) async throws -> Response {
@@ -71,6 +73,11 @@ extension Console {
         let exposure = try await store.exposure(code)
         let alerts = try await store.alerts(code, for: .salesInvoice)
         let documents = try await store.recentDocuments(code, limit: 30)
+        let creditNotes = try await CreditNoteStore(pool: pool).list(customer: customer.code, limit: 30).map {
+            CreditNoteRow(
+                id: $0.id, number: $0.number, status: $0.status, invoiceNumber: $0.invoiceNumber, date: $0.date.description, total: $0.total,
+                currency: $0.currency, unallocated: $0.unallocated)
+        }
         var amounts = [Amount(label: "Balance", value: ConsoleFormat.money(balance.balance))]
         if let exposure {
             amounts += [
@@ -108,8 +115,9 @@ extension Console {
             chrome: user.chrome("\(customer.code) · \(customer.name)", flash: sessions.takeFlash(user.session.id)), customer: customer,
             path: ConsoleFormat.path(customer.code), amounts: amounts,
             creditStatus: balance.creditStatus.rawValue.replacingOccurrences(of: "_", with: " "),
-            alerts: alerts, switches: switches, documents: rows)
+            alerts: alerts, switches: switches, documents: rows, creditNotes: creditNotes)
         model.hasDocuments = !rows.isEmpty
+        model.hasCreditNotes = !creditNotes.isEmpty
         return render("customer", model)
     }
 

@@ -1,10 +1,12 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Postgate
 import Postgres
 import PostingPolicy
 
-// One invoice: its lines and serials, pending customer items, posting, post and pay, audit.
+// One invoice: its lines and serials, pending customer items, posting, post and pay, audit; once
+// posted, its credit notes and the form that drafts one.
 extension Console {
     struct SerialChoice: Sendable {
         var serial: String
@@ -75,6 +77,10 @@ extension Console {
         var paymentMethods: [PaymentMethod]
         var audit: [AuditView]
         var editable: Bool
+        var creditNotes: [CreditNoteRow] = []
+        /// For a clerk or poster, while the posted invoice has anything left to credit.
+        var credit: CreditForm?
+        var creditedInFull = false
         var hasItems = false
         var hasBlockers = false
         var hasAudit = false
@@ -86,7 +92,7 @@ extension Console {
         var selected: Bool
     }
 
-    func invoicePage(_ id: Int64, _ user: User) async throws -> Response {
+    func invoicePage(_ id: Int64, _ user: User, credit: CreditSubmission? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let invoice = try await InvoiceStore(pool: pool).invoice(id)
         let posted = invoice.isPosted
         var verdict: Verdict?
@@ -149,10 +155,11 @@ extension Console {
             } : []
         // Cash Sales Only is why a cash customer's draft cannot be posted alone; post and pay is its way.
         let blockers = (verdict?.decision.blockers ?? []).filter { !(cashSalesOnly && $0.rule == "cash-sales-only") }.map(\.message)
+        var flash = sessions.takeFlash(user.session.id)
+        if let credit { flash = ("error", "The credit note was not drafted, and nothing changed: \(credit.message)") }
         var model = InvoicePage(
             chrome: user.chrome(
-                posted ? "Invoice \(invoice.number ?? id)" : "Draft \(invoice.reference.isEmpty ? String(id) : invoice.reference)",
-                flash: sessions.takeFlash(user.session.id)),
+                posted ? "Invoice \(invoice.number ?? id)" : "Draft \(invoice.reference.isEmpty ? String(id) : invoice.reference)", flash: flash),
             invoice: invoice, customerPath: ConsoleFormat.path(invoice.customer), posted: posted, netText: ConsoleFormat.money(invoice.netTotal),
             taxText: ConsoleFormat.money(invoice.taxTotal), totalText: ConsoleFormat.money(invoice.total), lines: lines, items: items,
             unreviewed: items.filter { $0.reviewedBy == nil }.count, blockers: blockers,
@@ -162,7 +169,19 @@ extension Console {
         model.hasItems = !items.isEmpty
         model.hasBlockers = !blockers.isEmpty
         model.hasAudit = !audit.isEmpty
-        return render("invoice", model)
+        if posted {
+            model.creditNotes = invoice.creditNotes.reversed().map {
+                CreditNoteRow(
+                    id: $0.id, number: $0.number, status: $0.status, invoiceNumber: invoice.number, date: $0.date, total: $0.total,
+                    currency: invoice.currency, unallocated: nil)
+            }
+            if user.canEdit {
+                let form = creditForm(invoice, locations: try await returnLocations(), credit)
+                model.creditedInFull = !form.lines.contains(where: \.open)
+                model.credit = model.creditedInFull ? nil : form
+            }
+        }
+        return render("invoice", model, status: status)
     }
 
     func setSerials(_ id: Int64, line: Int, _ form: ConsoleForm, _ user: User) async throws -> Response {

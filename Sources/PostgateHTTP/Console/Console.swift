@@ -98,6 +98,7 @@ struct Console: Sendable {
         router.post("console/invoices/{id}/post-and-pay") { request, context in
             await action(request, needs: .post) { user, form in try await postAndPay(try Self.invoiceID(context.parameters.get("id")), form, user) }
         }
+        registerCreditNotes(on: router)
         router.get("console/customers") { request, _ in await page(request) { try await customersPage(request, $0) } }
         router.get("console/customers/{code}") { request, context in
             await page(request) { try await customerPage(context.parameters.get("code") ?? "", $0) }
