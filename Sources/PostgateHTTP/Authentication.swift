@@ -16,8 +16,10 @@ struct TokenAuthentication: ServerMiddleware {
 
     /// Operations anyone may call: the process's health, whether it is ready, its metrics, and the contract.
     static let open: Set<String> = ["getHealth", "getReady", "getSpecification", "getDocumentation", "getMetrics"]
-    /// Operations that post or take payments: a poster's alone.
-    static let posting: Set<String> = ["postInvoices", "startPostingRun", "postAndPay", "posSale", "receivePayment"]
+    /// Operations that post or move money (payments, refunds, allocating credit): a poster's alone.
+    static let posting: Set<String> = [
+        "postInvoices", "startPostingRun", "postAndPay", "posSale", "receivePayment", "postCreditNote", "recordRefund", "applyCreditNote",
+    ]
 
     /// Whether a role may call an operation with a method.
     static func allows(_ role: TokenRole, _ operationID: String, _ method: HTTPRequest.Method) -> Bool {

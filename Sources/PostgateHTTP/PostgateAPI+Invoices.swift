@@ -42,7 +42,11 @@ extension PostgateAPI {
                     line: line.line, product: line.product, productName: line.productName, quantity: line.quantity.description,
                     unitPrice: line.unitPrice.description, taxRate: line.taxRate, taxPercent: line.taxPercent.description,
                     netAmount: line.netAmount.description, taxAmount: line.taxAmount.description, location: line.location,
-                    serials: line.serials.map { .init(serial: $0.serial, quantity: $0.quantity.description, addedAtSale: $0.addedAtSale) })
+                    serials: line.serials.map {
+                        .init(
+                            serial: $0.serial, quantity: $0.quantity.description, addedAtSale: $0.addedAtSale, product: $0.product,
+                            returned: $0.returned.description)
+                    }, credited: line.credited.description, returned: line.returned.description)
             }
             let items = invoice.pendingItems.map { item in
                 Components.Schemas.PendingItem(
@@ -57,7 +61,12 @@ extension PostgateAPI {
                             customerName: invoice.customerName, date: invoice.date, dueDate: invoice.dueDate, currency: invoice.currency,
                             reference: invoice.reference, location: invoice.location, netTotal: invoice.netTotal.description,
                             taxTotal: invoice.taxTotal.description, total: invoice.total.description, version: invoice.version, lines: lines,
-                            pendingItems: items, alerts: invoice.alerts.map(Self.alert)))))
+                            pendingItems: items, alerts: invoice.alerts.map(Self.alert),
+                            creditNotes: invoice.creditNotes.map {
+                                .init(
+                                    id: $0.id, number: $0.number, status: $0.status == .posted ? .posted : .draft, date: $0.date,
+                                    total: $0.total.description)
+                            }))))
         }
     }
 

@@ -93,7 +93,7 @@ public struct PostgateAPI: APIProtocol {
         try (serials ?? []).enumerated().map { index, entry in
             SerialEntry(
                 entry.serial, quantity: try decimal(entry.quantity, field: "\(field)[\(index + 1)].quantity"),
-                expiry: try date(entry.expiry, field: "\(field)[\(index + 1)].expiry"))
+                expiry: try date(entry.expiry, field: "\(field)[\(index + 1)].expiry"), product: entry.product)
         }
     }
 

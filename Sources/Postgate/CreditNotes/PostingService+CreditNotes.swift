@@ -18,13 +18,15 @@ public struct CreditNotePosting: Sendable {
 
 extension PostingService {
 
-    /// What the posting rules say of a credit note now, saving nothing and locking nothing.
+    /// What the posting rules say of a draft credit note now, saving nothing and locking nothing. A
+    /// posted one is past the rules: its verdict has no findings and `posted` says why.
     public func previewCreditNote(_ id: Int64) async throws -> CreditNoteVerdict {
         try await domainErrors {
             try await pool.withConnection { connection in
                 let settings = try await Self.settings(on: connection)
                 let (facts, posted) = try await Self.creditNoteFacts(id, locking: false, on: connection)
-                return CreditNoteVerdict(facts: facts, posted: posted, decision: CreditNotePolicy.evaluate(facts, settings: settings))
+                let decision = posted ? Decision(findings: []) : CreditNotePolicy.evaluate(facts, settings: settings)
+                return CreditNoteVerdict(facts: facts, posted: posted, decision: decision)
             }
         }
     }
