@@ -14,7 +14,12 @@ public func buildApplication(
     let router = Router()
     router.middlewares.add(RequestMiddleware(maximumBody: 1 << 20, maximumUpload: uploadLimit))
     try PostgateAPI(pool: pool, actor: actor, uploadLimit: uploadLimit).registerHandlers(
-        on: router, middlewares: [TokenAuthentication(pool: pool), Idempotency(pool: pool, timeToLive: idempotencyKeysLive), RequestErrors()])
+        on: router,
+        middlewares: [
+            // A request that breaks the contract is refused before its Idempotency-Key is claimed:
+            // a key is spent only on a request the service can run.
+            TokenAuthentication(pool: pool), RequestErrors(), Idempotency(pool: pool, timeToLive: idempotencyKeysLive),
+        ])
     do {
         try Console(pool: pool).register(on: router)
     } catch {

@@ -70,7 +70,7 @@ struct Idempotency: ServerMiddleware {
                 default:
                     break
                 }
-                let (response, responseBody) = try await next(request, streamed ? body : HTTPBody(bytes), metadata)
+                let (response, responseBody) = try await next(request, streamed || body == nil ? body : HTTPBody(bytes), metadata)
                 var stored = ""
                 if let responseBody { stored = try await String(collecting: responseBody, upTo: Self.maximumBody) }
                 // A failure for a passing reason (5xx) undoes everything, the key too: the client may try again.
@@ -84,7 +84,7 @@ struct Idempotency: ServerMiddleware {
         } catch let answered as Answered {
             return (answered.response, HTTPBody(answered.body))
         } catch {
-            return TokenAuthentication.refusal(Problem(error))
+            return RequestErrors.refusal(error)
         }
     }
 }

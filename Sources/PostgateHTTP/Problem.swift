@@ -65,9 +65,13 @@ struct Problem: Error {
                 findings: [.init(invoice: "order \(refused.order)", findings: refused.decision.findings.map(PostgateAPI.finding))])
         case let refused as ImportRefused:
             self.init(
-                status: refused.tooLarge ? 413 : 400, type: refused.tooLarge ? "too-large" : "import-refused",
+                status: refused.tooLarge ? 413 : 422, type: refused.tooLarge ? "too-large" : "import-refused",
                 title: refused.tooLarge ? "The file is too large" : "The file is not an adjustments file",
                 detail: refused.reason.prefix(1).uppercased() + refused.reason.dropFirst() + ".")
+        case is BodyTooLarge:
+            self.init(
+                status: 413, type: "too-large", title: "The request body is too large",
+                detail: "The body passed the limit of this route while it was read. Send less at a time.")
         case let outdated as PreviewOutdated:
             self.init(status: 412, type: "preview-outdated", title: "The selection changed since its preview", detail: outdated.description)
         case let domain as DomainError:

@@ -16,19 +16,36 @@ struct RequestErrors: ServerMiddleware {
         // JSON bodies are small (the service takes at most 1 MiB): read whole, an empty one is none.
         var bytes: [UInt8]?
         let contentType = request.headerFields[.contentType]?.lowercased()
-        let expectsJSON = Specification.shared.operations[operationID]?.body != nil
-        if let given = body, contentType?.hasPrefix("application/json") ?? false {
+        let operation = Specification.shared.operations[operationID]
+        let accepted = operation?.contentTypes ?? []
+        let takesJSON = accepted.contains("application/json")
+        if body == nil || contentType == nil, operation?.bodyRequired ?? false, !takesJSON, let type = accepted.first {
+            return TokenAuthentication.refusal(
+                Problem(
+                    status: 400, type: "invalid", title: "The request is not valid",
+                    detail: "This route needs a body: send it with Content-Type: \(type)."))
+        }
+        if body != nil, let contentType, !accepted.isEmpty, !accepted.contains(where: { contentType.hasPrefix($0) }) {
+            let types = accepted.joined(separator: " or ")
+            return TokenAuthentication.refusal(
+                Problem(
+                    status: 415, type: "unsupported-media-type", title: "The body is not of a type this route takes",
+                    detail: "This route takes a body of type \(types): send it with Content-Type: \(accepted[0])."))
+        }
+        // A JSON body (or one sent without a type to a route that takes JSON, as a POST with no
+        // body at all is) is read whole; an empty one is no body.
+        if let given = body, contentType?.hasPrefix("application/json") ?? (takesJSON || given.length == .known(0)) {
             let read = try await [UInt8](collecting: given, upTo: Idempotency.maximumBody)
             bytes = read
             body = read.isEmpty ? nil : HTTPBody(read)
             if read.isEmpty { request.headerFields[.contentType] = nil }
-        } else if expectsJSON, body != nil, let contentType, !contentType.hasPrefix("application/json") {
+        }
+        guard let query = Self.queryItems(request.path ?? "") else {
             return TokenAuthentication.refusal(
                 Problem(
-                    status: 415, type: "unsupported-media-type", title: "The body is not JSON",
-                    detail: "This route takes a JSON body: send it with Content-Type: application/json."))
+                    status: 400, type: "invalid", title: "The request is not valid",
+                    detail: "The query string must be percent-encoded (a % followed by two hexadecimal digits)."))
         }
-        let query = URLComponents(string: request.path ?? "")?.queryItems ?? []
         if let problem = Specification.shared.problem(
             operationID: operationID, query: query, path: metadata.pathParameters, body: bytes)
         {
@@ -36,11 +53,32 @@ struct RequestErrors: ServerMiddleware {
         }
         do {
             return try await next(request, body, metadata)
-        } catch let error as ServerError where error.operationInput == nil {
-            return TokenAuthentication.refusal(Self.problem(error.underlyingError, cause: error.causeDescription))
         } catch {
-            return TokenAuthentication.refusal(Problem(error))
+            return Self.refusal(error)
         }
+    }
+
+    /// The answer to an error a route or the generated decoder raised.
+    static func refusal(_ error: any Error) -> (HTTPResponse, HTTPBody?) {
+        if let error = error as? ServerError, error.operationInput == nil {
+            return TokenAuthentication.refusal(Self.problem(error.underlyingError, cause: error.causeDescription))
+        }
+        return TokenAuthentication.refusal(Problem(error))
+    }
+
+    /// The query's parameters as clients send them: `+` is a space, as in HTML forms and `curl
+    /// --data-urlencode` (the generated decoder reads it so too); nil when it is not
+    /// percent-encoding.
+    static func queryItems(_ path: String) -> [URLQueryItem]? {
+        guard let mark = path.firstIndex(of: "?") else { return [] }
+        let raw = Array(path[path.index(after: mark)...].utf8)
+        // URLComponents reads a malformed escape such as %zz as itself rather than refusing it.
+        for (index, byte) in raw.enumerated() where byte == UInt8(ascii: "%") {
+            guard index + 2 < raw.count, raw[index + 1].isHexDigit, raw[index + 2].isHexDigit else { return nil }
+        }
+        let query = String(decoding: raw, as: UTF8.self).replacingOccurrences(of: "+", with: "%20")
+        guard let components = URLComponents(string: "/?" + query) else { return nil }
+        return components.queryItems ?? []
     }
 
     /// What is wrong with the request, in the API's own terms.
@@ -70,5 +108,12 @@ struct RequestErrors: ServerMiddleware {
                 status: 400, type: "invalid", title: "The request does not match the API",
                 detail: "\(cause.prefix(1).uppercased() + cause.dropFirst()). See /openapi.yaml for what this route takes.")
         }
+    }
+}
+
+extension UInt8 {
+    fileprivate var isHexDigit: Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(self)
+            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(self)
     }
 }

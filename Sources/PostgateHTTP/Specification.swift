@@ -22,6 +22,8 @@ final class Specification: @unchecked Sendable {
         var parameters: [Parameter] = []
         var body: [String: Any]?
         var bodyRequired = false
+        /// The media types its body may have (none: it takes no body).
+        var contentTypes: [String] = []
     }
 
     private let schemas: [String: Any]
@@ -35,6 +37,7 @@ final class Specification: @unchecked Sendable {
     init(_ text: String) {
         let document = (try? Yams.load(yaml: text)) as? [String: Any] ?? [:]
         schemas = ((document["components"] as? [String: Any])?["schemas"] as? [String: Any]) ?? [:]
+        let sharedParameters = ((document["components"] as? [String: Any])?["parameters"] as? [String: Any]) ?? [:]
         for (path, item) in (document["paths"] as? [String: Any]) ?? [:] {
             guard let item = item as? [String: Any] else { continue }
             paths.append((path, path.split(separator: "/").map(String.init), Set(item.keys.map { $0.uppercased() })))
@@ -42,7 +45,12 @@ final class Specification: @unchecked Sendable {
                 guard let id = definition["operationId"] as? String else { continue }
                 routes.append((method.uppercased(), path, definition["summary"] as? String ?? ""))
                 var operation = Operation()
-                for case let parameter as [String: Any] in (definition["parameters"] as? [Any]) ?? [] {
+                for case var parameter as [String: Any] in (definition["parameters"] as? [Any]) ?? [] {
+                    if let reference = parameter["$ref"] as? String, reference.hasPrefix("#/components/parameters/") {
+                        parameter = sharedParameters[String(reference.dropFirst("#/components/parameters/".count))] as? [String: Any] ?? [:]
+                    }
+                    // Headers (Idempotency-Key) are checked by the middleware that reads them.
+                    if parameter["in"] as? String == "header" { continue }
                     operation.parameters.append(
                         Parameter(
                             name: parameter["name"] as? String ?? "", location: parameter["in"] as? String ?? "",
@@ -51,6 +59,7 @@ final class Specification: @unchecked Sendable {
                 if let body = definition["requestBody"] as? [String: Any] {
                     operation.bodyRequired = body["required"] as? Bool ?? false
                     let content = body["content"] as? [String: Any]
+                    operation.contentTypes = (content?.keys).map { $0.sorted() } ?? []
                     operation.body = (content?["application/json"] as? [String: Any])?["schema"] as? [String: Any]
                 }
                 operations[id] = operation
@@ -94,6 +103,7 @@ final class Specification: @unchecked Sendable {
                 if parameter.required { return Problem.badField(parameter.name, "given: this \(parameter.location) parameter is required") }
                 continue
             }
+            if given.unicodeScalars.contains("\0") { return Problem.badField(parameter.name, "text without NUL characters (%00)") }
             let schema = resolve(parameter.schema)
             let value: JSONValue
             switch schema["type"] as? String {
@@ -114,8 +124,14 @@ final class Specification: @unchecked Sendable {
         guard let body, !body.isEmpty else {
             return operation.bodyRequired ? Problem.badBody("a JSON object (see /openapi.yaml for its fields)") : nil
         }
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else {
-            return Problem.badBody("valid JSON: it could not be read as JSON")
+        let value: JSONValue
+        do {
+            value = try StrictJSON.parse(body)
+        } catch {
+            return Problem.badBody("JSON (RFC 8259); it is not: \(error)")
+        }
+        if let field = Self.fieldWithNUL(value, field: "") {
+            return field.isEmpty ? Problem.badBody("text without NUL characters") : Problem.badField(field, "text without NUL characters (\\u0000)")
         }
         guard let refusal = check(value, against: schema, field: "") else { return nil }
         return refusal.field.isEmpty ? Problem.badBody(refusal.expected) : Problem.badField(refusal.field, refusal.expected)
@@ -156,6 +172,7 @@ final class Specification: @unchecked Sendable {
             if let pattern = schema["pattern"] as? String, let expression = patterns[pattern],
                 expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil
             {
+                if let expected = schema["x-refusal"] as? String { return refuse(expected) }
                 return refuse(money ? "a decimal number written as a string, such as \"25.50\"" : "of the form \(pattern)")
             }
             switch schema["format"] as? String {
@@ -190,6 +207,7 @@ final class Specification: @unchecked Sendable {
         case (nil, _):
             break
         case ("string", _):
+            if let expected = schema["x-refusal"] as? String { return refuse(expected) }
             return refuse(money ? "a decimal number written as a string, such as \"25.50\"" : "a string")
         case ("integer", _):
             return refuse("a whole number")
@@ -201,6 +219,24 @@ final class Specification: @unchecked Sendable {
             return refuse(field.isEmpty ? "a JSON object" : "an object")
         default:
             break
+        }
+        return nil
+    }
+
+    /// The first field holding a NUL, which no text in PostgreSQL can. Field names are not
+    /// looked at: a name the spec does not know is ignored, and the service reads no other.
+    static func fieldWithNUL(_ value: JSONValue, field: String) -> String? {
+        switch value {
+        case .string(let text): return text.unicodeScalars.contains("\0") ? field : nil
+        case .array(let items):
+            for (index, item) in items.enumerated() {
+                if let found = fieldWithNUL(item, field: "\(field)[\(index + 1)]") { return found }
+            }
+        case .object(let fields):
+            for (key, item) in fields.sorted(by: { $0.key < $1.key }) {
+                if let found = fieldWithNUL(item, field: join(field, key)) { return found }
+            }
+        default: break
         }
         return nil
     }

@@ -97,6 +97,9 @@ public struct InvoiceFacts: Sendable, Hashable, Codable {
     public var invoiceID: Int64
     /// How a person names the invoice ("draft 42", or its reference).
     public var reference: String
+    /// How a message names a draft, telling drafts with one reference apart: "draft 42 (h3b)",
+    /// or "draft 42" when it has no reference.
+    public var draftName: String { reference == "draft \(invoiceID)" ? reference : "draft \(invoiceID) (\(reference))" }
     /// The customer's code.
     public var customer: String
     public var customerCurrency: String

@@ -243,6 +243,30 @@ struct ConsoleTests {
         }
     }
 
+    @Test("Confirm of a preview whose customer was put on hold since is refused at once, naming it; no run starts")
+    func confirmStale() async throws {
+        try await withConsole { app, pool, secrets in
+            let (id, _) = try await InvoiceStore(pool: pool).createDraft(
+                customer: "ACME", date: LocalDate("2026-03-02"), reference: "h3b", location: "MAIN",
+                lines: [NewInvoiceLine(product: "CABLE", quantity: 1)])
+            try await app.test(.router) { client in
+                let poster = ConsoleBrowser()
+                _ = try await poster.signIn(client, secrets[.poster]!)
+                var page = try await poster.send(
+                    client, .post, "/console/preview", form: [("csrf", poster.csrf), ("all", "1"), ("customer", "ACME")])
+                let preview = try #require(page.location)
+                page = try await poster.send(client, .get, preview)
+                _ = try await CustomerStore(pool: pool).hold("ACME")
+                page = try await poster.send(client, .post, preview + "/confirm", form: [("csrf", poster.csrf)])
+                #expect(page.status == 303 && page.location?.hasPrefix("/console/runs/") == false, "\(page.location ?? "")")
+                page = try await poster.send(client, .get, page.location ?? preview)
+                #expect(page.html.contains("customer ACME was put on hold for invoices after the preview (draft \(id) (h3b))"), "\(page.html)")
+                #expect(try await pool.query("SELECT count(*) FROM ar.posting_runs")[0].decode(0, as: Int.self) == 0)
+                #expect(try await InvoiceStore(pool: pool).invoice(id).isPosted == false)
+            }
+        }
+    }
+
     @Test("a removed token ends its sessions; signing out ends one")
     func sessionsEnd() async throws {
         try await withConsole { app, pool, secrets in
@@ -260,6 +284,42 @@ struct ConsoleTests {
                 browser.cookies["postgate_console"] = session
                 page = try await browser.send(client, .get, "/console/invoices")
                 #expect(page.status == 303, "the old cookie no longer works")
+            }
+        }
+    }
+
+    @Test("a customer whose code holds /, <, >, %, ? or dots has its page: links encode the code, the page and its hold form decode it")
+    func oddCodes() async throws {
+        try await withConsole { app, pool, secrets in
+            let codes = ["A/B", "<b>x</b>", "50% off", "what?", "..", "a+b"]
+            for code in codes {
+                _ = try await CustomerStore(pool: pool).create(
+                    NewCustomer(code: code, name: "Odd \(code)", priceList: "SALES", paymentTerms: "NET30"))
+            }
+            try await app.test(.router) { client in
+                let browser = ConsoleBrowser()
+                _ = try await browser.signIn(client, secrets[.clerk]!)
+                let list = try await browser.send(client, .get, "/console/customers")
+                // The links as the page has them, each decoded as a browser does: HTML first, then the URL.
+                var links: [String: String] = [:]
+                for match in list.html.matches(of: /href="\/console\/customers\/([^"]+)"/) {
+                    let href = String(match.1).replacingOccurrences(of: "&amp;", with: "&")
+                    if let code = href.removingPercentEncoding { links[code] = "/console/customers/" + href }
+                }
+                for code in codes {
+                    let path = try #require(links[code], "\(code) is linked whole: \(links.keys.sorted())")
+                    #expect(!path.dropFirst("/console/customers/".count).contains("/") && !path.contains("?") && !path.hasSuffix("/.."))
+                    var page = try await browser.send(client, .get, path)
+                    #expect(page.status == 200, "\(code): \(page.status)")
+                    #expect(
+                        page.html.contains(
+                            "Odd "
+                                + code.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                                .replacingOccurrences(of: ">", with: "&gt;")))
+                    page = try await browser.send(client, .post, path + "/hold", form: [("csrf", browser.csrf), ("sales_invoice", "1")])
+                    #expect(page.status == 303 && page.location == path, "\(code): \(page.status) \(page.location ?? "")")
+                    #expect(try await CustomerStore(pool: pool).get(code).onHold, "\(code) was put on hold through its page")
+                }
             }
         }
     }

@@ -377,9 +377,9 @@ struct RouteTests {
                 let problems = answer.object["problems"] as? [[String: Any]] ?? []
                 #expect(Set(problems.compactMap { $0["column"] as? String }) == ["Customer Code", "Adjustment Date", "Amount"])
                 answer = try await client.send(.post, "/adjustment-imports", clerk, csv: "Who,What\nx,y\n")
-                #expect(answer.status == 400 && answer.type == "import-refused")
+                #expect(answer.status == 422 && answer.type == "import-refused", "a file that is not an adjustments file is unprocessable")
                 answer = try await client.send(.post, "/adjustment-imports", clerk, csv: "")
-                #expect(answer.status == 400)
+                #expect(answer.status == 422)
                 answer = try await client.send(.post, "/adjustment-imports", tokens.reader, csv: file)
                 #expect(answer.status == 403)
 

@@ -30,7 +30,7 @@ DECLARE
     v_price_currency text;
 BEGIN
     IF v_currency = c.currency THEN
-        PERFORM ar.fail('PG400', 'currency', format('customer %s already uses %s', c.code, v_currency), 'Name the new currency.');
+        PERFORM ar.fail('PG422', 'currency', format('customer %s already uses %s', c.code, v_currency), 'Name the new currency.');
     END IF;
     IF p_rate IS NULL OR p_rate <= 0 THEN
         PERFORM ar.fail('PG400', 'rate', format('rate must be greater than zero, not %s', coalesce(p_rate::text, 'empty')),

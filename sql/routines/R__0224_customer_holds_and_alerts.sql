@@ -9,7 +9,7 @@ DECLARE
 BEGIN
     IF NOT (coalesce(p_sales_order, false) OR coalesce(p_goods_shipment, false) OR coalesce(p_sales_invoice, false)
             OR coalesce(p_payment_in, false)) THEN
-        PERFORM ar.fail('PG400', 'documents', 'a hold must block at least one kind of document',
+        PERFORM ar.fail('PG422', 'documents', 'a hold must block at least one kind of document',
                         'Block sales orders, goods shipments, sales invoices or payments in; to lift the hold, release the customer.');
     END IF;
     UPDATE ar.customers SET on_hold = true, hold_sales_order = coalesce(p_sales_order, false),

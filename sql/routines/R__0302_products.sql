@@ -16,7 +16,7 @@ CREATE OR REPLACE FUNCTION ar.product_apply(p ar.products, p_product jsonb) RETU
 LANGUAGE plpgsql AS $$
 BEGIN
     IF p_product ? 'name' THEN p.name := ar.required_text(ar.text_field(p_product, 'name'), 'name'); END IF;
-    IF p.name IS NULL THEN PERFORM ar.fail('PG400', 'name', 'name is required', 'Give the product a name.'); END IF;
+    IF p.name IS NULL THEN PERFORM ar.fail('PG422', 'name', 'a new product needs a name', 'Give the product a name.'); END IF;
     IF p_product ? 'unit' THEN p.unit := ar.required_text(ar.text_field(p_product, 'unit'), 'unit'); END IF;
     IF p_product ? 'default_tax_rate' THEN
         p.default_tax_rate_id := ar.lookup('tax_rates', ar.text_field(p_product, 'default_tax_rate'), 'default_tax_rate', 'tax rate');

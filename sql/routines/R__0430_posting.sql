@@ -252,13 +252,80 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
     SELECT id, version, status, number FROM ar.invoices WHERE id = ANY (p_ids)
 $$;
 
+-- A draft as messages name it: its id, and its reference when it has one.
+CREATE OR REPLACE FUNCTION ar.draft_name(i ar.invoices) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT 'draft ' || i.id || CASE WHEN i.reference <> '' THEN ' (' || i.reference || ')' ELSE '' END
+$$;
+
+-- A preview's drafts as they are now, in the preview's order: the version the preview pinned and
+-- the current one, the status and number (NULL status: deleted since), and the name messages use.
+CREATE OR REPLACE FUNCTION api.preview_drafts(p_token uuid)
+RETURNS TABLE (invoice_id bigint, pinned_version integer, version integer, status text, number bigint, name text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM ar.preview_tokens WHERE token = p_token) THEN
+        PERFORM ar.fail('PG404', 'token', format('there is no preview %s', p_token), 'Preview the selection again.');
+    END IF;
+    RETURN QUERY
+    SELECT p.id, p.pinned, i.version, i.status, i.number, coalesce(ar.draft_name(i), 'draft ' || p.id)
+    FROM ar.preview_tokens t
+    CROSS JOIN LATERAL jsonb_array_elements(t.invoices) WITH ORDINALITY e(item, n)
+    CROSS JOIN LATERAL (SELECT (e.item ->> 'id')::bigint AS id, (e.item ->> 'version')::integer AS pinned) p
+    LEFT JOIN ar.invoices i ON i.id = p.id
+    WHERE t.token = p_token
+    ORDER BY e.n;
+END
+$$;
+COMMENT ON FUNCTION api.preview_drafts(uuid) IS
+    'A preview''s drafts now: the version it pinned and the current one, status and number (NULL status: deleted), and their names.';
+
+-- What changed since a preview was made that its confirmation must not post over, besides the
+-- drafts' own versions (which the service compares): a customer of its drafts put on hold for
+-- invoices, or given other terms (credit limit, payment terms, taxes, currency), since then.
+-- Each change names the customer and the drafts it concerns.
+CREATE OR REPLACE FUNCTION api.preview_changes(p_token uuid)
+RETURNS TABLE (change text) LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+    WITH preview AS (
+        SELECT t.created_at, (e ->> 'id')::bigint AS invoice_id
+        FROM ar.preview_tokens t, jsonb_array_elements(t.invoices) e WHERE t.token = p_token
+    ), customers AS (
+        SELECT i.customer_id, min(p.created_at) AS since, count(*) AS n,
+               string_agg(ar.draft_name(i), ', ' ORDER BY i.id) AS drafts
+        FROM preview p JOIN ar.invoices i ON i.id = p.invoice_id AND i.status = 'draft'
+        GROUP BY i.customer_id
+    ), terms AS (
+        SELECT k.customer_id, string_agg(DISTINCT CASE WHEN e.kind = 'currency_changed' THEN 'currency' ELSE replace(key, '_', ' ') END, ', ')
+                   AS changed
+        FROM customers k
+        JOIN ar.customer_events e ON e.customer_id = k.customer_id AND e.at > k.since AND e.kind IN ('updated', 'currency_changed')
+        CROSS JOIN LATERAL jsonb_object_keys(e.details) key
+        WHERE (e.kind = 'currency_changed' AND key = 'to')
+           OR key IN ('credit_limit', 'payment_terms', 'invoice_terms', 'tax_exempt', 'tax_category', 'active')
+        GROUP BY k.customer_id
+    )
+    SELECT format('customer %s %s after the preview (%s)', c.code, what.said,
+                  CASE WHEN k.n > 5 THEN k.n || ' drafts' WHEN k.n > 1 THEN 'drafts ' || k.drafts ELSE k.drafts END)
+    FROM customers k
+    JOIN ar.customers c ON c.id = k.customer_id
+    CROSS JOIN LATERAL (
+        SELECT 'was put on hold for invoices' AS said
+        WHERE c.hold_sales_invoice
+          AND EXISTS (SELECT FROM ar.customer_events e WHERE e.customer_id = c.id AND e.kind = 'held' AND e.at > k.since)
+        UNION ALL
+        SELECT 'was given a new ' || t.changed FROM terms t WHERE t.customer_id = c.id
+    ) what
+    ORDER BY c.code, what.said
+$$;
+COMMENT ON FUNCTION api.preview_changes(uuid) IS
+    'Customers of a preview''s drafts put on hold for invoices or given new terms since the preview was made, with the drafts they concern.';
+
 CREATE OR REPLACE FUNCTION api.posted_in_batch(p_batch uuid)
 RETURNS TABLE (invoice_id bigint) LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
     SELECT a.invoice_id FROM ar.posting_audit a WHERE a.batch_id = p_batch
 $$;
 COMMENT ON FUNCTION api.posted_in_batch(uuid) IS
     'Invoices a mass posting (its preview token is the batch id) has posted so far: a re-run skips them.';
-REVOKE EXECUTE ON FUNCTION api.save_preview(uuid, jsonb), api.posted_in_batch(uuid) FROM postgate_client;
+REVOKE EXECUTE ON FUNCTION api.save_preview(uuid, jsonb), api.posted_in_batch(uuid), api.preview_changes(uuid), api.preview_drafts(uuid) FROM postgate_client;
 
 -- Posted invoices and credit notes, their lines and serials are never changed by anyone. One
 -- trigger function for the six tables: the row is read as JSON, so each table's own columns are

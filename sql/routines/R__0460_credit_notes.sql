@@ -341,7 +341,7 @@ BEGIN
     n.currency := v_invoice.currency;
     n.credit_date := coalesce(ar.date_value(ar.json_value(p_credit, 'date', 'string'), 'date'), current_date);
     IF n.credit_date < v_invoice.invoice_date THEN
-        PERFORM ar.fail('PG400', 'date', format('a credit note of invoice %s cannot be dated %s, before the invoice (%s)', v_invoice.number,
+        PERFORM ar.fail('PG422', 'date', format('a credit note of invoice %s cannot be dated %s, before the invoice (%s)', v_invoice.number,
                                                 n.credit_date, v_invoice.invoice_date), 'Date it on or after the invoice.');
     END IF;
     n.reason := coalesce(ar.text_field(p_credit, 'reason'), '');

@@ -126,7 +126,12 @@ BEGIN
             p_adjustment ->> 'currency', p_adjustment ->> 'reason', p_adjustment ->> 'reference', p_adjustment ->> 'notes');
     SELECT * INTO v_problem FROM api.validate_adjustment_import(v_import, 1);
     IF FOUND THEN
-        PERFORM ar.fail('PG400', lower(replace(CASE v_problem.column_name WHEN 'Customer Code' THEN 'customer'
+        -- A value of the wrong form is 400; a code that names nothing 404; a rule (inactive, no rate) 422/424.
+        PERFORM ar.fail(CASE WHEN v_problem.reason LIKE 'there is no %' THEN 'PG404'
+                             WHEN v_problem.reason LIKE 'no conversion rate %' THEN 'PG424'
+                             WHEN v_problem.reason LIKE '%inactive' THEN 'PG422'
+                             ELSE 'PG400' END,
+                        lower(replace(CASE v_problem.column_name WHEN 'Customer Code' THEN 'customer'
                                                                           WHEN 'Adjustment Date' THEN 'date'
                                                                           ELSE v_problem.column_name END, ' ', '_')),
                         format('%s %s: %s', v_problem.column_name, coalesce(quote_literal(v_problem.value), '(empty)'), v_problem.reason), NULL);

@@ -21,8 +21,22 @@ BEGIN
         PERFORM ar.fail('PG400', 'Idempotency-Key', 'a key is claimed for a token (at most 255 characters), with the request''s fingerprint and a time to live',
                         NULL);
     END IF;
-    IF NOT pg_try_advisory_xact_lock(hashtextextended(p_scope || chr(31) || p_key, 7)) THEN
-        RETURN QUERY SELECT 'running'::text, NULL::integer, NULL::text, NULL::text;
+    -- A key that is answered is replayed without its lock, so that replays sent at once all get
+    -- the stored response; the lock is only for a key that is not answered yet.
+    SELECT * INTO v FROM ar.idempotency_keys k
+    WHERE k.scope = p_scope AND k.key = p_key AND k.status = 'done' AND k.created_at >= now() - p_ttl;
+    IF NOT FOUND AND NOT pg_try_advisory_xact_lock(hashtextextended(p_scope || chr(31) || p_key, 7)) THEN
+        -- Held by the request that runs with the key, or by one that answered it just now.
+        SELECT * INTO v FROM ar.idempotency_keys k
+        WHERE k.scope = p_scope AND k.key = p_key AND k.status = 'done' AND k.created_at >= now() - p_ttl;
+        IF NOT FOUND THEN
+            RETURN QUERY SELECT 'running'::text, NULL::integer, NULL::text, NULL::text;
+            RETURN;
+        END IF;
+    END IF;
+    IF v.key IS NOT NULL THEN
+        RETURN QUERY SELECT CASE WHEN v.fingerprint <> p_fingerprint THEN 'mismatch' ELSE 'replay' END,
+                            v.response_status, v.response_type, v.response_body;
         RETURN;
     END IF;
     DELETE FROM ar.idempotency_keys k WHERE k.created_at < now() - p_ttl;

@@ -88,7 +88,7 @@ SELECT api.hold_customer('SHOP', false, false, false, true);
 SELECT is_empty($$SELECT * FROM api.customer_alerts('SHOP', 'sales_order')$$, 'a hold blocks only the chosen documents');
 SELECT is((SELECT severity FROM api.customer_alerts('SHOP', 'payment_in')), 'block', 'the chosen document is blocked');
 SELECT throws_ok($$SELECT api.hold_customer('SHOP', false, false, false, false)$$,
-                 'PG400', 'a hold must block at least one kind of document',
+                 'PG422', 'a hold must block at least one kind of document',
                  'a hold that blocks nothing is refused');
 SELECT throws_ok($$SELECT * FROM api.customer_alerts('ACME', 'quote')$$,
                  'PG400', '''quote'' is not a kind of sales document',
@@ -119,7 +119,7 @@ SELECT results_eq($$SELECT currency, balance FROM report.customer_balances WHERE
 SELECT is((SELECT details ->> 'from' FROM report.customer_events WHERE customer = 'ACME' AND kind = 'currency_changed'), 'EUR',
           'the change is recorded as an event');
 SELECT throws_ok($$SELECT api.set_customer_currency('ACME', 'JPY', 1)$$,
-                 'PG400', 'customer ACME already uses JPY',
+                 'PG422', 'customer ACME already uses JPY',
                  'setting the same currency is refused');
 SELECT throws_ok($$SELECT api.set_customer_currency('SHOP', 'USD', 0)$$,
                  'PG400', 'rate must be greater than zero, not 0',

@@ -1,7 +1,7 @@
 -- Draft invoices, the posting facts, the posting function's own guards, payments, privileges.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(37);
+SELECT plan(43);
 
 \ir fixtures/company.sql
 \ir fixtures/stock.sql
@@ -84,6 +84,29 @@ SELECT throws_ok($$SELECT api.receive_payment('{"customer": "ACME", "amount": 50
 SELECT throws_ok($$SELECT api.receive_payment('{"customer": "ACME", "amount": 0.001}')$$,
                  'PG400', 'amount: 0.001 has 3 decimals, and at most 2 are kept',
                  'an amount with more decimals than the currency has is refused');
+
+-- A preview checked before its confirmation: drafts by id and reference, customers held since.
+SELECT api.create_invoice('{"customer": "ACME", "date": "2026-03-01", "location": "MAIN", "reference": "h3b"}');
+CREATE TEMPORARY TABLE t_pinned AS SELECT max(id) AS id FROM ar.invoices;
+SELECT api.add_invoice_line((SELECT id FROM t_pinned), '{"product": "CABLE", "quantity": 1}');
+SELECT api.save_preview('00000000-0000-0000-0000-0000000000a1',
+                        jsonb_build_array(jsonb_build_object('id', (SELECT id FROM t_pinned), 'version', 1, 'blocked', false),
+                                          jsonb_build_object('id', 999999, 'version', 1, 'blocked', false)));
+UPDATE ar.preview_tokens SET created_at = now() - interval '1 minute' WHERE token = '00000000-0000-0000-0000-0000000000a1';
+SELECT results_eq($$SELECT invoice_id, status, name FROM api.preview_drafts('00000000-0000-0000-0000-0000000000a1')$$,
+                  $$VALUES ((SELECT id FROM t_pinned), 'draft'::text, 'draft ' || (SELECT id FROM t_pinned) || ' (h3b)'),
+                           (999999::bigint, NULL::text, 'draft 999999')$$,
+                  'a preview''s drafts in its order, named by id and reference; a deleted one has no status');
+SELECT is_empty($$SELECT * FROM api.preview_changes('00000000-0000-0000-0000-0000000000a1')$$, 'nothing changed since the preview');
+SELECT api.hold_customer('ACME');
+SELECT results_eq($$SELECT change FROM api.preview_changes('00000000-0000-0000-0000-0000000000a1')$$,
+                  $$VALUES ('customer ACME was put on hold for invoices after the preview (draft ' || (SELECT id FROM t_pinned) || ' (h3b))')$$,
+                  'a customer put on hold since the preview is a change, naming its drafts');
+SELECT api.release_customer('ACME');
+SELECT throws_ok($$SELECT * FROM api.preview_drafts('00000000-0000-0000-0000-0000000000a2')$$, 'PG404',
+                 'there is no preview 00000000-0000-0000-0000-0000000000a2', 'an unknown preview is refused');
+SELECT function_privs_are('api', 'preview_changes', ARRAY['uuid'], 'postgate_client', ARRAY[]::text[], 'other applications do not read previews');
+SELECT function_privs_are('api', 'preview_drafts', ARRAY['uuid'], 'postgate_service', ARRAY['EXECUTE'], 'the service checks previews');
 
 -- Privileges: nothing posts without the service.
 SELECT function_privs_are('api', 'post_invoices', ARRAY['bigint[]', 'jsonb', 'text', 'text', 'uuid'], 'postgate_client', ARRAY[]::text[],

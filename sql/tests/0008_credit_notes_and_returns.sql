@@ -70,7 +70,7 @@ SELECT throws_ok($$SELECT api.create_credit_note('{"reason": "x"}')$$, 'PG400', 
 SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "colour": "red"}')$$, 'PG400', 'colour is not a field of a credit note',
                  'an unknown field');
 SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "date": "2026-03-01"}')$$,
-                 'PG400', 'a credit note of invoice 2 cannot be dated 2026-03-01, before the invoice (2026-03-02)', 'a date before the invoice');
+                 'PG422', 'a credit note of invoice 2 cannot be dated 2026-03-01, before the invoice (2026-03-02)', 'a date before the invoice');
 SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "lines": [{"line": 9}]}')$$,
                  'PG404', 'invoice 2 has no line 9', 'a line the invoice does not have');
 SELECT throws_ok($$SELECT api.create_credit_note('{"invoice_number": 2, "lines": [{"line": 2, "quantity": 4}]}')$$,

@@ -69,6 +69,14 @@ public struct MassPostingResult: Sendable {
     public var connectionLost = false
 }
 
+/// What a confirmation will post, as checked before it starts: the preview's drafts in order,
+/// the versions it pinned, and those posted already.
+struct ConfirmationPlan: Sendable {
+    var order: [Int64] = []
+    var versions: [Int64: Int] = [:]
+    var result = MassPostingResult()
+}
+
 /// Why a confirmation was refused before anything was posted.
 public struct PreviewOutdated: Error, Sendable, CustomStringConvertible {
     public var changes: [String]

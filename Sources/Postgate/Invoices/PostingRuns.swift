@@ -28,8 +28,10 @@ public struct PostingRuns: Sendable {
 
     /// Starts the run of `token` and returns at once; the posting goes on in a task of its own,
     /// on one connection that holds the run's lock while it runs. Refused (nothing started) if the
-    /// token is unknown, its preview showed blocked invoices, or the run is going on anywhere. A run
-    /// left `running` by a process that died holds no lock, so starting it again resumes it.
+    /// token is unknown, its preview showed blocked invoices, the selection changed since the
+    /// preview (`PreviewOutdated`: a draft edited or deleted, a customer put on hold or given new
+    /// terms), or the run is going on anywhere. A run left `running` by a process that died holds
+    /// no lock, so starting it again resumes it.
     public func start(_ token: UUID, chunkSize: Int = 1000) async throws -> PostingRun {
         let (database, posting) = (pool, service)
         let started = Once()
@@ -37,14 +39,16 @@ public struct PostingRuns: Sendable {
             let task = Task.detached {
                 do {
                     try await database.withConnection { connection in
+                        let plan: ConfirmationPlan
                         do {
+                            plan = try await posting.plan(token, on: connection)
                             try await domainErrors { _ = try await connection.query("SELECT api.start_posting_run(\(token), \(posting.actor))") }
                         } catch {
                             started.run { continuation.resume(throwing: error) }
                             return
                         }
                         started.run { continuation.resume() }
-                        await Self.post(token, on: connection, chunkSize: chunkSize, service: posting, database: database)
+                        await Self.post(token, plan, on: connection, chunkSize: chunkSize, service: posting, database: database)
                         _ = try? await connection.query("SELECT api.release_posting_run(\(token))")
                     }
                 } catch {
@@ -57,8 +61,9 @@ public struct PostingRuns: Sendable {
     }
 
     /// Runs the confirmation, recording its progress and its end.
-    private static func post(_ token: UUID, on connection: PostgresConnection, chunkSize: Int, service: PostingService, database: PostgresPool) async
-    {
+    private static func post(
+        _ token: UUID, _ plan: ConfirmationPlan, on connection: PostgresConnection, chunkSize: Int, service: PostingService, database: PostgresPool
+    ) async {
         let record = { @Sendable (status: PostingRun.Status, posted: Int, already: Int, notPosted: Int, reason: String?) async in
             _ = try? await database.query(
                 """
@@ -68,7 +73,7 @@ public struct PostingRuns: Sendable {
         }
         do {
             let result = try await service.confirm(
-                token, on: connection, chunkSize: chunkSize, stop: { ActiveRuns.shared.stopReason },
+                token, on: connection, plan: plan, chunkSize: chunkSize, stop: { ActiveRuns.shared.stopReason },
                 progress: { done, _ in Task { await record(.running, done, 0, 0, nil) } })
             await record(
                 result.stoppedBecause == nil ? .finished : .stopped, result.posted.count, result.alreadyPosted.count, result.notPosted.count,

@@ -59,52 +59,71 @@ extension PostingService {
         }
     }
 
-    /// Confirms on a connection of the caller's; `stop` is asked between chunks, and when it
-    /// says so the run ends there, resumable (the result says why).
+    /// What a confirmation of `token` will post, checked against the database before anything
+    /// is posted and without locking: refused (`PreviewOutdated`, naming each change) when a draft
+    /// was edited or deleted, or a customer of its drafts put on hold for invoices or given new
+    /// terms, since the preview; refused (`DomainError`) when the preview showed blocked drafts.
+    /// Drafts posted already (by an earlier run of this confirmation, or by another posting) are
+    /// counted as such, not as changes.
+    func plan(_ token: UUID, on connection: PostgresConnection) async throws -> ConfirmationPlan {
+        try await domainErrors {
+            let drafts = try await connection.query("SELECT * FROM api.preview_drafts(\(token))")
+            let blocked = try await connection.query("SELECT api.preview_blocked(\(token))")[0].decode(0, as: Int.self)
+            if blocked > 0 {
+                throw DomainError(
+                    kind: .ruleViolated, field: "token",
+                    message: "the preview showed \(blocked) blocked invoices, so its selection cannot be posted as a whole",
+                    hint: "Fix what their findings say and preview again, or preview only the invoices that may be posted.")
+            }
+            let postedHere = Set(
+                try await connection.query("SELECT invoice_id FROM api.posted_in_batch(\(token))").map { try $0.decode(0, as: Int64.self) })
+            var plan = ConfirmationPlan()
+            var changes: [String] = []
+            var deleted: [Int64] = []
+            for row in drafts {
+                let id: Int64 = try row.decode("invoice_id")
+                plan.order.append(id)
+                plan.versions[id] = try row.decode("pinned_version")
+                guard let status = try row.decode("status", as: InvoiceStatus?.self) else {
+                    deleted.append(id)
+                    continue
+                }
+                if postedHere.contains(id) {
+                    plan.result.alreadyPosted.append(id)
+                } else if status == .posted {
+                    // Another posting took it: it is posted, which is what was asked.
+                    plan.result.alreadyPosted.append(id)
+                    plan.result.postedElsewhere.append(id)
+                } else if try row.decode("version", as: Int.self) != plan.versions[id] {
+                    changes.append("\(try row.decode("name", as: String.self)) was edited")
+                }
+            }
+            if !deleted.isEmpty {
+                changes.append(
+                    (deleted.count == 1
+                        ? "draft \(deleted[0]) was"
+                        : "drafts " + deleted.prefix(10).map(String.init).joined(separator: ", ")
+                            + (deleted.count > 10 ? " and \(deleted.count - 10) more were" : " were")) + " deleted")
+            }
+            changes += try await connection.query("SELECT change FROM api.preview_changes(\(token))").map { try $0.decode(0, as: String.self) }
+            guard changes.isEmpty else { throw PreviewOutdated(changes: changes) }
+            return plan
+        }
+    }
+
+    /// Confirms on a connection of the caller's, from its `plan` when the caller made it just
+    /// before; `stop` is asked between chunks, and when it says so the run ends there, resumable
+    /// (the result says why).
     func confirm(
-        _ token: UUID, on connection: PostgresConnection, chunkSize: Int, stop: @Sendable () -> String? = { nil },
-        progress: @Sendable (Int, Int) -> Void
+        _ token: UUID, on connection: PostgresConnection, plan made: ConfirmationPlan? = nil, chunkSize: Int,
+        stop: @Sendable () -> String? = { nil }, progress: @Sendable (Int, Int) -> Void
     ) async throws -> MassPostingResult {
         try await domainErrors {
             do {
-                let pinned = try await connection.query("SELECT * FROM api.preview_invoices(\(token))")
-                let blocked = try await connection.query("SELECT api.preview_blocked(\(token))")[0].decode(0, as: Int.self)
-                if blocked > 0 {
-                    throw DomainError(
-                        kind: .ruleViolated, field: "token",
-                        message: "the preview showed \(blocked) blocked invoices, so its selection cannot be posted as a whole",
-                        hint: "Fix what their findings say and preview again, or preview only the invoices that may be posted.")
-                }
-                var versions: [Int64: Int] = [:]
-                var order: [Int64] = []
-                for row in pinned {
-                    let id: Int64 = try row.decode("invoice_id")
-                    versions[id] = try row.decode("version")
-                    order.append(id)
-                }
-                let postedHere = Set(
-                    try await connection.query("SELECT invoice_id FROM api.posted_in_batch(\(token))").map { try $0.decode(0, as: Int64.self) })
-                var result = MassPostingResult()
-                var changes: [String] = []
-                for row in try await connection.query("SELECT * FROM api.invoice_versions(\(order))") {
-                    let id: Int64 = try row.decode("invoice_id")
-                    let status: InvoiceStatus = try row.decode("status")
-                    if postedHere.contains(id) {
-                        result.alreadyPosted.append(id)
-                        continue
-                    }
-                    if status == .posted {
-                        // Another posting took it: it is posted, which is what was asked.
-                        result.alreadyPosted.append(id)
-                        result.postedElsewhere.append(id)
-                        continue
-                    }
-                    if try row.decode("version", as: Int.self) != versions[id] { changes.append("draft \(id) was edited") }
-                }
-                let existing = try await connection.query("SELECT invoice_id FROM api.invoice_versions(\(order))").count
-                if existing < order.count { changes.append("\(order.count - existing) drafts were deleted") }
-                guard changes.isEmpty else { throw PreviewOutdated(changes: changes) }
-
+                let plan: ConfirmationPlan
+                if let made { plan = made } else { plan = try await self.plan(token, on: connection) }
+                let (order, versions) = (plan.order, plan.versions)
+                var result = plan.result
                 let skipped = Set(result.alreadyPosted)
                 let remaining = order.filter { !skipped.contains($0) }.sorted()
                 var done = 0
@@ -127,13 +146,13 @@ extension PostingService {
                             let changed = candidates.filter { $0.version != versions[$0.facts.invoiceID] }
                             if !changed.isEmpty || all.count != chunk.count {
                                 throw PreviewOutdated(
-                                    changes: changed.map { "draft \($0.facts.invoiceID) (\($0.facts.reference)) was edited" }
+                                    changes: changed.map { "\($0.facts.draftName) was edited" }
                                         + (all.count != chunk.count ? ["\(chunk.count - all.count) drafts were deleted"] : []))
                             }
                             let decisions = PostingPolicy.evaluateBatch(facts, settings: settings)
                             guard decisions.allSatisfy(\.canPost) else {
                                 PostingMetrics.refused(decisions)
-                                throw PostingRefused(decisions: zip(facts, decisions).map { ($0.reference, $1) })
+                                throw PostingRefused(decisions: zip(facts, decisions).map { ($0.draftName, $1) })
                             }
                             if !facts.isEmpty { _ = try await Self.post(facts, decisions, mode: .mass, actor: actor, batch: token, on: connection) }
                             return all.filter(\.posted).map(\.facts.invoiceID)

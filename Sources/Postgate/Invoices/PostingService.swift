@@ -112,7 +112,7 @@ public struct PostingService: Sendable {
         }
         if let posted = candidates.first(where: \.posted) {
             throw DomainError(
-                kind: .immutable, field: "invoice", message: "\(posted.facts.reference) is already posted",
+                kind: .immutable, field: "invoice", message: "draft \(posted.facts.invoiceID) is posted already, as \(posted.facts.reference)",
                 hint: "A posted invoice is final: correct it with another document.")
         }
         let facts = candidates.map(\.facts)
@@ -124,7 +124,7 @@ public struct PostingService: Sendable {
         let decisions = PostingPolicy.evaluateBatch(facts, settings: settings)
         guard decisions.allSatisfy(\.canPost) else {
             PostingMetrics.refused(decisions)
-            throw PostingRefused(decisions: zip(facts, decisions).map { ($0.reference, $1) })
+            throw PostingRefused(decisions: zip(facts, decisions).map { ($0.draftName, $1) })
         }
         return try await Self.post(facts, decisions, mode: mode, actor: actor, batch: batch, on: connection)
     }

@@ -101,11 +101,18 @@ struct Console: Sendable {
         registerCreditNotes(on: router)
         router.get("console/customers") { request, _ in await page(request) { try await customersPage(request, $0) } }
         router.get("console/customers/{code}") { request, context in
-            await page(request) { try await customerPage(context.parameters.get("code") ?? "", $0) }
+            await page(request) { try await customerPage(Self.segment(context.parameters.get("code")), $0) }
         }
         router.post("console/customers/{code}/hold") { request, context in
-            await action(request, needs: .edit) { user, form in try await setHold(context.parameters.get("code") ?? "", form, user) }
+            await action(request, needs: .edit) { user, form in try await setHold(Self.segment(context.parameters.get("code")), form, user) }
         }
+    }
+
+    /// A path segment as the page names it: links encode codes (`ConsoleFormat.path`), so a code
+    /// with `/`, `<`, `%` or spaces in it comes back whole.
+    static func segment(_ raw: String?) -> String {
+        guard let raw else { return "" }
+        return raw.removingPercentEncoding ?? raw
     }
 
     static func invoiceID(_ text: String?) throws -> Int64 {

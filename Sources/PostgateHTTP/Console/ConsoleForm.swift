@@ -73,6 +73,7 @@ enum ConsoleFormat {
 
     /// A path segment.
     static func path(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? ""
+        // Dots too: a code "." or ".." would otherwise be a relative step a browser takes.
+        text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/."))) ?? ""
     }
 }
