@@ -57,10 +57,12 @@ struct Idempotency: ServerMiddleware {
                     response.headerFields[Self.replayedHeader] = "true"
                     return (response, HTTPBody(try claim.decode("response_body", as: String?.self) ?? ""))
                 case "running":
-                    throw Answered(
+                    var running = Answered(
                         Problem(
                             status: 409, type: "in-progress", title: "A request with this key is still running",
                             detail: "Wait for the first request with this Idempotency-Key to finish, then send it again to get its response."))
+                    running.response.headerFields[.retryAfter] = "1"
+                    throw running
                 case "mismatch":
                     throw Answered(
                         Problem(

@@ -96,6 +96,17 @@ struct ContractTests {
             }
             let payments = try await pool.query("SELECT count(*) FROM ar.payments")[0].decode(0, as: Int.self)
             #expect(payments == 4, "one payment a key")
+            // While the first request with a key runs, a copy is 409 with Retry-After. The key's
+            // lock is held here as a running request holds it.
+            let key = [("Idempotency-Key", "held"), ("Content-Type", "application/json")]
+            let scope = "contract"
+            try await pool.withTransaction { connection in
+                _ = try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(scope) || chr(31) || 'held', 7))")
+                let copy = try await HTTP.raw("POST", service.base + "/payments", token: token, headers: key, body: payment)
+                #expect(copy.status == 409 && copy.type == "in-progress" && copy.headers.first(name: "Retry-After") == "1", "\(copy.text)")
+            }
+            let first = try await HTTP.raw("POST", service.base + "/payments", token: token, headers: key, body: payment)
+            #expect(first.status == 201 && first.headers.first(name: "Idempotent-Replayed") == nil, "the key was never spent: \(first.text)")
         }
     }
 
