@@ -8,12 +8,12 @@ import Postgres
 /// `/openapi.yaml`, and the operator console under `/console`, on `host:port`. The command line and the tests build it the same way.
 public func buildApplication(
     pool: PostgresPool, actor: String, host: String, port: Int, logger: Logger, idempotencyKeysLive: Duration = .seconds(24 * 3600),
-    uploadLimit: Int = 200 << 20
+    uploadLimit: Int = 200 << 20, runLease: Duration = .seconds(30)
 ) throws -> some ApplicationProtocol {
     ServiceMetrics.start()
     let router = Router()
     router.middlewares.add(RequestMiddleware(maximumBody: 1 << 20, maximumUpload: uploadLimit))
-    try PostgateAPI(pool: pool, actor: actor, uploadLimit: uploadLimit).registerHandlers(
+    try PostgateAPI(pool: pool, actor: actor, uploadLimit: uploadLimit, runLease: runLease).registerHandlers(
         on: router,
         middlewares: [
             // A request that breaks the contract is refused before its Idempotency-Key is claimed:
@@ -21,7 +21,7 @@ public func buildApplication(
             TokenAuthentication(pool: pool), RequestErrors(), Idempotency(pool: pool, timeToLive: idempotencyKeysLive),
         ])
     do {
-        try Console(pool: pool).register(on: router)
+        try Console(pool: pool, runLease: runLease).register(on: router)
     } catch {
         // The API does not depend on the console's files: without them, the console says what is missing.
         logger.error("the operator console is not served: \(error)")

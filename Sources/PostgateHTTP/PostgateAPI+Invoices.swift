@@ -183,7 +183,7 @@ extension PostgateAPI {
         await respond(Operations.StartPostingRun.Output.default) {
             guard case .json(let request) = input.body else { throw Problem.badBody("a JSON object") }
             guard let token = UUID(uuidString: request.token) else { throw Problem.badField("token", "a preview's token (a UUID)") }
-            let run = try await PostingRuns(pool: pool, actor: actorName).start(token, chunkSize: request.chunkSize ?? 1000)
+            let run = try await postingRuns(actor: actorName).start(token, chunkSize: request.chunkSize ?? 1000)
             return .accepted(.init(body: .json(Self.run(run))))
         }
     }
@@ -191,7 +191,7 @@ extension PostgateAPI {
     public func getPostingRun(_ input: Operations.GetPostingRun.Input) async throws -> Operations.GetPostingRun.Output {
         await respond(Operations.GetPostingRun.Output.default) {
             guard let token = UUID(uuidString: input.path.token) else { throw Problem.badField("token", "a preview's token (a UUID)") }
-            return .ok(.init(body: .json(Self.run(try await PostingRuns(pool: pool, actor: actor).run(token)))))
+            return .ok(.init(body: .json(Self.run(try await postingRuns(actor: actor).run(token)))))
         }
     }
 

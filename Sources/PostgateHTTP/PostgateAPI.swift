@@ -14,12 +14,19 @@ public struct PostgateAPI: APIProtocol {
     let actor: String
     /// The largest CSV upload taken, in bytes.
     let uploadLimit: Int
+    /// How long a posting run of this instance is held without its runner renewing it (another
+    /// instance may take over a run whose lease has ended).
+    let runLease: Duration
 
-    public init(pool: PostgresPool, actor: String, uploadLimit: Int = 200 << 20) {
+    public init(pool: PostgresPool, actor: String, uploadLimit: Int = 200 << 20, runLease: Duration = .seconds(30)) {
         self.pool = pool
         self.actor = actor
         self.uploadLimit = uploadLimit
+        self.runLease = runLease
     }
+
+    /// The posting runs of `actor`, with this instance's lease.
+    func postingRuns(actor: String) -> PostingRuns { PostingRuns(pool: pool, actor: actor, lease: runLease) }
 
     /// Who acts: the token's name, which the posting audit and documents record.
     var actorName: String { RequestToken.current?.name ?? actor }

@@ -11,6 +11,12 @@ public struct ConnectionConfig: Sendable, Hashable, CustomStringConvertible {
     }
     private var storage: [Parameter]
 
+    /// Settings every transaction of the connection gets as `SET LOCAL` (`set_config(name, value,
+    /// true)`), sent with its first statement in one round trip: the way to give a connection
+    /// settings that works through a pooler in transaction mode, which refuses startup `options`
+    /// and hands a session's `SET` to other clients.
+    public var transactionSettings: [String: String] = [:]
+
     private struct Parameter: Sendable, Hashable {
         var key: String
         var value: String
@@ -42,6 +48,13 @@ public struct ConnectionConfig: Sendable, Hashable, CustomStringConvertible {
     public func with(_ key: String, _ value: String) -> ConnectionConfig {
         var copy = self
         copy.storage.append(Parameter(key: key, value: value))
+        return copy
+    }
+
+    /// The same connection with a setting every transaction gets (see `transactionSettings`).
+    public func settingEachTransaction(_ name: String, _ value: String) -> ConnectionConfig {
+        var copy = self
+        copy.transactionSettings[name] = value
         return copy
     }
 

@@ -78,6 +78,13 @@ public final class PostgresConnection: @unchecked Sendable {
         return try await timed("pipeline of \(queries.count) statements") { () throws(PostgresError) in try raw.pipeline(queries) }
     }
 
+    /// Begins a transaction block with `sql` (a BEGIN of the program's) and gives it the
+    /// connection's `transactionSettings`, in one round trip.
+    func begin(_ sql: String = "BEGIN") async throws(PostgresError) {
+        let raw = self.raw
+        try await timed(sql) { () throws(PostgresError) in try raw.begin(sql) }
+    }
+
     /// True when the connection can be handed to another user (see `RawConnection.isReusable`).
     public func isReusable() async -> Bool {
         let raw = self.raw
@@ -197,7 +204,7 @@ public final class PostgresConnection: @unchecked Sendable {
         // Inside a transaction already (an enclosing one of the caller's): a savepoint, so that
         // this part is undone alone when it fails.
         if await inTransaction() { return try await withSavepoint(body) }
-        try await execute(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.sql)\(readOnly ? " READ ONLY" : "")")
+        try await begin("BEGIN ISOLATION LEVEL \(isolation.sql)\(readOnly ? " READ ONLY" : "")")
         let value: T
         do {
             value = try await body(self)

@@ -42,7 +42,7 @@ public final class PostgresPool: Sendable {
     ) async throws -> T {
         let connection = try await state.acquire()
         do {
-            try await connection.execute(unsafeSQL: "BEGIN")
+            try await connection.begin()
             let value = try await Self.$ambient.withValue(
                 Ambient(pool: ObjectIdentifier(self), connection: connection), operation: { try await body(connection) }, isolation: actor)
             try await connection.execute(unsafeSQL: "COMMIT")

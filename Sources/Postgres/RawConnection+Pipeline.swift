@@ -10,8 +10,20 @@ extension RawConnection {
     ///
     /// Statements are flushed in batches of a bounded size and their results read before the
     /// next batch is sent, so neither side can block on a full socket buffer.
-    func pipeline(_ queries: [PostgresQuery]) throws(PostgresError) -> [Result<PostgresResult, PostgresError>] {
+    ///
+    /// Outside a transaction block, the connection's settings go first (`settingsFirst`), and
+    /// their results are not returned.
+    func pipeline(_ queries: [PostgresQuery], settingsFirst: Bool = true) throws(PostgresError) -> [Result<PostgresResult, PostgresError>] {
         let handle = try live()
+        if settingsFirst, !settings.isEmpty, PQtransactionStatus(handle) == PQTRANS_IDLE {
+            let outcomes = try pipeline(settings + queries, settingsFirst: false)
+            if let failed = outcomes.prefix(settings.count).first(where: { if case .failure = $0 { true } else { false } }),
+                case .failure(let error) = failed
+            {
+                throw error
+            }
+            return Array(outcomes.dropFirst(settings.count))
+        }
         guard PQenterPipelineMode(handle) == 1 else { throw failure(prefix: "could not enter pipeline mode") }
         var outcomes: [Result<PostgresResult, PostgresError>] = []
         outcomes.reserveCapacity(queries.count)

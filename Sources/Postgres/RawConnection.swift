@@ -8,9 +8,13 @@ import Foundation
 /// threads at once.
 final class RawConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
+    /// `set_config(name, value, true)` for each of the config's `transactionSettings`: sent ahead
+    /// of every statement that starts a transaction, in the same round trip.
+    let settings: [PostgresQuery]
 
-    private init(handle: OpaquePointer) {
+    private init(handle: OpaquePointer, settings: [String: String]) {
         self.handle = handle
+        self.settings = settings.sorted { $0.key < $1.key }.map { "SELECT set_config(\($0.key), \($0.value), true)" }
     }
 
     deinit {
@@ -46,9 +50,11 @@ final class RawConnection: @unchecked Sendable {
         // Server notices ("already exists, skipping") are not errors; libpq would print them
         // to standard error.
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
-        let connection = RawConnection(handle: handle)
+        let connection = RawConnection(handle: handle, settings: config.transactionSettings)
         // Fix the text formats this client decodes, whatever the server's or role's defaults.
-        try connection.simpleQuery("SET DateStyle TO ISO, YMD; SET TimeZone TO 'UTC'; SET IntervalStyle TO iso_8601")
+        // PgBouncer tracks these two (and only these, with client_encoding and application_name)
+        // per client, so they hold through a pooler in transaction mode too.
+        try connection.simpleQuery("SET DateStyle TO ISO, YMD; SET TimeZone TO 'UTC'")
         return connection
     }
 
@@ -90,6 +96,10 @@ final class RawConnection: @unchecked Sendable {
     /// Runs one statement with its bind parameters (extended protocol: values never touch SQL text).
     func query(_ query: PostgresQuery) throws(PostgresError) -> PostgresResult {
         let handle = try live()
+        if !settings.isEmpty, PQtransactionStatus(handle) == PQTRANS_IDLE {
+            // The statement is a transaction of its own: it runs after the settings, in one.
+            return try pipeline([query]).last!.get()
+        }
         guard query.binds.count <= 65_535 else {
             throw PostgresError(kind: .clientMisuse, message: "a statement takes at most 65535 parameters; this one has \(query.binds.count)")
         }
@@ -97,6 +107,15 @@ final class RawConnection: @unchecked Sendable {
             PQexecParams(handle, query.sql, Int32(query.binds.count), types, values, nil, nil, 0)
         }
         return try check(result)
+    }
+
+    /// Begins a transaction block (`sql` is a BEGIN the program wrote) and gives it the settings.
+    func begin(_ sql: String) throws(PostgresError) {
+        if settings.isEmpty {
+            try simpleQuery(sql)
+            return
+        }
+        for outcome in try pipeline([PostgresQuery(unsafeSQL: sql)] + settings, settingsFirst: false) { _ = try outcome.get() }
     }
 
     /// Runs SQL text with no parameters, possibly several statements (a migration file). Fails

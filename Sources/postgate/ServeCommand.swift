@@ -27,12 +27,18 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Seconds a statement waits for a row another transaction holds before it is refused as busy (503, Retry-After).")
     var lockTimeout = 5
     @Option(help: "How long idempotency keys are kept, in hours.") var idempotencyHours = 24
+    @Option(
+        help:
+            "Seconds a posting run stays held by this instance without renewing it (every third of it); after that another instance may take it over."
+    )
+    var runLeaseSeconds = 30
     @Option(name: .customLong("upload-limit-mib"), help: "The largest CSV upload taken, in MiB.") var uploadLimit = 200
 
     func validate() throws {
         if !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535, not \(port)") }
         if connections < 1 { throw ValidationError("--connections must be at least 1") }
         if !(1...600).contains(lockTimeout) { throw ValidationError("--lock-timeout must be between 1 and 600 seconds, not \(lockTimeout)") }
+        if !(2...3600).contains(runLeaseSeconds) { throw ValidationError("--run-lease-seconds must be between 2 and 3600, not \(runLeaseSeconds)") }
         if !(1...8760).contains(idempotencyHours) { throw ValidationError("--idempotency-hours must be between 1 and 8760") }
         if !(1...10240).contains(uploadLimit) { throw ValidationError("--upload-limit-mib must be between 1 and 10240, not \(uploadLimit)") }
     }
@@ -46,12 +52,13 @@ struct ServeCommand: AsyncParsableCommand {
             await database.close()
         }
         // A request never waits long for a row another holds: it is refused as busy, and retried.
+        // Set in each transaction, not at connection start, so that it holds through PgBouncer.
         let pool = PostgresPool(
-            config: config.with("options", "-c lock_timeout=\(lockTimeout)s"), maxConnections: connections, acquireTimeout: .seconds(5),
+            config: config.settingEachTransaction("lock_timeout", "\(lockTimeout)s"), maxConnections: connections, acquireTimeout: .seconds(5),
             logger: logger)
         let app = try buildApplication(
             pool: pool, actor: postingActor(), host: host, port: port, logger: logger, idempotencyKeysLive: .seconds(idempotencyHours * 3600),
-            uploadLimit: uploadLimit << 20)
+            uploadLimit: uploadLimit << 20, runLease: .seconds(runLeaseSeconds))
         console.info(
             "Serving the Postgate API on http://\(host):\(port) (spec at /openapi.yaml) and the operator console at http://\(host):\(port)/console; stop with Ctrl-C."
         )

@@ -288,6 +288,52 @@ struct ConsoleTests {
         }
     }
 
+    @Test(
+        "sessions live in the database: one instance's session works on another and after a restart; they end after their idle and absolute limits"
+    )
+    func sessionsShared() async throws {
+        try await withConsole { app, pool, secrets in
+            let browser = ConsoleBrowser()
+            try await app.test(.router) { client in
+                _ = try await browser.signIn(client, secrets[.poster]!)
+                #expect(try await browser.send(client, .get, "/console/invoices").status == 200)
+                // A flash left by a form on this instance shows on the next page, wherever it is served.
+                let held = try await browser.send(client, .post, "/console/customers/HOLD/hold", form: [("csrf", browser.csrf), ("hold", "")])
+                #expect(held.status == 303)
+            }
+            // Another instance of the service (or this one restarted): same database, nothing else shared.
+            let other = try buildApplication(pool: pool, actor: "other", host: "127.0.0.1", port: 0, logger: .silent)
+            try await other.test(.router) { client in
+                let page = try await browser.send(client, .get, "/console/customers/HOLD")
+                #expect(page.status == 200, "the session made on the first instance is known here")
+                #expect(page.html.contains("is released"), "its flash came along: \(page.html.prefix(300))")
+                #expect(try await browser.send(client, .get, "/console/customers/HOLD").html.contains("is released") == false, "once")
+                let form = try await browser.send(client, .post, "/console/sign-out", form: [("csrf", browser.csrf)])
+                #expect(form.status == 303, "its CSRF token is the same session's")
+            }
+            #expect(try await pool.query("SELECT count(*) FROM ar.console_sessions")[0].decode(0, as: Int.self) == 0, "signed out")
+            try await app.test(.router) { client in
+                // Idle for longer than two hours: ended.
+                let idle = ConsoleBrowser()
+                _ = try await idle.signIn(client, secrets[.reader]!)
+                #expect(try await idle.send(client, .get, "/console/invoices").status == 200)
+                try await pool.query("UPDATE ar.console_sessions SET last_seen = now() - interval '2 hours 1 minute'")
+                #expect(try await idle.send(client, .get, "/console/invoices").status == 303)
+                // Used all along, but signed in more than twelve hours ago: ended too.
+                let long = ConsoleBrowser()
+                _ = try await long.signIn(client, secrets[.reader]!)
+                try await pool.query("UPDATE ar.console_sessions SET started_at = now() - interval '12 hours 1 minute'")
+                #expect(try await long.send(client, .get, "/console/invoices").status == 303)
+                #expect(try await pool.query("SELECT count(*) FROM ar.console_sessions")[0].decode(0, as: Int.self) == 0, "both swept")
+                // The cookie holds the id; the database only its SHA-256.
+                _ = try await long.signIn(client, secrets[.reader]!)
+                let id = try #require(long.cookies["postgate_console"])
+                let stored = try await pool.query("SELECT id_hash FROM ar.console_sessions")[0].decode(0, as: String.self)
+                #expect(stored == TokenStore.hash(id) && stored != id)
+            }
+        }
+    }
+
     @Test("a customer whose code holds /, <, >, %, ? or dots has its page: links encode the code, the page and its hold form decode it")
     func oddCodes() async throws {
         try await withConsole { app, pool, secrets in

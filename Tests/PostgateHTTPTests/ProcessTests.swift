@@ -212,7 +212,7 @@ extension ProcessTests {
     }
 
     @Test(
-        "SIGTERM stops a posting run after its current chunk, recorded as stopped; a run whose process died holds no lock; both resume where they were"
+        "SIGTERM stops a posting run after its current chunk, recorded as stopped; a run whose process died is held until its lease ends, then taken over; both resume where they were"
     )
     func stopAndResume() async throws {
         try await withService { _, pool, _ in
@@ -239,19 +239,27 @@ extension ProcessTests {
             #expect(state.posted == postedAtStop, "what is recorded is what was posted: whole chunks")
 
             // Started again on a new process, it posts the rest; killed (no chance to record), the
-            // run stays "running" without a lock, and starting it again resumes it once more.
-            service = try ServiceProcess(conninfo: conninfo, port: testPort(5))
+            // run stays held until its lease ends, and starting it again then takes it over.
+            service = try ServiceProcess(conninfo: conninfo, port: testPort(5), options: ["--run-lease-seconds", "3"])
             #expect(try await service.ready())
             let again = try await HTTP.send("POST", service.base + "/posting-runs", token: token, json: ["token": run, "chunk_size": 1])
             #expect(again.status == 202)
             for _ in 0..<200 where try await HTTP.Answer.run(run, pool).posted < 5 { try await Task.sleep(for: .milliseconds(50)) }
+            let twice = try await HTTP.send("POST", service.base + "/posting-runs", token: token, json: ["token": run, "chunk_size": 50])
+            #expect(twice.status == 409, "its runner's lease holds the run: \(twice.text)")
+            #expect(twice.text.contains("lease ends"), "\(twice.text)")
             kill(service.process.processIdentifier, SIGKILL)
             for _ in 0..<100 where service.process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
             state = try await HTTP.Answer.run(run, pool)
             service = try ServiceProcess(conninfo: conninfo, port: testPort(6))
             #expect(try await service.ready())
-            let resumed = try await HTTP.send("POST", service.base + "/posting-runs", token: token, json: ["token": run, "chunk_size": 50])
-            #expect(resumed.status == 202, "\(resumed.text)")
+            // Until the dead runner's lease ends, the run is still held (409); then it is taken over.
+            var resumed = try await HTTP.send("POST", service.base + "/posting-runs", token: token, json: ["token": run, "chunk_size": 50])
+            for _ in 0..<150 where resumed.status == 409 {
+                try await Task.sleep(for: .milliseconds(200))
+                resumed = try await HTTP.send("POST", service.base + "/posting-runs", token: token, json: ["token": run, "chunk_size": 50])
+            }
+            #expect(resumed.status == 202, "taken over once the lease ended: \(resumed.text)")
             for _ in 0..<200 {
                 state = try await HTTP.Answer.run(run, pool)
                 if state.status != "running" { break }

@@ -5,6 +5,35 @@ import Testing
 
 @Suite("Errors and transactions")
 struct ErrorAndTransactionTests {
+    @Test(
+        "settings of each transaction hold in every statement, transaction and pipeline, and never stay in the session (as a pooler in transaction mode needs)"
+    )
+    func transactionSettings() async throws {
+        try await withTestDatabase(migrated: false) { database in
+            let connection = try await PostgresConnection.connect(database.config.settingEachTransaction("lock_timeout", "1234ms"))
+            func setting(_ query: PostgresQuery = "SELECT current_setting('lock_timeout') AS value") async throws -> String {
+                try await connection.query(query)[0].decode("value", as: String.self)
+            }
+            #expect(try await setting() == "1234ms", "a statement on its own")
+            let inTransaction = try await connection.withTransaction { connection in
+                try await connection.query("SELECT current_setting('lock_timeout') AS value")[0].decode(0, as: String.self)
+            }
+            #expect(inTransaction == "1234ms")
+            let piped = try await connection.pipeline(["SELECT current_setting('lock_timeout') AS value", "SELECT 2 AS value"])
+            #expect(piped.count == 2, "the settings' own results are not returned")
+            #expect(try piped[0].get()[0].decode(0, as: String.self) == "1234ms")
+            // The session itself keeps the server's default: another client of the same server
+            // connection (behind a pooler) would not inherit it.
+            let session = try await connection.execute(unsafeSQL: "SELECT current_setting('lock_timeout')")
+            #expect(try session?[0].decode(0, as: String.self) == "0")
+            // A failing statement fails as itself.
+            let failure = await #expect(throws: PostgresError.self) { try await connection.query("SELECT 1/0") }
+            #expect(failure?.sqlState == "22012")
+            #expect(try await setting() == "1234ms", "the connection goes on")
+            await connection.close()
+        }
+    }
+
     @Test("a constraint violation carries SQLSTATE, constraint, table, column and detail")
     func constraintViolationCarriesEveryField() async throws {
         try await withTestConnection(migrated: false) { connection in

@@ -30,6 +30,22 @@ public actor TestServer {
         return try await task.value
     }
 
+    /// The connection tests work through: straight to the server, or through the pooler that
+    /// `POSTGATE_TEST_POOLER` names (`host=127.0.0.1 port=6432`, a PgBouncer in front of the same
+    /// server), with the same user. Databases are made and dropped straight on the server.
+    public static func pooled(_ config: ConnectionConfig) -> ConnectionConfig {
+        guard let pooler = ProcessInfo.processInfo.environment["POSTGATE_TEST_POOLER"], !pooler.isEmpty else { return config }
+        var pooled = config
+        for pair in pooler.split(separator: " ") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { pooled = pooled.with(parts[0], parts[1]) }
+        }
+        return pooled
+    }
+
+    /// True when the tests run through a pooler.
+    public static var throughPooler: Bool { !(ProcessInfo.processInfo.environment["POSTGATE_TEST_POOLER"] ?? "").isEmpty }
+
     func nextName() -> String {
         counter += 1
         return "test_\(getpid())_\(counter)"
@@ -100,7 +116,7 @@ public func withTestDatabase<T: Sendable>(
     if migrated {
         try await copyDatabaseRights(from: source, to: name, on: admin)
     }
-    let database = TestDatabase(name: name, config: server.admin.with("dbname", name), admin: server.admin)
+    let database = TestDatabase(name: name, config: TestServer.pooled(server.admin).with("dbname", name), admin: server.admin)
     do {
         let value = try await body(database)
         try await admin.execute(unsafeSQL: "DROP DATABASE \(PostgresQuery.quoteIdentifier(name)) WITH (FORCE)")

@@ -218,9 +218,11 @@ public struct AdjustmentStore: Sendable {
         let dryRun = options.dryRun
         let allowDuplicate = options.allowDuplicate
         var result = ImportResult(rows: 0, batchID: nil, problems: [], dryRun: dryRun, encoding: encoding, encodingGuessed: encodingGuessed)
-        // The import belongs to the session that began it: stage, check and import on one connection.
-        return try await pool.withConnection { connection in
-            try await domainErrors {
+        // The import belongs to the session that began it: stage, check and import in one
+        // transaction, which a pooler in transaction mode keeps on one server connection; the
+        // import's session setting is cleared before it commits, so it follows nobody else.
+        return try await pool.withTransaction { connection in
+            let outcome = try await domainErrors {
                 let importOptions = PostgresJSON(["date_order": JSONValue.string(options.dateOrder.rawValue)])
                 let importID = try await connection.query("SELECT api.begin_adjustment_import(\(importOptions))")[0].decode(0, as: Int64.self)
                 func discard() async {
@@ -271,8 +273,11 @@ public struct AdjustmentStore: Sendable {
                 }
                 // The import checks every row itself; only a refused file needs its problems listed.
                 do {
-                    result.batchID = try await connection.query(
-                        "SELECT api.import_adjustments(\(importID), \(name), \(checksum()), \(allowDuplicate))")[0].decode(0, as: Int64.self)
+                    // In a savepoint: a refused file leaves the transaction able to list its problems.
+                    result.batchID = try await connection.withSavepoint { connection in
+                        try await connection.query(
+                            "SELECT api.import_adjustments(\(importID), \(name), \(checksum()), \(allowDuplicate))")[0].decode(0, as: Int64.self)
+                    }
                 } catch let error as PostgresError where error.sqlState == "PG422" {
                     let found = try await problems()
                     await discard()
@@ -283,6 +288,8 @@ public struct AdjustmentStore: Sendable {
                 }
                 return result
             }
+            try await connection.query("SELECT set_config('postgate.adjustment_import', '', false)")
+            return outcome
         }
     }
 

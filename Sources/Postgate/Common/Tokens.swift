@@ -16,6 +16,11 @@ public enum TokenRole: String, DatabaseText {
 public struct APIToken: Sendable, Hashable {
     public var name: String
     public var role: TokenRole
+
+    public init(name: String, role: TokenRole) {
+        self.name = name
+        self.role = role
+    }
 }
 
 /// Tokens of the HTTP service. A token is made here, shown once, and kept only as its SHA-256.
@@ -62,7 +67,8 @@ public struct TokenStore: Sendable {
         }
     }
 
-    static func hash(_ token: String) -> String {
+    /// How a token is kept and looked up: its SHA-256 in lowercase hex.
+    public static func hash(_ token: String) -> String {
         Checksum.sha256(Data(token.utf8))
     }
 }

@@ -29,6 +29,18 @@ public struct PreviewItem: Sendable {
     public var total: Decimal
     public var itemsToCreate: Int
     public var decision: Decision
+
+    public init(
+        invoiceID: Int64, reference: String, customer: String, currency: String, total: Decimal, itemsToCreate: Int, decision: Decision
+    ) {
+        self.invoiceID = invoiceID
+        self.reference = reference
+        self.customer = customer
+        self.currency = currency
+        self.total = total
+        self.itemsToCreate = itemsToCreate
+        self.decision = decision
+    }
 }
 
 /// A mass-posting preview: every invoice's verdict and findings, and the token that pins the
@@ -46,6 +58,11 @@ public struct Verdict: Sendable {
 public struct Preview: Sendable {
     public var token: UUID
     public var items: [PreviewItem]
+
+    public init(token: UUID, items: [PreviewItem]) {
+        self.token = token
+        self.items = items
+    }
     /// The selection may be posted only when no invoice in it is blocked.
     public var canPost: Bool { items.allSatisfy(\.decision.canPost) }
     public var blocked: [PreviewItem] { items.filter { !$0.decision.canPost } }

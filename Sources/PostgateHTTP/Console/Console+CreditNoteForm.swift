@@ -226,7 +226,8 @@ extension Console {
             let new = try Self.newCreditNote(form, invoice, number: number)
             note = new
             let made = try await CreditNoteStore(pool: pool).create(new)
-            sessions.flash("ok", "Draft credit note \(made) is made: check what the posting rules say of it, then post it.", in: user.session.id)
+            await sessions.flash(
+                "ok", "Draft credit note \(made) is made: check what the posting rules say of it, then post it.", in: user.session.id)
             return Self.redirect("/console/credit-notes/\(made)")
         } catch let error as CreditRefusal {
             refusal = error

@@ -154,7 +154,7 @@ extension Console {
         let blockers = decision.blockers.map(\.message)
         let heading = Self.creditNoteTitle(id: note.id, number: note.number)
         var model = CreditNotePage(
-            chrome: user.chrome(heading, flash: sessions.takeFlash(user.session.id)), note: note, heading: heading,
+            chrome: user.chrome(heading, flash: await sessions.takeFlash(user.session.id)), note: note, heading: heading,
             reasonText: note.reason.isEmpty ? "none given" : note.reason, posted: posted,
             invoicePath: "/console/invoices/\(note.invoiceId)", customerPath: "/console/customers/" + ConsoleFormat.path(note.customer),
             netText: ConsoleFormat.money(note.netTotal), taxText: ConsoleFormat.money(note.taxTotal), totalText: ConsoleFormat.money(note.total),
@@ -172,7 +172,7 @@ extension Console {
         let posting = try await PostingService(pool: pool, actor: user.token.name).postCreditNote(id)
         let note = try await CreditNoteStore(pool: pool).creditNote(id)
         let back = note.lines.filter { $0.kind == .return && $0.location != nil }
-        sessions.flash(
+        await sessions.flash(
             "ok",
             "Posted as credit note \(posting.number)."
                 + (back.isEmpty
@@ -186,7 +186,7 @@ extension Console {
         let store = CreditNoteStore(pool: pool)
         let note = try await store.creditNote(id)
         try await store.delete(id)
-        sessions.flash("ok", "Draft credit note \(id) is deleted.", in: user.session.id)
+        await sessions.flash("ok", "Draft credit note \(id) is deleted.", in: user.session.id)
         return Self.redirect("/console/invoices/\(note.invoiceId)")
     }
 }

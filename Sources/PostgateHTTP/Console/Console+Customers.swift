@@ -26,7 +26,7 @@ extension Console {
         }
         return render(
             "customers",
-            CustomersPage(chrome: user.chrome("Customers", flash: sessions.takeFlash(user.session.id)), search: search, customers: customers))
+            CustomersPage(chrome: user.chrome("Customers", flash: await sessions.takeFlash(user.session.id)), search: search, customers: customers))
     }
 
     struct Amount: Sendable {
@@ -112,7 +112,7 @@ extension Console {
                 open: document.open.map(ConsoleFormat.money), reference: document.reference)
         }
         var model = CustomerPage(
-            chrome: user.chrome("\(customer.code) · \(customer.name)", flash: sessions.takeFlash(user.session.id)), customer: customer,
+            chrome: user.chrome("\(customer.code) · \(customer.name)", flash: await sessions.takeFlash(user.session.id)), customer: customer,
             path: ConsoleFormat.path(customer.code), amounts: amounts,
             creditStatus: balance.creditStatus.rawValue.replacingOccurrences(of: "_", with: " "),
             alerts: alerts, switches: switches, documents: rows, creditNotes: creditNotes)
@@ -128,10 +128,10 @@ extension Console {
             paymentIn: form["payment_in"] == "1")
         if switches.blocked.isEmpty {
             try await store.release(code)
-            sessions.flash("ok", "\(code) is released: no document is on hold.", in: user.session.id)
+            await sessions.flash("ok", "\(code) is released: no document is on hold.", in: user.session.id)
         } else {
             try await store.hold(code, switches)
-            sessions.flash(
+            await sessions.flash(
                 "ok",
                 "\(code) is on hold for \(switches.blocked.map { $0.rawValue.replacingOccurrences(of: "_", with: " ") + "s" }.joined(separator: ", ")).",
                 in: user.session.id)

@@ -155,7 +155,7 @@ extension Console {
             } : []
         // Cash Sales Only is why a cash customer's draft cannot be posted alone; post and pay is its way.
         let blockers = (verdict?.decision.blockers ?? []).filter { !(cashSalesOnly && $0.rule == "cash-sales-only") }.map(\.message)
-        var flash = sessions.takeFlash(user.session.id)
+        var flash = await sessions.takeFlash(user.session.id)
         if let credit { flash = ("error", "The credit note was not drafted, and nothing changed: \(credit.message)") }
         var model = InvoicePage(
             chrome: user.chrome(
@@ -214,9 +214,9 @@ extension Console {
         let invoice = try await InvoiceStore(pool: pool).invoice(id)
         let added = invoice.lines.first { $0.line == line }?.serials.filter(\.addedAtSale).map(\.serial) ?? []
         if added.isEmpty {
-            sessions.flash("ok", "Line \(line): \(count) serial\(count == 1 ? "" : "s") recorded.", in: user.session.id)
+            await sessions.flash("ok", "Line \(line): \(count) serial\(count == 1 ? "" : "s") recorded.", in: user.session.id)
         } else {
-            sessions.flash(
+            await sessions.flash(
                 "warn",
                 "Line \(line): \(count) serial\(count == 1 ? "" : "s") recorded. Not in stock, so added at sale: \(added.joined(separator: ", ")). Check them against the goods.",
                 in: user.session.id)
@@ -226,13 +226,13 @@ extension Console {
 
     func review(_ id: Int64, _ user: User) async throws -> Response {
         let count = try await InvoiceStore(pool: pool).reviewItems(id, reviewer: user.token.name)
-        sessions.flash("ok", "\(count) customer item\(count == 1 ? "" : "s") reviewed by \(user.token.name).", in: user.session.id)
+        await sessions.flash("ok", "\(count) customer item\(count == 1 ? "" : "s") reviewed by \(user.token.name).", in: user.session.id)
         return Self.redirect("/console/invoices/\(id)")
     }
 
     func post(_ id: Int64, _ user: User) async throws -> Response {
         let result = try await PostingService(pool: pool, actor: user.token.name).post([id])
-        sessions.flash("ok", "Posted as invoice \(result.numbers[id] ?? 0).", in: user.session.id)
+        await sessions.flash("ok", "Posted as invoice \(result.numbers[id] ?? 0).", in: user.session.id)
         return Self.redirect("/console/invoices/\(id)")
     }
 
@@ -246,7 +246,7 @@ extension Console {
         }
         let result = try await PostingService(pool: pool, actor: user.token.name).postAndPay(
             id, amount: amount, paymentMethod: form["payment_method"])
-        sessions.flash("ok", "Posted as invoice \(result.numbers[id] ?? 0), with its payment.", in: user.session.id)
+        await sessions.flash("ok", "Posted as invoice \(result.numbers[id] ?? 0), with its payment.", in: user.session.id)
         return Self.redirect("/console/invoices/\(id)")
     }
 }

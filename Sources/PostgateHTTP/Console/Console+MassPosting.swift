@@ -275,7 +275,7 @@ extension Console {
         }
         let first = drafts.isEmpty ? 0 : (filter.page - 1) * filter.perPage + 1
         let model = InvoicesPage(
-            chrome: user.chrome("Unposted invoices", flash: sessions.takeFlash(user.session.id)), filter: filter, error: error, rows: rows,
+            chrome: user.chrome("Unposted invoices", flash: await sessions.takeFlash(user.session.id)), filter: filter, error: error, rows: rows,
             columns: columns, matching: drafts.count,
             range: drafts.isEmpty ? "no invoices" : "\(first)–\(first + shown.count - 1) of \(drafts.count)",
             previous: filter.page > 1 ? filter.link(page: filter.page - 1) : nil,
@@ -353,7 +353,7 @@ extension Console {
         }
         guard !ids.isEmpty else { throw ConsoleInputError(field: "Selection", message: "select at least one invoice to post") }
         let preview = try await PostingService(pool: pool, actor: user.token.name).preview(ids)
-        sessions.keep(ConsolePreview(preview: preview, selection: selection), in: user.session.id)
+        try await sessions.keep(ConsolePreview(preview: preview, selection: selection), in: user.session.id)
         return Self.redirect("/console/previews/\(preview.token.uuidString.lowercased())")
     }
 
@@ -391,7 +391,7 @@ extension Console {
 
     func previewPage(_ text: String, _ user: User) async throws -> Response {
         let token = try Self.token(text)
-        guard let kept = sessions.preview(token, in: user.session.id) else {
+        guard let kept = try await sessions.preview(token, in: user.session.id) else {
             throw ConsoleInputError(
                 field: "preview",
                 message: "this preview is not kept any more (previews last for the session); select the invoices and press Post again")
@@ -406,7 +406,7 @@ extension Console {
             item.decision.findings.filter { $0.severity == .warn }.map { "\(item.reference) (\(item.customer)): \($0.message)" }
         }
         var model = PreviewPage(
-            chrome: user.chrome("Preview", flash: sessions.takeFlash(user.session.id)), token: text.lowercased(), selection: kept.selection,
+            chrome: user.chrome("Preview", flash: await sessions.takeFlash(user.session.id)), token: text.lowercased(), selection: kept.selection,
             count: preview.items.count, postable: preview.items.count - blocked.count, itemsToCreate: preview.itemsToCreate,
             totals: preview.totals.sorted { $0.key < $1.key }.map { Total(currency: $0.key, total: ConsoleFormat.money($0.value)) },
             blocked: blocked, postableIDs: preview.items.filter(\.decision.canPost).map(\.invoiceID), warnings: warnings,
@@ -421,7 +421,7 @@ extension Console {
     func confirm(_ text: String, _ user: User) async throws -> Response {
         let token = try Self.token(text)
         do {
-            _ = try await PostingRuns(pool: pool, actor: user.token.name).start(token)
+            _ = try await postingRuns(actor: user.token.name).start(token)
         } catch let error as DomainError where error.kind == .duplicate {
             // Confirm pressed twice: the run is going on; follow it.
         }
@@ -447,7 +447,7 @@ extension Console {
     }
 
     func runProgress(_ text: String) async throws -> Response {
-        Self.json(Self.progress(try await PostingRuns(pool: pool, actor: "console").run(try Self.token(text))))
+        Self.json(Self.progress(try await postingRuns(actor: "console").run(try Self.token(text))))
     }
 
     struct RunPage: Sendable {
@@ -463,9 +463,9 @@ extension Console {
 
     func runPage(_ text: String, _ user: User) async throws -> Response {
         let token = try Self.token(text)
-        let run = try await PostingRuns(pool: pool, actor: user.token.name).run(token)
+        let run = try await postingRuns(actor: user.token.name).run(token)
         var notPosted: [Blocked] = []
-        if run.status != .running, run.notPosted > 0, let kept = sessions.preview(token, in: user.session.id) {
+        if run.status != .running, run.notPosted > 0, let kept = try await sessions.preview(token, in: user.session.id) {
             let verdicts = try await PostingService(pool: pool, actor: user.token.name).verdicts(kept.preview.items.map(\.invoiceID))
             notPosted = verdicts.filter { !$0.posted }.map { verdict in
                 Blocked(
@@ -475,7 +475,7 @@ extension Console {
             }
         }
         var model = RunPage(
-            chrome: user.chrome(run.status == .running ? "Posting…" : "Posting run", flash: sessions.takeFlash(user.session.id)),
+            chrome: user.chrome(run.status == .running ? "Posting…" : "Posting run", flash: await sessions.takeFlash(user.session.id)),
             token: text.lowercased(), progress: Self.progress(run), running: run.status == .running, stopped: run.status == .stopped,
             notPosted: notPosted)
         model.refresh = run.status == .running

@@ -16,6 +16,11 @@ struct Console: Sendable {
     let templates: MustacheLibrary
     let assets: [String: (type: String, body: ByteBuffer)]
     let sessions: ConsoleSessions
+    /// How long a posting run this instance starts is held without renewal.
+    let runLease: Duration
+
+    /// The posting runs of `actor`, with this instance's lease.
+    func postingRuns(actor: String) -> PostingRuns { PostingRuns(pool: pool, actor: actor, lease: runLease) }
 
     /// The console's files: `POSTGATE_CONSOLE`, else where Postgate installs them
     /// (`share/postgate/console`) or the source tree's `console` folder.
@@ -35,9 +40,10 @@ struct Console: Sendable {
         return URL(fileURLWithPath: folder)
     }
 
-    init(pool: PostgresPool, sessions: ConsoleSessions = ConsoleSessions()) throws {
+    init(pool: PostgresPool, sessions: ConsoleSessions? = nil, runLease: Duration = .seconds(30)) throws {
         self.pool = pool
-        self.sessions = sessions
+        self.runLease = runLease
+        self.sessions = sessions ?? ConsoleSessions(pool: pool)
         let folder = try Self.folder()
         var library = MustacheLibrary()
         let templatesFolder = folder.appendingPathComponent("templates")
@@ -164,11 +170,8 @@ struct Console: Sendable {
 
     /// The user of the request's session, if it is live and its token still known.
     func user(_ request: Request) async throws -> User? {
-        guard let session = sessions.session(request.cookies[ConsoleSessions.cookie]?.value) else { return nil }
-        guard let token = try await TokenStore(pool: pool).token(presented: session.presentedToken) else {
-            sessions.end(session.id)
-            return nil
-        }
+        // The session's row goes with its token: a removed token has no sessions.
+        guard let (session, token) = try await sessions.session(request.cookies[ConsoleSessions.cookie]?.value) else { return nil }
         return User(session: session, token: token)
     }
 
@@ -222,7 +225,7 @@ struct Console: Sendable {
             do {
                 return try await body(user, form)
             } catch {
-                sessions.flash("error", Self.describe(error), in: user.session.id)
+                await sessions.flash("error", Self.describe(error), in: user.session.id)
                 return Self.redirect(Self.back(request))
             }
         } catch {
@@ -292,16 +295,15 @@ struct Console: Sendable {
             return refuse("The sign-in form had expired or came from elsewhere, so it was refused. Enter your token again.", status: .forbidden)
         }
         guard let presented = form["token"] else { return refuse("Enter your token: the field Token is empty.", status: .badRequest) }
-        let token: APIToken?
-        do { token = try await TokenStore(pool: pool).token(presented: presented) } catch {
+        let started: ConsoleSession?
+        do { started = try await sessions.start(presentedToken: presented) } catch {
             return refuse(Self.describe(error), status: .serviceUnavailable)
         }
-        guard token != nil else {
+        guard let session = started else {
             return refuse(
                 "That token is not known: it is not one of this service's, or it was removed. Ask an administrator for one (postgate tokens add NAME --role poster).",
                 status: .unauthorized)
         }
-        let session = sessions.start(presentedToken: presented)
         var response = Self.redirect(next ?? "/console/invoices")
         response.setCookie(Self.cookie(ConsoleSessions.cookie, session.id, request: request, maxAge: nil, path: "/console"))
         response.setCookie(Self.cookie(ConsoleSessions.signInCookie, "", request: request, maxAge: 0, path: "/console/sign-in"))
@@ -310,7 +312,7 @@ struct Console: Sendable {
 
     func signOut(_ request: Request) async -> Response {
         await action(request, needs: .read) { user, _ in
-            sessions.end(user.session.id)
+            await sessions.end(user.session.id)
             var response = Self.redirect("/console/sign-in")
             response.setCookie(Self.cookie(ConsoleSessions.cookie, "", request: request, maxAge: 0, path: "/console"))
             return response

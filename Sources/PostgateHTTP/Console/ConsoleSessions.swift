@@ -1,20 +1,14 @@
 import Crypto
 import Foundation
 import Postgate
+import Postgres
+import PostingPolicy
 
-/// A signed-in console user: the token they signed in with (kept in this process only, never in
-/// the cookie, and checked again on every request so that a removed token ends the session), the
-/// CSRF token every form of theirs carries, and the previews they made.
+/// A signed-in console user's session: its id (the cookie's value, kept in the database only as
+/// its SHA-256) and the CSRF token every form of theirs carries.
 struct ConsoleSession: Sendable {
     let id: String
-    let presentedToken: String
     let csrf: String
-    var lastSeen: ContinuousClock.Instant
-    let started: ContinuousClock.Instant
-    /// Previews by token, newest last: the preview page reads its verdicts from here.
-    var previews: [(token: UUID, preview: ConsolePreview)] = []
-    /// A message for the next page (a PRG flash), with its kind: `ok`, `warn` or `error`.
-    var flash: (kind: String, text: String)?
 }
 
 /// A preview as the console keeps it for its page.
@@ -24,20 +18,20 @@ struct ConsolePreview: Sendable {
     let selection: String
 }
 
-/// The console's sessions, in memory: a restart signs everyone out. Sessions end after
-/// `idleLimit` without a request and `lifetime` after sign-in.
-final class ConsoleSessions: @unchecked Sendable {
+/// The console's sessions, in the database: every instance of the service reads them, so a
+/// browser may be sent to any instance and a restart signs nobody out. A session ends on
+/// sign-out, when its token is removed, after `idleLimit` without a request, and `lifetime` after
+/// sign-in.
+struct ConsoleSessions: Sendable {
     static let cookie = "postgate_console"
     /// The double-submit cookie of the sign-in form (there is no session to hold its CSRF token yet).
     static let signInCookie = "postgate_console_signin"
-    /// The most sessions kept at once.
-    static let most = 10_000
+    let pool: PostgresPool
     let idleLimit: Duration
     let lifetime: Duration
-    private let lock = NSLock()
-    private var sessions: [String: ConsoleSession] = [:]
 
-    init(idleLimit: Duration = .seconds(2 * 3600), lifetime: Duration = .seconds(12 * 3600)) {
+    init(pool: PostgresPool, idleLimit: Duration = .seconds(2 * 3600), lifetime: Duration = .seconds(12 * 3600)) {
+        self.pool = pool
         self.idleLimit = idleLimit
         self.lifetime = lifetime
     }
@@ -57,59 +51,98 @@ final class ConsoleSessions: @unchecked Sendable {
         return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
-    func start(presentedToken: String) -> ConsoleSession {
-        let now = ContinuousClock.now
-        let session = ConsoleSession(id: Self.randomToken(), presentedToken: presentedToken, csrf: Self.randomToken(), lastSeen: now, started: now)
-        lock.withLock {
-            sessions = sessions.filter { now - $0.value.lastSeen < idleLimit && now - $0.value.started < lifetime }
-            // However many times tokens sign in, memory stays bounded: the least recently used go first.
-            if sessions.count >= Self.most {
-                for id in sessions.sorted(by: { $0.value.lastSeen < $1.value.lastSeen }).prefix(sessions.count - Self.most + 1).map(\.key) {
-                    sessions[id] = nil
-                }
-            }
-            sessions[session.id] = session
-        }
-        return session
+    /// How a session or token is named in the database: its SHA-256, never itself.
+    static func hash(_ secret: String) -> String { TokenStore.hash(secret) }
+
+    private static func interval(_ duration: Duration) -> String { "\(duration.components.seconds) seconds" }
+
+    /// Signs in with the token presented: a new session, or nil when the token is not known.
+    func start(presentedToken: String) async throws -> ConsoleSession? {
+        let session = ConsoleSession(id: Self.randomToken(), csrf: Self.randomToken())
+        let started = try await pool.query(
+            """
+            SELECT api.start_console_session(\(Self.hash(presentedToken)), \(Self.hash(session.id)), \(session.csrf),
+                                             \(Self.interval(idleLimit))::interval, \(Self.interval(lifetime))::interval) AS started
+            """)[0].decode("started", as: Bool.self)
+        return started ? session : nil
     }
 
-    /// The live session with this id, touched; nil when unknown or expired.
-    func session(_ id: String?) -> ConsoleSession? {
-        guard let id else { return nil }
-        let now = ContinuousClock.now
-        return lock.withLock {
-            guard var session = sessions[id] else { return nil }
-            guard now - session.lastSeen < idleLimit, now - session.started < lifetime else {
-                sessions[id] = nil
-                return nil
-            }
-            session.lastSeen = now
-            sessions[id] = session
-            return session
-        }
+    /// The live session with this id and its token, touched; nil when unknown, ended, expired, or
+    /// its token was removed.
+    func session(_ id: String?) async throws -> (ConsoleSession, APIToken)? {
+        guard let id, !id.isEmpty, id.utf8.count <= 100 else { return nil }
+        guard
+            let row = try await pool.query(
+                """
+                SELECT csrf, token_name, token_role
+                FROM api.console_session(\(Self.hash(id)), \(Self.interval(idleLimit))::interval, \(Self.interval(lifetime))::interval)
+                """
+            ).first
+        else { return nil }
+        return (
+            ConsoleSession(id: id, csrf: try row.decode("csrf")), APIToken(name: try row.decode("token_name"), role: try row.decode("token_role"))
+        )
     }
 
-    func end(_ id: String) { _ = lock.withLock { sessions.removeValue(forKey: id) } }
+    func end(_ id: String) async { _ = try? await pool.query("SELECT api.end_console_session(\(Self.hash(id)))") }
 
-    func keep(_ preview: ConsolePreview, in id: String) {
-        lock.withLock {
-            sessions[id]?.previews.append((preview.preview.token, preview))
-            if let count = sessions[id]?.previews.count, count > 4 { sessions[id]?.previews.removeFirst(count - 4) }
-        }
+    func keep(_ preview: ConsolePreview, in id: String) async throws {
+        try await pool.query(
+            "SELECT api.keep_console_preview(\(Self.hash(id)), \(preview.preview.token), \(PostgresJSON(StoredPreview(preview))))")
     }
 
-    func preview(_ token: UUID, in id: String) -> ConsolePreview? {
-        lock.withLock { sessions[id]?.previews.last { $0.token == token }?.preview }
+    func preview(_ token: UUID, in id: String) async throws -> ConsolePreview? {
+        try await pool.query("SELECT api.console_preview(\(Self.hash(id)), \(token)) AS kept")[0]
+            .decode("kept", as: PostgresJSON<StoredPreview>?.self)?.value.preview(token)
     }
 
-    func flash(_ kind: String, _ text: String, in id: String) { lock.withLock { sessions[id]?.flash = (kind, text) } }
+    /// Leaves a message for the next page (a PRG flash), with its kind: `ok`, `warn` or `error`.
+    /// A message the database cannot take is lost; the page it was for says what happened anyway.
+    func flash(_ kind: String, _ text: String, in id: String) async {
+        _ = try? await pool.query("SELECT api.set_console_flash(\(Self.hash(id)), \(kind), \(text))")
+    }
 
     /// The flash message, once.
-    func takeFlash(_ id: String) -> (kind: String, text: String)? {
-        lock.withLock {
-            let flash = sessions[id]?.flash
-            sessions[id]?.flash = nil
-            return flash
+    func takeFlash(_ id: String) async -> (kind: String, text: String)? {
+        guard let row = try? await pool.query("SELECT kind, message FROM api.take_console_flash(\(Self.hash(id)))").first,
+            let kind = try? row.decode("kind", as: String.self), let text = try? row.decode("message", as: String.self)
+        else { return nil }
+        return (kind, text)
+    }
+}
+
+/// A console preview as a session keeps it: amounts as decimal text, so they come back exact.
+struct StoredPreview: Codable, Sendable {
+    struct Item: Codable, Sendable {
+        var invoiceID: Int64
+        var reference: String
+        var customer: String
+        var currency: String
+        var total: String
+        var itemsToCreate: Int
+        var decision: Decision
+    }
+    var selection: String
+    var items: [Item]
+
+    init(_ kept: ConsolePreview) {
+        selection = kept.selection
+        items = kept.preview.items.map {
+            Item(
+                invoiceID: $0.invoiceID, reference: $0.reference, customer: $0.customer, currency: $0.currency, total: "\($0.total)",
+                itemsToCreate: $0.itemsToCreate, decision: $0.decision)
         }
+    }
+
+    func preview(_ token: UUID) -> ConsolePreview {
+        ConsolePreview(
+            preview: Preview(
+                token: token,
+                items: items.map {
+                    PreviewItem(
+                        invoiceID: $0.invoiceID, reference: $0.reference, customer: $0.customer, currency: $0.currency,
+                        total: Decimal(string: $0.total, locale: Locale(identifier: "en_US_POSIX")) ?? 0, itemsToCreate: $0.itemsToCreate,
+                        decision: $0.decision)
+                }), selection: selection)
     }
 }
