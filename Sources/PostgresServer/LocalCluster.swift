@@ -75,6 +75,65 @@ public struct LocalCluster: Sendable {
         return true
     }
 
+    /// The replication slot a standby of this folder streams through, on its primary.
+    public var standbySlot: String { "postgate_standby_" + String(Checksum.sha256(Array(root.utf8)).prefix(12)) }
+
+    /// Makes this folder a hot standby of `primary` (which must run): a base backup of it taken
+    /// with `pg_basebackup -R`, streaming through a replication slot of its own, so the primary
+    /// keeps the WAL the standby has not received yet. Returns false when the folder already
+    /// holds a cluster (a standby made before, or any other).
+    @discardableResult
+    public func initializeStandby(of primary: LocalCluster) async throws(LocalClusterError) -> Bool {
+        if FileManager.default.fileExists(atPath: dataDirectory + "/PG_VERSION") { return false }
+        guard case .running(_, let primaryPort) = try primary.status() else {
+            throw .invalidSetting("the primary in \(primary.root) is not running: start it first (postgate db start --data \(primary.root))")
+        }
+        guard primary.root != root else { throw .invalidSetting("a server cannot be a standby of itself: give --data another folder") }
+        let binaries = try await Self.serverBinaries()
+        let account = try Self.serverAccount()
+        try prepareFolders(for: account)
+        // A slot left by an earlier standby of this folder is reused, not refused.
+        let slotExists: Bool
+        do {
+            let connection = try await PostgresConnection.connect(primary.connectionConfig(database: "postgres"))
+            slotExists = !(try await connection.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = \(standbySlot)")).isEmpty
+            await connection.close()
+        } catch {
+            throw .commandFailed("pg_basebackup", "cannot reach the primary in \(primary.root): \(error)")
+        }
+        let result = try await Self.run(
+            binaries + "/pg_basebackup",
+            [
+                "--pgdata=" + dataDirectory, "--host=" + primary.socketDirectory, "--port=" + String(primaryPort), "--username=" + superuser,
+                "--write-recovery-conf", "--wal-method=stream", "--checkpoint=fast", "--slot=" + standbySlot,
+            ] + (slotExists ? [] : ["--create-slot"]), as: account, in: root)
+        guard result.status == 0 else { throw .commandFailed("pg_basebackup", result.output) }
+        // The copy carries the primary's settings: this one has a socket of its own, answers
+        // read-only queries, and tells the primary which rows its queries still read, so that a
+        // long report is not cancelled by the primary's vacuum.
+        let settings = """
+
+            # Postgate embedded standby of \(primary.root)
+            unix_socket_directories = '\(socketDirectory.replacingOccurrences(of: "'", with: "''"))'
+            hot_standby = on
+            hot_standby_feedback = on
+
+            """
+        do {
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dataDirectory + "/postgresql.conf"))
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(settings.utf8))
+            try handle.close()
+        } catch {
+            throw .folder(dataDirectory + "/postgresql.conf", "\(error)")
+        }
+        try? FileManager.default.removeItem(atPath: portFile)
+        return true
+    }
+
+    /// True when the folder's cluster is a standby (it has `standby.signal`).
+    public var isStandby: Bool { FileManager.default.fileExists(atPath: dataDirectory + "/standby.signal") }
+
     /// Where a port given to `start` is remembered.
     var portFile: String { root + "/tcp-port" }
 

@@ -26,13 +26,32 @@ struct DatabaseCommand: AsyncParsableCommand {
         @Option(help: "Also listen on TCP on localhost at this port (password logins only; kept for later starts).")
         var port: Int?
         @Flag(help: "Say nothing about what to run next (for scripts that run it next).") var quiet = false
+        @Option(
+            help: ArgumentHelp(
+                "Make --data a hot standby of the embedded server in this folder (which must run): pg_basebackup -R with a replication slot. It serves read-only queries, reports among them.",
+                valueName: "PRIMARY_DATA"))
+        var standbyOf: String?
 
         func validate() throws {
             if let port, !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535, not \(port)") }
+            if let standbyOf, standbyOf.isEmpty { throw ValidationError("--standby-of needs the primary's data folder") }
         }
 
         func run() async throws {
             let cluster = data.cluster
+            if let standbyOf {
+                let primary = LocalCluster(root: standbyOf)
+                guard case .running = try primary.status() else {
+                    throw ValidationError(
+                        "the primary in \(primary.root) is not running: start it first (\(CommandLineText.command("db start")) --data \(primary.root))"
+                    )
+                }
+                if try await cluster.initializeStandby(of: primary) {
+                    print("Made \(cluster.dataDirectory) a standby of \(primary.root) (replication slot \(cluster.standbySlot)).")
+                } else if !cluster.isStandby {
+                    throw ValidationError("\(cluster.root) already holds a server that is not a standby: give --data an empty folder")
+                }
+            }
             let created = try await cluster.initialize()
             if created { print("Created a PostgreSQL cluster in \(cluster.dataDirectory)") }
             if case .running(let pid, _) = try cluster.status() {
@@ -40,6 +59,12 @@ struct DatabaseCommand: AsyncParsableCommand {
             } else {
                 try await cluster.start(port: port)
                 print("Started the embedded server; its socket is in \(cluster.socketDirectory).")
+            }
+            if cluster.isStandby {
+                guard !quiet else { return }
+                print("Connect:   psql \"\(cluster.url(database: DatabaseTarget.embeddedDatabase))\"  (read-only: reports)")
+                print("Lag:       \(CommandLineText.command("db status")) --data \(cluster.root)")
+                return
             }
             if try await cluster.createDatabase(DatabaseTarget.embeddedDatabase) {
                 print("Created database \(DatabaseTarget.embeddedDatabase).")
@@ -82,7 +107,49 @@ struct DatabaseCommand: AsyncParsableCommand {
                 print("Server:    running (pid \(pid), port \(port)), data in \(cluster.dataDirectory)")
                 print("Socket:    \(cluster.socketDirectory)")
                 print("Connect:   psql \"\(cluster.url(database: DatabaseTarget.embeddedDatabase))\"")
+                try await printReplication(cluster: cluster)
                 try await printSchemaState(cluster: cluster, sql: sql)
+            }
+        }
+
+        /// A standby's lag behind its primary; a primary's standbys and theirs.
+        private func printReplication(cluster: LocalCluster) async throws {
+            let connection = try await PostgresConnection.connect(cluster.connectionConfig(database: "postgres"))
+            defer { Task { await connection.close() } }
+            let standby = try await connection.query("SELECT pg_is_in_recovery() AS standby")[0].decode("standby", as: Bool.self)
+            if standby {
+                let row = try await connection.query(
+                    """
+                    SELECT coalesce(r.status, 'not streaming') AS status, r.sender_host AS primary_host, r.slot_name AS slot,
+                           pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::bigint AS unreplayed_bytes,
+                           CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+                                ELSE round(extract(epoch FROM now() - pg_last_xact_replay_timestamp())::numeric, 3) END AS lag_seconds,
+                           to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS replayed_to
+                    FROM (SELECT 1) one LEFT JOIN pg_stat_wal_receiver r ON true
+                    """)[0]
+                let lag = try row.decode("lag_seconds", as: Decimal?.self).map { "\($0) s" } ?? "unknown"
+                print(
+                    "Role:      hot standby (read-only), \(try row.decode("status", as: String.self)) from \(try row.decode("primary_host", as: String?.self) ?? "its primary")"
+                        + " through slot \(try row.decode("slot", as: String?.self) ?? "none")")
+                print(
+                    "Lag:       replay \(lag) behind (\(try row.decode("unreplayed_bytes", as: Int64?.self) ?? 0) bytes received, not replayed yet); replayed up to \(try row.decode("replayed_to", as: String?.self) ?? "nothing yet")"
+                )
+                return
+            }
+            let standbys = try await connection.query(
+                """
+                SELECT coalesce(nullif(application_name, ''), client_addr::text, 'standby') AS name, state, sync_state,
+                       round(coalesce(extract(epoch FROM replay_lag), 0)::numeric, 3) AS lag_seconds,
+                       pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint AS behind_bytes
+                FROM pg_stat_replication ORDER BY 1
+                """)
+            guard !standbys.isEmpty else { return }
+            print("Role:      primary, with \(standbys.count) standby\(standbys.count == 1 ? "" : "s")")
+            for row in standbys {
+                print(
+                    "Standby:   \(try row.decode("name", as: String.self)): \(try row.decode("state", as: String.self)) (\(try row.decode("sync_state", as: String.self))), "
+                        + "replay lag \(try row.decode("lag_seconds", as: Decimal.self)) s, \(try row.decode("behind_bytes", as: Int64?.self) ?? 0) bytes behind"
+                )
             }
         }
 

@@ -100,6 +100,11 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
         case "22P02", "22007", "22008":
             return ("a value is not written in the form expected", "Check the values given: numbers with a point for decimals, dates as YYYY-MM-DD.")
         case "40001", "40P01", "55P03": return ("the database was busy with the same rows and gave up", "Try again.")
+        case "25006":
+            return (
+                "this database server only reads (it is a standby, or the session is read-only), so nothing was changed",
+                "Write through the primary; point only reports at a standby."
+            )
         default: return nil
         }
     }
