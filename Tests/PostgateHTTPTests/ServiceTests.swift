@@ -318,8 +318,9 @@ extension ServiceTests {
                 headers[HTTPField.Name("Idempotency-Key")!] = "draft-0001"
                 let draft = try body(["customer": "ACME", "location": "MAIN", "lines": [["product": "CABLE", "quantity": "3"]]])
                 try await client.execute(uri: "/invoices", method: .post, headers: headers, body: draft) { #expect($0.status == .created) }
-                // Twenty claims of one key at once, each in a transaction of its own that runs a while:
-                // exactly one runs, the others are told it is running.
+                // Twenty claims of one key at once, each in a transaction of its own that stays open
+                // until all twenty have claimed: exactly one runs, the others are told it is running.
+                let claimed = Barrier(parties: 20)
                 let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
                     for _ in 0..<20 {
                         group.addTask {
@@ -329,7 +330,7 @@ extension ServiceTests {
                                 let outcome = try await connection.query(
                                     "SELECT outcome FROM api.claim_idempotency_key('clerk', 'draft-0002', 'same', make_interval(hours => 1))"
                                 )[0].decode(0, as: String.self)
-                                try await connection.query("SELECT pg_sleep(0.5)")
+                                await claimed.arrive()
                                 return outcome
                             }
                         }
