@@ -9,10 +9,11 @@ import PostgresServer
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: the database client (default), mass posting, single postings against pgbench and over HTTP, the adjustment import.",
+        abstract:
+            "Benchmarks: the database client (default), mass posting, single postings against pgbench, over HTTP and through PgBouncer, the adjustment import.",
         subcommands: [
             ClientBench.self, PostingBench.self, SinglePostingBench.self, HTTPBench.self, AdjustmentsBench.self, GenerateBench.self,
-            ConsoleBench.self,
+            ConsoleBench.self, PoolerBench.self,
             AllBench.self,
         ],
         defaultSubcommand: ClientBench.self
@@ -84,6 +85,35 @@ func concurrencyLevels(_ clients: String, example: String) throws -> [Int] {
         throw ValidationError("--clients must be numbers from 1 to 64 separated by commas, such as \(example); not \(clients)")
     }
     return levels
+}
+
+struct PoolerBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pooler",
+        abstract: "R1 through PgBouncer in transaction mode (C clients on S server connections) against R1 straight on the server with S clients.",
+        discussion:
+            "Starts Debian's pgbouncer on the loopback in front of the server, which must be on this machine (reached through its socket folder, as a superuser); each side posts in a scratch database of its own."
+    )
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Client connections to the pooler.") var clients = 200
+    @Option(help: "Server connections the pooler may open (its pool size), and the direct side's clients.") var serverConnections = 20
+    @Option(help: "Seconds each measurement runs.") var seconds = 10
+    @Option(help: ArgumentHelp("The folder holding migrations/ and routines/.", valueName: "DIR")) var sql: String?
+
+    func validate() throws {
+        guard (1...2000).contains(clients) else { throw ValidationError("--clients must be between 1 and 2000, not \(clients)") }
+        guard (1...200).contains(serverConnections) else {
+            throw ValidationError("--server-connections must be between 1 and 200, not \(serverConnections)")
+        }
+        guard (1...600).contains(seconds) else { throw ValidationError("--seconds must be between 1 and 600") }
+    }
+
+    func run() async throws {
+        let server = try await connection.target.prepare(logger: connection.logger)
+        let figures = try await PoolerBenchmark(clients: clients, serverConnections: serverConnections, duration: .seconds(seconds)).run(
+            server: server, sql: sql, logger: connection.logger)
+        print(figures.table)
+    }
 }
 
 struct HTTPBench: AsyncParsableCommand {
