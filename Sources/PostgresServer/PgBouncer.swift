@@ -111,10 +111,17 @@ public struct PgBouncer: Sendable {
 
     /// Stops it (SIGINT: at once, closing every connection) and waits until it has gone.
     public func stop() async {
-        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
-        else { return }
-        kill(pid, SIGINT)
+        guard let pid = signalStop() else { return }
         for _ in 0..<100 where kill(pid, 0) == 0 { try? await Task.sleep(for: .milliseconds(50)) }
+    }
+
+    /// Tells it to stop at once without waiting (for exit handlers); returns its process id.
+    @discardableResult
+    public func signalStop() -> pid_t? {
+        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return nil }
+        kill(pid, SIGINT)
+        return pid
     }
 
     private func tail(of file: String) -> String {

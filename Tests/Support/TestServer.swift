@@ -11,6 +11,13 @@ public actor TestServer {
     struct Prepared: Sendable {
         var admin: ConnectionConfig
         var template: String
+        /// Connection settings that lead through the pooler (none when tests connect straight).
+        var pooler: [(String, String)]
+
+        /// `config` as the tests use it: through the pooler, if any.
+        func pooled(_ config: ConnectionConfig) -> ConnectionConfig {
+            pooler.reduce(config) { $0.with($1.0, $1.1) }
+        }
     }
 
     private var preparing: Task<Prepared, any Error>?
@@ -30,21 +37,42 @@ public actor TestServer {
         return try await task.value
     }
 
-    /// The connection tests work through: straight to the server, or through the pooler that
-    /// `POSTGATE_TEST_POOLER` names (`host=127.0.0.1 port=6432`, a PgBouncer in front of the same
-    /// server), with the same user. Databases are made and dropped straight on the server.
-    public static func pooled(_ config: ConnectionConfig) -> ConnectionConfig {
-        guard let pooler = ProcessInfo.processInfo.environment["POSTGATE_TEST_POOLER"], !pooler.isEmpty else { return config }
-        var pooled = config
-        for pair in pooler.split(separator: " ") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            if parts.count == 2 { pooled = pooled.with(parts[0], parts[1]) }
-        }
-        return pooled
-    }
+    /// What `POSTGATE_TEST_POOLER` asks: `pgbouncer` starts a PgBouncer in transaction mode in
+    /// front of the server (which must be on this machine); `host=127.0.0.1 port=6432` names one
+    /// already running in front of it. Tests then connect through it, with the same user;
+    /// databases are made and dropped straight on the server.
+    static let poolerSetting = ProcessInfo.processInfo.environment["POSTGATE_TEST_POOLER"] ?? ""
 
     /// True when the tests run through a pooler.
-    public static var throughPooler: Bool { !(ProcessInfo.processInfo.environment["POSTGATE_TEST_POOLER"] ?? "").isEmpty }
+    public static var throughPooler: Bool { !poolerSetting.isEmpty }
+
+    /// Starts a PgBouncer in front of the server `admin` reaches, and returns how to reach it.
+    private static func startPooler(admin: ConnectionConfig, folder: String) async throws -> [(String, String)] {
+        let connection = try await PostgresConnection.connect(admin)
+        let rows = try await connection.query(
+            """
+            SELECT split_part(current_setting('unix_socket_directories'), ',', 1) AS socket, current_setting('port')::int AS port,
+                   current_user AS login
+            FROM pg_roles WHERE rolname = current_user AND rolsuper
+            """)
+        await connection.close()
+        guard let row = rows.first else {
+            throw TestServerError("POSTGATE_TEST_POOLER=pgbouncer needs a superuser login of a server on this machine")
+        }
+        let port = try freeLoopbackPort()
+        let bouncer = PgBouncer(folder: folder, port: port)
+        try await bouncer.start(
+            socketFolder: try row.decode("socket"), serverPort: try row.decode("port"), authUser: try row.decode("login"),
+            poolSize: 20, maxClients: 2000)
+        poolerToStop = bouncer
+        atexit {
+            if let bouncer = poolerToStop {
+                bouncer.signalStop()
+                try? FileManager.default.removeItem(atPath: bouncer.folder)
+            }
+        }
+        return [("host", "127.0.0.1"), ("port", String(port))]
+    }
 
     func nextName() -> String {
         counter += 1
@@ -84,11 +112,44 @@ public actor TestServer {
         let templateConnection = try await PostgresConnection.connect(admin.with("dbname", template))
         try await Migrator(directory: sqlDirectory).migrate(templateConnection)
         await templateConnection.close()
-        return Prepared(admin: admin, template: template)
+        var pooler: [(String, String)] = []
+        if poolerSetting == "pgbouncer" {
+            pooler = try await startPooler(admin: admin, folder: NSTemporaryDirectory() + "postgate-test-pgbouncer-\(getpid())")
+        } else if !poolerSetting.isEmpty {
+            for pair in poolerSetting.split(separator: " ") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw TestServerError("POSTGATE_TEST_POOLER: \(pair) is not key=value") }
+                pooler.append((parts[0], parts[1]))
+            }
+        }
+        return Prepared(admin: admin, template: template, pooler: pooler)
     }
 }
 
 nonisolated(unsafe) private var clusterToStop: LocalCluster?
+nonisolated(unsafe) private var poolerToStop: PgBouncer?
+
+struct TestServerError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A TCP port on the loopback that nothing listens on now.
+func freeLoopbackPort() throws -> Int {
+    let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard socket >= 0 else { throw TestServerError("no socket for finding a free port") }
+    defer { close(socket) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+    }
+    guard bound else { throw TestServerError("cannot bind a loopback port: " + String(cString: strerror(errno))) }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
 
 /// A database of its own for one test.
 public struct TestDatabase: Sendable {
@@ -116,7 +177,7 @@ public func withTestDatabase<T: Sendable>(
     if migrated {
         try await copyDatabaseRights(from: source, to: name, on: admin)
     }
-    let database = TestDatabase(name: name, config: TestServer.pooled(server.admin).with("dbname", name), admin: server.admin)
+    let database = TestDatabase(name: name, config: server.pooled(server.admin).with("dbname", name), admin: server.admin)
     do {
         let value = try await body(database)
         try await admin.execute(unsafeSQL: "DROP DATABASE \(PostgresQuery.quoteIdentifier(name)) WITH (FORCE)")
