@@ -15,7 +15,24 @@ struct ConsoleLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         let prefix = event.level <= .debug ? "  sql " : ""
-        FileHandle.standardError.write(Data((prefix + event.message.description + "\n").utf8))
+        var fields = metadata
+        if let more = event.metadata { fields.merge(more) { $1 } }
+        FileHandle.standardError.write(Data((prefix + event.message.description + Self.text(of: fields) + "\n").utf8))
+    }
+
+    /// The metadata as ` key=value` pairs by key (the service's request log), a value with spaces,
+    /// quotes or an equals sign in quotes.
+    static func text(of fields: Logger.Metadata) -> String {
+        fields.sorted { $0.key < $1.key }.map { key, value in
+            let text = value.description
+            let plain = !text.isEmpty && !text.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }
+            return " \(key)="
+                + (plain
+                    ? text
+                    : "\""
+                        + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                        .replacingOccurrences(of: "\n", with: "\\n") + "\"")
+        }.joined()
     }
 }
 

@@ -13,15 +13,25 @@ final class ServiceProcess: Sendable {
     let process: Process
     let port: Int
 
+    /// Where its standard error (its log) goes.
+    let logFile: String
+
     init(conninfo: String, port: Int, options: [String] = []) throws {
         self.port = port
+        logFile = NSTemporaryDirectory() + "postgate-serve-\(getpid())-\(port).log"
+        FileManager.default.createFile(atPath: logFile, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: postgateExecutable)
         process.arguments = ["serve", "--port", String(port), "--database", conninfo] + options
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: logFile)
         try process.run()
     }
+
+    deinit { try? FileManager.default.removeItem(atPath: logFile) }
+
+    /// What it has logged so far.
+    var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
 
     var base: String { "http://127.0.0.1:\(port)" }
 
@@ -92,6 +102,13 @@ struct ProcessTests {
             #expect(answer.object["code"] as? String == "ACME")
             #expect(try await HTTP.send("GET", service.base + "/customers/ACME").status == 401)
             #expect(try await service.stop(), "SIGTERM stops the service")
+            // One line per request on standard error, with its fields.
+            let line = service.log.split(separator: "\n").first {
+                $0.hasPrefix("request ") && $0.contains(" path=/customers/ACME") && $0.contains(" status=200")
+            }
+            #expect(line?.contains(" route=/customers/{code}") == true, "\(service.log)")
+            #expect(line?.contains(" token=process") == true)
+            #expect(line?.contains(" duration_ms=") == true)
         }
     }
 
