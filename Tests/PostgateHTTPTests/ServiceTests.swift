@@ -443,26 +443,51 @@ struct DeploymentTests {
     func compose() async throws {
         let compose = try text("docker-compose.yml")
         let readme = try text("README.md")
-        for service in ["  db:", "  migrate:", "  postgate:"] { #expect(compose.contains("\n" + service + "\n"), "\(service)") }
+        for service in ["  db:", "  migrate:", "  postgate:", "  pgbouncer:", "  reporting-standby:"] {
+            #expect(compose.contains("\n" + service + "\n"), "\(service)")
+        }
         #expect(compose.contains("\"serve\", \"--host\", \"0.0.0.0\", \"--port\", \"8080\""))
         #expect(compose.contains("\"127.0.0.1:8080:8080\""))
         #expect(compose.contains("postgate logins add postgate_api --role service"))
-        #expect(compose.contains("DATABASE_URL: postgresql://postgate_api:"))
+        // The service goes through PgBouncer in transaction mode; migrate goes to the primary directly.
+        #expect(compose.contains("DATABASE_URL: postgresql://postgate_api:${SERVICE_PASSWORD:-change-me-too}@pgbouncer:6432/postgate"))
+        #expect(compose.contains("DATABASE_URL: postgresql://postgres:${POSTGRES_PASSWORD:-change-me}@db:5432/postgate"))
+        let pooler = try text("deploy/pgbouncer/pgbouncer.ini")
+        #expect(pooler.contains("\npool_mode = transaction\n"))
+        #expect(pooler.contains("\npostgate = host=db port=5432 dbname=postgate\n"))
+        #expect(pooler.contains("auth_query = SELECT usename, passwd FROM pgbouncer.get_auth($1)"))
+        #expect(try text("deploy/pgbouncer/Dockerfile").contains("apt-get install -y --no-install-recommends pgbouncer"))
+        // The primary makes the replication login, the slot and the pooler's lookup when it is created.
+        #expect(compose.contains("./deploy/db/10-replication-and-pooler.sh:/docker-entrypoint-initdb.d/"))
+        let initScript = try text("deploy/db/10-replication-and-pooler.sh")
+        for part in [
+            "CREATE ROLE replicator WITH REPLICATION LOGIN", "pg_create_physical_replication_slot('reporting')",
+            "CREATE FUNCTION pgbouncer.get_auth", "SET search_path = pg_catalog, pg_temp", "host replication replicator all scram-sha-256",
+        ] {
+            #expect(initScript.contains(part), "\(part)")
+        }
+        // The reporting standby is a hot standby copied through that slot, on its own port.
+        #expect(compose.contains("\"127.0.0.1:5433:5432\""))
+        let standby = try text("deploy/standby/start.sh")
+        #expect(standby.contains("pg_basebackup -h db -p 5432 -U replicator -D \"$PGDATA\" -R -X stream --slot reporting"))
+        #expect(standby.contains("exec postgres -c hot_standby=on -c hot_standby_feedback=on"))
+        #expect(readme.contains("port=5433"), "the README says how to point psql at the standby")
         #expect(compose.contains("condition: service_completed_successfully"))
         #expect(readme.contains("docker compose up --build"))
         #expect(readme.contains("port 8080"))
         let help = try await Program.run([postgateExecutable, "serve", "--help"])
         for option in ["--host", "--port", "--database", "--migrate"] { #expect(help.output.contains(option), "\(option)") }
         #expect(help.output.contains("8080"))
-        // The file is YAML that names these services, read by Python's YAML parser where it is installed.
+        // The file is YAML that names these services, read by Python's YAML parser where it is installed
+        // (Debian's python3-yaml, which Patroni brings).
         let parsed = try await Program.run([
-            "python3", "-c",
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3", "-c",
             "import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); print(' '.join(sorted(d['services'])))",
             Self.root.appendingPathComponent("docker-compose.yml").path,
         ])
         if !parsed.error.contains("No module named 'yaml'") {
             #expect(parsed.status == 0, "\(parsed.error)")
-            #expect(parsed.output.trimmingCharacters(in: .whitespacesAndNewlines) == "db migrate postgate")
+            #expect(parsed.output.trimmingCharacters(in: .whitespacesAndNewlines) == "db migrate pgbouncer postgate reporting-standby")
         }
         let dockerfile = try text("Dockerfile")
         #expect(dockerfile.contains("COPY Sources/PostgateHTTP/openapi.yaml /usr/local/share/postgate/openapi.yaml"), "the spec served")
