@@ -64,14 +64,7 @@ public struct LocalCluster: Sendable {
             log_min_messages = warning
 
             """
-        do {
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dataDirectory + "/postgresql.conf"))
-            try handle.seekToEnd()
-            try handle.write(contentsOf: Data(settings.utf8))
-            try handle.close()
-        } catch {
-            throw .folder(dataDirectory + "/postgresql.conf", "\(error)")
-        }
+        try appendToConfiguration(settings)
         return true
     }
 
@@ -119,14 +112,7 @@ public struct LocalCluster: Sendable {
             hot_standby_feedback = on
 
             """
-        do {
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dataDirectory + "/postgresql.conf"))
-            try handle.seekToEnd()
-            try handle.write(contentsOf: Data(settings.utf8))
-            try handle.close()
-        } catch {
-            throw .folder(dataDirectory + "/postgresql.conf", "\(error)")
-        }
+        try appendToConfiguration(settings)
         try? FileManager.default.removeItem(atPath: portFile)
         return true
     }
@@ -365,6 +351,20 @@ public enum LocalClusterError: Error, Sendable, CustomStringConvertible {
             "\(command) failed: \(output.trimmingCharacters(in: .whitespacesAndNewlines))"
         case .invalidSetting(let reason):
             "invalid server setting: \(reason)"
+        }
+    }
+}
+
+extension LocalCluster {
+    /// Appends `settings` to the cluster's postgresql.conf.
+    private func appendToConfiguration(_ settings: String) throws(LocalClusterError) {
+        do {
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dataDirectory + "/postgresql.conf"))
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(settings.utf8))
+            try handle.close()
+        } catch {
+            throw .folder(dataDirectory + "/postgresql.conf", "\(error)")
         }
     }
 }

@@ -106,7 +106,7 @@ struct MalformedArgumentsTests {
     /// Commands that run the embedded server or the HTTP service, long measurements or the demo itself.
     static let excluded: Set<String> = [
         "db start", "db stop", "db status", "db url", "db env", "demo", "bench client", "bench posting",
-        "bench adjustments", "bench single", "bench http", "bench generate", "bench console", "bench all", "help", "serve",
+        "bench adjustments", "bench single", "bench http", "bench generate", "bench console", "bench pooler", "bench all", "help", "serve",
     ]
 
     static let values = ["", "=", "99999999999999999999999999", "-5", "1.123456789", "A\u{1B}[31mB\nC", "x\u{200B}y"]
