@@ -35,7 +35,7 @@ public struct AdjustmentBenchmark: Sendable {
                     seconds / floor)
             }
             return [
-                "import of \(rows) adjustments (\(fileBytes / 1_000_000) MB of CSV)",
+                "R4: import of \(rows) adjustments (\(fileBytes / 1_000_000) MB of CSV)",
                 line("reference: raw COPY into a table of text columns", rawCopy),
                 line("floor: COPY into staging + the import's inserts, no checks", floor),
                 line("import: stage, check every row, insert with ledger", importFile),

@@ -35,7 +35,7 @@ public struct PostingBenchmark: Sendable {
                     + String(format: "%9.2f s %12.0f invoices/s %8.2fx floor", seconds, Double(invoices) / seconds, seconds / floor)
             }
             return [
-                "mass posting of \(invoices) draft invoices (3 lines each)",
+                "R2 and R3: mass posting of \(invoices) draft invoices (3 lines each)",
                 line("fixture: generate the drafts (set-based)", generate),
                 line("floor (R3): the same writes, no checks", floor),
                 line("preview: facts + policy for every invoice", preview),

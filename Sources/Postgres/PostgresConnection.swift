@@ -85,17 +85,16 @@ public final class PostgresConnection: @unchecked Sendable {
         try await timed(sql) { () throws(PostgresError) in try raw.begin(sql) }
     }
 
+    // The two checks below never block (libpq's own state, and a poll that does not wait), and a
+    // connection is used by one task at a time, which awaits each statement: they run on the
+    // caller's thread. A hop to the connection's thread and back cost more than either, and the
+    // pool makes two of them for every transaction.
+
     /// True when the connection can be handed to another user (see `RawConnection.isReusable`).
-    public func isReusable() async -> Bool {
-        let raw = self.raw
-        return (try? await executor.run { raw.isReusable() }) ?? false
-    }
+    public func isReusable() async -> Bool { raw.isReusable() }
 
     /// True while inside a transaction block (including a failed one).
-    public func inTransaction() async -> Bool {
-        let raw = self.raw
-        return (try? await executor.run { raw.transactionStatus != PQTRANS_IDLE }) ?? true
-    }
+    public func inTransaction() async -> Bool { raw.transactionStatus != PQTRANS_IDLE }
 
     /// A SCRAM-SHA-256 verifier for `password`, to set a login's password without sending it.
     public func encryptPassword(_ password: String, user: String) async throws(PostgresError) -> String {

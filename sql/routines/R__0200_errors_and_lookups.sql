@@ -218,8 +218,10 @@ $$;
 COMMENT ON FUNCTION ar.check_version(text, text, integer, integer) IS
     'Optimistic concurrency: refuses an update without the row version (PG409) or with a stale one (PG412).';
 
+-- PL/pgSQL, not SQL: a SQL function that reads a table is planned again at every call, and the
+-- posting reads settings several times per invoice; PL/pgSQL keeps the plan for the session.
 CREATE OR REPLACE FUNCTION ar.setting(p_key text) RETURNS jsonb
-LANGUAGE sql STABLE AS $$ SELECT value FROM ar.settings WHERE key = p_key $$;
+LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN (SELECT value FROM ar.settings WHERE key = p_key); END $$;
 COMMENT ON FUNCTION ar.setting(text) IS 'The value of a global setting, NULL when there is none.';
 
 -- Append-only tables refuse changes; the trigger's argument, when given, is the hint.

@@ -29,18 +29,30 @@ BEGIN
 END
 $$;
 
--- Reads the facts once: the totals to book in each customer's currency, in invoice id order.
--- Refuses the posting, naming the first invoice that a data rule refuses, or when an invoice
--- does not exist.
+-- The facts read once per posting: the totals to book in each customer's currency, in invoice id
+-- order. Refuses the posting, naming the first invoice that a data rule refuses, or when an
+-- invoice does not exist.
+--
+-- What api.posting_facts kept in this transaction (ar.checked_facts) is used when it read every
+-- one of these invoices, each passed the data rules and is still at the version read (the locks
+-- keep others out; a change of this transaction's own shows in the version); else the facts are
+-- read now. Stock is not locked, so it is checked again as it is taken (ar.take_sale_stock).
 CREATE OR REPLACE FUNCTION ar.postable_totals(p_ids bigint[], OUT invoice_ids bigint[], OUT totals_customer numeric[])
 LANGUAGE plpgsql AS $$
 DECLARE
     v_refused jsonb;
 BEGIN
+    SELECT CASE WHEN count(*) = cardinality(p_ids) AND bool_and(k.passed) THEN array_agg(k.invoice_id ORDER BY k.invoice_id) END,
+           CASE WHEN count(*) = cardinality(p_ids) AND bool_and(k.passed) THEN array_agg(k.total_customer ORDER BY k.invoice_id) END
+    INTO invoice_ids, totals_customer
+    FROM ar.checked_facts k JOIN ar.invoices i ON i.id = k.invoice_id AND i.version = k.version
+    WHERE k.xact = pg_current_xact_id_if_assigned() AND k.invoice_id = ANY (p_ids);
+    DELETE FROM ar.checked_facts k WHERE k.xact = pg_current_xact_id_if_assigned();
+    IF invoice_ids IS NOT NULL THEN
+        RETURN;
+    END IF;
     SELECT array_agg(f.invoice_id ORDER BY f.invoice_id), array_agg(f.total_customer ORDER BY f.invoice_id),
-           (array_agg(to_jsonb(f) ORDER BY f.invoice_id) FILTER (
-               WHERE f.status <> 'draft' OR f.line_count = 0 OR f.missing_serials <> '[]' OR f.disallowed_taxes <> '[]'
-                  OR f.short_stock <> '[]' OR f.unavailable_serials <> '[]' OR f.missing_rate IS NOT NULL))[1]
+           (array_agg(to_jsonb(f) ORDER BY f.invoice_id) FILTER (WHERE ar.refused_by_data_rules(f)))[1]
     INTO invoice_ids, totals_customer, v_refused
     FROM ar.invoice_facts(p_ids) f;
     IF coalesce(cardinality(invoice_ids), 0) <> cardinality(p_ids) THEN
@@ -85,8 +97,13 @@ $$;
 -- Gapless numbers: takes p_count of them and returns the first. The series row stays locked to
 -- the end of the transaction, so a posting rolled back leaves no gap.
 CREATE OR REPLACE FUNCTION ar.take_invoice_numbers(p_count integer) RETURNS bigint
-LANGUAGE sql AS $$
-    UPDATE ar.invoice_numbers SET next = next + p_count WHERE series = 'invoice' RETURNING next - p_count
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_first bigint;
+BEGIN
+    UPDATE ar.invoice_numbers SET next = next + p_count WHERE series = 'invoice' RETURNING next - p_count INTO v_first;
+    RETURN v_first;
+END
 $$;
 
 -- Whether each serial is picked from stock or entered at the sale is settled now, as posted.
@@ -182,9 +199,10 @@ $$;
 
 -- Posts draft invoices whose decisions allowed it, step by step. Refuses (changing nothing) if
 -- any data rule is broken.
+-- Planned as for solid-state storage, as api.posting_facts is (R__0420).
 CREATE OR REPLACE FUNCTION api.post_invoices(p_ids bigint[], p_findings jsonb, p_actor text, p_mode text, p_batch uuid)
 RETURNS TABLE (invoice_id bigint, number bigint)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp SET random_page_cost = 1.1 AS $$
 #variable_conflict use_column
 DECLARE
     v_totals record;

@@ -1,7 +1,7 @@
 -- Draft invoices, the posting facts, the posting function's own guards, payments, privileges.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(43);
+SELECT plan(51);
 
 \ir fixtures/company.sql
 \ir fixtures/stock.sql
@@ -50,10 +50,24 @@ SELECT lives_ok($$SELECT api.set_line_serials((SELECT id FROM t_invoice), 2, '["
 SELECT is((SELECT added_at_sale FROM ar.invoice_line_serials WHERE serial = 'S7'), true, 'a serial not in stock is marked added at sale');
 SELECT is((SELECT missing_serials FROM ar.invoice_facts(ARRAY[(SELECT id FROM t_invoice)])), '[]'::jsonb, 'nothing is missing now');
 
+-- What a locking read of the facts keeps serves the posting only while the drafts are as read.
+SELECT is((SELECT count(*)::integer FROM api.posting_facts(ARRAY[(SELECT id FROM t_invoice)], false)), 1, 'a preview reads the facts');
+SELECT is_empty($$SELECT * FROM ar.checked_facts$$, 'a preview keeps nothing');
+SELECT is((SELECT count(*)::integer FROM api.posting_facts(ARRAY[(SELECT id FROM t_invoice)], true)), 1, 'a posting reads the facts under its locks');
+SELECT results_eq($$SELECT invoice_id, passed FROM ar.checked_facts$$, $$VALUES ((SELECT id FROM t_invoice), true)$$,
+                  'and keeps them for the posting in this transaction');
+SELECT lives_ok($$SELECT api.set_line_serials((SELECT id FROM t_invoice), 2, '["S1"]')$$, 'the draft changes after the read');
+SELECT throws_ok($$SELECT * FROM api.post_invoices(ARRAY[(SELECT id FROM t_invoice)], '{}', 'tap', 'single', gen_random_uuid())$$,
+                 'PG422',
+                 format('draft %s: serials are missing on [{"line": 2, "missing": 1, "product": "TV"}]', (SELECT id FROM t_invoice)),
+                 'the posting reads the facts again when a draft changed since they were kept, and refuses');
+SELECT lives_ok($$SELECT api.set_line_serials((SELECT id FROM t_invoice), 2, '["S1", "S7"]')$$, 'the serials are set again');
+
 -- Posting.
 SELECT is((SELECT number FROM api.post_invoices(ARRAY[(SELECT id FROM t_invoice)], '{}', 'tap', 'single', gen_random_uuid())), 1::bigint,
           'the first posted invoice is number 1');
 SELECT is((SELECT status FROM ar.invoices WHERE id = (SELECT id FROM t_invoice)), 'posted', 'the invoice is posted');
+SELECT is_empty($$SELECT * FROM ar.checked_facts$$, 'the posting removes what was kept in its transaction');
 SELECT is((SELECT balance FROM report.customer_balances WHERE code = 'ACME'), 1246.26::numeric(16,2), 'the receivable is in the balance');
 SELECT is((SELECT status FROM report.serial_numbers WHERE serial = 'S1'), 'sold', 'the serial from stock is sold');
 SELECT is((SELECT count(*)::integer FROM report.serials_added_at_sale WHERE serial = 'S7'), 1,

@@ -4,9 +4,25 @@ import PostingPolicy
 
 extension PostingService {
 
+    static let settingsQuery: PostgresQuery = "SELECT key, value FROM api.posting_settings()"
+
     static func settings(on connection: PostgresConnection) async throws -> PolicySettings {
+        try settings(from: try await connection.query(settingsQuery))
+    }
+
+    /// The settings and the facts of the invoices for a posting of `mode` (see `facts`), read in
+    /// one round trip after the statements `first` (settings of the transaction, say).
+    static func settingsAndFacts(
+        _ ids: [Int64], for mode: PostingMode, locking: Bool, after first: [PostgresQuery] = [], on connection: PostgresConnection
+    ) async throws -> (PolicySettings, [Candidate]) {
+        let outcomes = try await connection.pipeline(first + [settingsQuery, factsQuery(ids, locking: locking)])
+        for outcome in outcomes.dropLast(2) { _ = try outcome.get() }
+        return (try settings(from: try outcomes[first.count].get()), try facts(from: try outcomes[first.count + 1].get(), for: mode))
+    }
+
+    static func settings(from rows: PostgresResult) throws -> PolicySettings {
         var stored: [String: String] = [:]
-        for row in try await connection.query("SELECT key, value FROM api.posting_settings()") {
+        for row in rows {
             stored[try row.decode("key")] = try row.decode("value")
         }
         do {
@@ -20,10 +36,12 @@ extension PostingService {
 
     /// The facts of the invoices for a posting of `mode`; `locking` takes the customers' and
     /// invoices' locks first (a posting), else only reads (a preview).
-    static func facts(_ ids: [Int64], for mode: PostingMode, locking: Bool, on connection: PostgresConnection) async throws -> [Candidate] {
-        let lock = locking
+    static func factsQuery(_ ids: [Int64], locking: Bool) -> PostgresQuery {
+        "SELECT * FROM api.posting_facts(\(ids), \(locking))"
+    }
+
+    static func facts(from rows: PostgresResult, for mode: PostingMode) throws -> [Candidate] {
         let mass = mode == .mass
-        let rows = try await connection.query("SELECT * FROM api.posting_facts(\(ids), \(lock))")
         let decoder = JSONDecoder.postgate
         func list<T: Decodable>(_ row: PostgresRow, _ column: String, as: T.Type) throws -> [T] {
             let text: String = try row.decode(column)

@@ -9,8 +9,7 @@ extension PostingService {
     public func preview(_ ids: [Int64]) async throws -> Preview {
         try await domainErrors {
             try await pool.withConnection { connection in
-                let settings = try await Self.settings(on: connection)
-                let candidates = try await Self.facts(ids, for: .mass, locking: false, on: connection)
+                let (settings, candidates) = try await Self.settingsAndFacts(ids, for: .mass, locking: false, on: connection)
                 let decisions = PostingPolicy.evaluateBatch(candidates.map(\.facts), settings: settings)
                 let token = UUID()
                 let pinned = zip(candidates, decisions).map { candidate, decision in
@@ -36,8 +35,7 @@ extension PostingService {
         guard !ids.isEmpty else { return [] }
         return try await domainErrors {
             try await pool.withConnection { connection in
-                let settings = try await Self.settings(on: connection)
-                let candidates = try await Self.facts(ids, for: mode, locking: false, on: connection)
+                let (settings, candidates) = try await Self.settingsAndFacts(ids, for: mode, locking: false, on: connection)
                 let decisions = PostingPolicy.evaluateBatch(candidates.map(\.facts), settings: settings)
                 return zip(candidates, decisions).map { candidate, decision in
                     Verdict(
@@ -138,8 +136,7 @@ extension PostingService {
                     var postedMeanwhile: [Int64] = []
                     do {
                         postedMeanwhile = try await connection.withTransaction { connection in
-                            let settings = try await Self.settings(on: connection)
-                            let all = try await Self.facts(chunk, for: .mass, locking: true, on: connection)
+                            let (settings, all) = try await Self.settingsAndFacts(chunk, for: .mass, locking: true, on: connection)
                             // Drafts another posting took since the run began are posted: skipped, not changes.
                             let candidates = all.filter { !$0.posted }
                             let facts = candidates.map(\.facts)

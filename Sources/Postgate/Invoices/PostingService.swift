@@ -99,9 +99,10 @@ public struct PostingService: Sendable {
         // A posting of a few invoices: the facts and the posting are large queries, and planning
         // them again for each call took most of the time; plans made once for the session (generic)
         // serve a few invoices as well. Mass posting keeps plans made for its chunks.
-        try await connection.execute(unsafeSQL: "SET LOCAL plan_cache_mode = force_generic_plan")
-        let settings = try await Self.settings(on: connection)
-        var candidates = try await Self.facts(ids, for: mode, locking: true, on: connection)
+        // The setting, the posting settings and the facts go in one round trip.
+        let (settings, read) = try await Self.settingsAndFacts(
+            ids, for: mode, locking: true, after: ["SET LOCAL plan_cache_mode = force_generic_plan"], on: connection)
+        var candidates = read
         if paying != .none {
             for index in candidates.indices {
                 let due = candidates[index].invoiceTotal

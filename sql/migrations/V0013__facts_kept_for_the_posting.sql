@@ -1,0 +1,20 @@
+-- V0013: a posting reads its facts once. api.posting_facts, locking, keeps for the transaction
+-- each invoice's total in its customer's currency and whether the data rules passed;
+-- api.post_invoices books those totals when every invoice passed and is still at the version read
+-- (they are locked since), instead of reading every fact again.
+SET LOCAL ROLE postgate_owner;
+
+-- Unlogged: the rows live for one transaction, are never needed after a crash and are not copied
+-- to standbys. Only the owner's functions read or write them; no login is granted anything.
+CREATE UNLOGGED TABLE ar.checked_facts (
+    xact       xid8    NOT NULL,
+    invoice_id bigint  NOT NULL,
+    version    integer NOT NULL,
+    total_customer numeric,
+    passed     boolean NOT NULL,
+    CONSTRAINT checked_facts_pkey PRIMARY KEY (xact, invoice_id)
+);
+COMMENT ON TABLE ar.checked_facts IS
+    'What api.posting_facts read under its locks (the total in the customer''s currency, whether the data rules passed), kept for '
+    'api.post_invoices in the same transaction (xact) and removed by it.';
+REVOKE ALL ON ar.checked_facts FROM PUBLIC;
