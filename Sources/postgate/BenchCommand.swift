@@ -270,14 +270,17 @@ struct AllBench: AsyncParsableCommand {
         }
         // Every goal of docs/performance.md beside its figure, labelled as the document names it.
         var goals: [(figure: String, measured: String, goal: String, met: Bool)] = []
-        for item in single.cases where item.name.hasPrefix("R1") && (item.concurrency == 1 || item.concurrency == single.cases.map(\.concurrency).max()) {
+        for item in single.cases
+        where item.name.hasPrefix("R1") && (item.concurrency == 1 || item.concurrency == single.cases.map(\.concurrency).max()) {
             goals.append(("R1 single posting / pgbench, C = \(item.concurrency)", String(format: "%.2f", item.ratio), ">= 0.5", item.ratio >= 0.5))
         }
         if let r1 = single.cases.first(where: { $0.name.hasPrefix("R1") && $0.concurrency == 1 }) {
             let r2 = Double(mass.invoices) / (mass.preview + mass.post) / r1.perSecond
             goals.append(("R2 mass posting / R1 at C = 1", String(format: "%.1fx", r2), ">= 20x", r2 >= 20))
         }
-        goals.append(("R3 confirm / floor, \(mass.invoices) invoices", String(format: "%.2f", mass.post / mass.floor), "<= 1.5", mass.post / mass.floor <= 1.5))
+        goals.append(
+            ("R3 confirm / floor, \(mass.invoices) invoices", String(format: "%.2f", mass.post / mass.floor), "<= 1.5", mass.post / mass.floor <= 1.5)
+        )
         goals.append(("R3 preview / floor", String(format: "%.2f", mass.preview / mass.floor), "<= 0.3", mass.preview / mass.floor <= 0.3))
         let megabytes = Double(mass.peakMemory) / 1_048_576
         goals.append(("R3 peak memory of mass posting", String(format: "%.0f MiB", megabytes), "<= 64 MiB", megabytes <= 64))
@@ -289,18 +292,25 @@ struct AllBench: AsyncParsableCommand {
             goals.append(("HTTP p99 / in-process p99, C = \(top.concurrency)", String(format: "%.2f", top.p99Ratio), "< 3", top.p99Ratio < 3))
         }
         if let slowest = console.pages.map(\.slowest).max() {
-            goals.append(("Console: slowest page, \(console.invoices) invoices", String(format: "%.0f ms", slowest * 1000), "<= 300 ms", slowest <= 0.3))
+            goals.append(
+                ("Console: slowest page, \(console.invoices) invoices", String(format: "%.0f ms", slowest * 1000), "<= 300 ms", slowest <= 0.3))
         }
         guard json else {
-            var summary = ["Goals (docs/performance.md)", "figure".padding(toLength: 44, withPad: " ", startingAt: 0) + "  measured   goal        met"]
+            var summary = [
+                "Goals (docs/performance.md)", "figure".padding(toLength: 44, withPad: " ", startingAt: 0) + "  measured   goal        met",
+            ]
             for row in goals {
                 summary.append(
-                    row.figure.padding(toLength: 44, withPad: " ", startingAt: 0) + "  " + row.measured.padding(toLength: 9, withPad: " ", startingAt: 0)
+                    row.figure.padding(toLength: 44, withPad: " ", startingAt: 0) + "  "
+                        + row.measured.padding(toLength: 9, withPad: " ", startingAt: 0)
                         + "  " + row.goal.padding(toLength: 10, withPad: " ", startingAt: 0) + "  " + (row.met ? "yes" : "no"))
             }
             print(
-                [clientReport.table, single.table, http.table, mass.table, generation.table, adjustments.table, console.table, summary.joined(separator: "\n")]
-                    .joined(separator: "\n\n"))
+                [
+                    clientReport.table, single.table, http.table, mass.table, generation.table, adjustments.table, console.table,
+                    summary.joined(separator: "\n"),
+                ]
+                .joined(separator: "\n\n"))
             return
         }
         let figures: [String: Any] = [
