@@ -6,9 +6,8 @@ SET LOCAL ROLE postgate_owner;
 -- What each line of these invoices takes from stock: untracked products (a buildup: its
 -- components) and serials. A serial never recorded is entered at the sale: it comes in and goes
 -- out on the sale document, so its history shows both. The facts and the posting both read this.
-CREATE OR REPLACE FUNCTION ar.sale_moves(p_ids bigint[])
-RETURNS TABLE (invoice_id bigint, line_no integer, product_id bigint, location_id bigint, serial_key bigint, serial text, quantity numeric,
-               added_at_sale boolean)
+DROP FUNCTION IF EXISTS ar.sale_moves(bigint[]);
+CREATE FUNCTION ar.sale_moves(p_ids bigint[]) RETURNS SETOF ar.sale_move
 LANGUAGE sql STABLE AS $$
     SELECT l.invoice_id, l.line_no, l.product_id, l.location_id, 0::bigint, NULL::text, l.quantity, false
     FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id

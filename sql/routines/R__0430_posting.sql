@@ -77,14 +77,22 @@ BEGIN
 END
 $$;
 
+-- The steps below that take stock and serials work on the posting's moves (ar.sale_moves),
+-- read once by api.post_invoices and handed to each of them.
+DROP FUNCTION IF EXISTS ar.refuse_serial_on_two_invoices(bigint[]);
+DROP FUNCTION IF EXISTS ar.settle_sale_serials(bigint[]);
+DROP FUNCTION IF EXISTS ar.record_serials_added_at_sale(bigint[]);
+DROP FUNCTION IF EXISTS ar.take_sale_stock(bigint[]);
+DROP FUNCTION IF EXISTS ar.write_sale_documents(bigint[]);
+
 -- A unique serial leaves once: two invoices of one posting cannot both sell it.
-CREATE OR REPLACE FUNCTION ar.refuse_serial_on_two_invoices(p_ids bigint[]) RETURNS void
+CREATE OR REPLACE FUNCTION ar.refuse_serial_on_two_invoices(p_moves ar.sale_move[]) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     v_problem record;
 BEGIN
     SELECT m.serial, p.code AS product INTO v_problem
-    FROM ar.sale_moves(p_ids) m JOIN ar.products p ON p.id = m.product_id
+    FROM unnest(p_moves) m JOIN ar.products p ON p.id = m.product_id
     WHERE p.serial_tracking = 'unique' AND m.serial IS NOT NULL
     GROUP BY m.product_id, m.serial, p.code HAVING count(DISTINCT m.invoice_id) > 1 LIMIT 1;
     IF FOUND THEN
@@ -107,11 +115,11 @@ END
 $$;
 
 -- Whether each serial is picked from stock or entered at the sale is settled now, as posted.
-CREATE OR REPLACE FUNCTION ar.settle_sale_serials(p_ids bigint[]) RETURNS void
+CREATE OR REPLACE FUNCTION ar.settle_sale_serials(p_moves ar.sale_move[]) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE ar.invoice_line_serials ls SET added_at_sale = m.added_at_sale
-    FROM ar.sale_moves(p_ids) m, ar.invoice_lines l
+    FROM unnest(p_moves) m, ar.invoice_lines l
     WHERE l.invoice_id = m.invoice_id AND l.line_no = m.line_no AND ls.line_id = l.id AND ls.serial = m.serial
       AND coalesce(ls.component_id, l.product_id) = m.product_id AND ls.added_at_sale IS DISTINCT FROM m.added_at_sale;
 END
@@ -142,18 +150,27 @@ END
 $$;
 
 -- Serials entered at sale that were never recorded are recorded now, marked for investigation.
-CREATE OR REPLACE FUNCTION ar.record_serials_added_at_sale(p_ids bigint[]) RETURNS void
+-- Returns the moves with those serials' new keys.
+CREATE OR REPLACE FUNCTION ar.record_serials_added_at_sale(p_moves ar.sale_move[]) RETURNS ar.sale_move[]
 LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO ar.serials (product_id, serial, added_at_sale)
-    SELECT DISTINCT m.product_id, m.serial, true FROM ar.sale_moves(p_ids) m WHERE m.added_at_sale AND m.serial_key = 0;
+    SELECT DISTINCT m.product_id, m.serial, true FROM unnest(p_moves) m WHERE m.added_at_sale AND m.serial_key = 0;
+    IF NOT FOUND THEN
+        RETURN p_moves;
+    END IF;
+    RETURN ARRAY(
+        SELECT ROW(m.invoice_id, m.line_no, m.product_id, m.location_id, coalesce(s.id, m.serial_key), m.serial, m.quantity,
+                   m.added_at_sale)::ar.sale_move
+        FROM unnest(p_moves) WITH ORDINALITY m
+        LEFT JOIN ar.serials s ON m.serial_key = 0 AND m.serial IS NOT NULL AND s.product_id = m.product_id AND s.serial = m.serial
+        ORDER BY m.ordinality);
 END
 $$;
 
 -- Stock on hand goes down, refusing the posting when invoices together take more than is
--- there. It goes down before the movements are written: until then, the serials entered at this
--- sale still read as added at sale.
-CREATE OR REPLACE FUNCTION ar.take_sale_stock(p_ids bigint[]) RETURNS void
+-- there. A serial entered at this sale was never on hand: it takes nothing.
+CREATE OR REPLACE FUNCTION ar.take_sale_stock(p_moves ar.sale_move[]) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     v_expected integer;
@@ -161,7 +178,7 @@ DECLARE
 BEGIN
     WITH taken AS (
         SELECT m.product_id, m.location_id, m.serial_key, sum(m.quantity) AS quantity
-        FROM ar.sale_moves(p_ids) m WHERE NOT m.added_at_sale GROUP BY 1, 2, 3
+        FROM unnest(p_moves) m WHERE NOT m.added_at_sale GROUP BY 1, 2, 3
     ),
     updated AS (
         UPDATE ar.stock_on_hand h SET quantity = h.quantity - n.quantity
@@ -178,11 +195,11 @@ END
 $$;
 
 -- Stock and serials leave, on one sale document per invoice that moves stock.
-CREATE OR REPLACE FUNCTION ar.write_sale_documents(p_ids bigint[]) RETURNS void
+CREATE OR REPLACE FUNCTION ar.write_sale_documents(p_moves ar.sale_move[]) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     WITH moves AS MATERIALIZED (
-        SELECT * FROM ar.sale_moves(p_ids)
+        SELECT * FROM unnest(p_moves)
     ),
     documents AS (
         INSERT INTO ar.stock_documents (kind, document_date, reference, customer_id, invoice_id)
@@ -207,20 +224,23 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp SET random_page_
 DECLARE
     v_totals record;
     v_first bigint;
+    v_moves ar.sale_move[];
 BEGIN
     IF coalesce(cardinality(p_ids), 0) = 0 THEN
         RETURN;
     END IF;
     PERFORM ar.check_posting_request(p_ids, p_actor, p_mode);
     SELECT * INTO v_totals FROM ar.postable_totals(p_ids);
-    PERFORM ar.refuse_serial_on_two_invoices(p_ids);
+    -- What the invoices take out of stock, read once for the steps that follow.
+    v_moves := ARRAY(SELECT m FROM ar.sale_moves(p_ids) m);
+    PERFORM ar.refuse_serial_on_two_invoices(v_moves);
     v_first := ar.take_invoice_numbers(cardinality(p_ids));
-    PERFORM ar.settle_sale_serials(p_ids);
+    PERFORM ar.settle_sale_serials(v_moves);
     PERFORM ar.mark_invoices_posted(p_ids, v_first, p_actor);
     PERFORM ar.book_invoices(v_totals.invoice_ids, v_totals.totals_customer);
-    PERFORM ar.record_serials_added_at_sale(p_ids);
-    PERFORM ar.take_sale_stock(p_ids);
-    PERFORM ar.write_sale_documents(p_ids);
+    v_moves := ar.record_serials_added_at_sale(v_moves);
+    PERFORM ar.take_sale_stock(v_moves);
+    PERFORM ar.write_sale_documents(v_moves);
     PERFORM ar.create_posted_customer_items(p_ids, p_mode, p_actor);
     -- Every decision is kept, with the actor the caller names and the login that called.
     INSERT INTO ar.posting_audit (invoice_id, batch_id, mode, findings, actor)
