@@ -216,10 +216,10 @@ $$;
 
 -- Posts draft invoices whose decisions allowed it, step by step. Refuses (changing nothing) if
 -- any data rule is broken.
--- Planned as for solid-state storage, as api.posting_facts is (R__0420).
+-- Planned as for solid-state storage and without JIT compilation, as api.posting_facts is (R__0420).
 CREATE OR REPLACE FUNCTION api.post_invoices(p_ids bigint[], p_findings jsonb, p_actor text, p_mode text, p_batch uuid)
 RETURNS TABLE (invoice_id bigint, number bigint)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp SET random_page_cost = 1.1 AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp SET random_page_cost = 1.1 SET jit = off AS $$
 #variable_conflict use_column
 DECLARE
     v_totals record;
