@@ -76,6 +76,11 @@ public struct SinglePostingBenchmark: Sendable {
             Case(
                 name: "R5 one hot customer", concurrency: highest, postings: hot.count, perSecond: hot.rate, baseline: spread.perSecond,
                 baselineName: "R1 over 1,000 customers", p50: hot.p50, p95: hot.p95, p99: hot.p99))
+        let tills = try await withScratchDatabase(server: server, sql: sql) { try await tillPostings($0, clients: highest, logger: logger) }
+        cases.append(
+            Case(
+                name: "R1 shop tills, one series", concurrency: highest, postings: tills.count, perSecond: tills.rate,
+                baseline: spread.baseline, baselineName: "pgbench tpcb-like", p50: tills.p50, p95: tills.p95, p99: tills.p99))
         return Figures(cases: cases)
     }
 
@@ -106,6 +111,17 @@ public struct SinglePostingBenchmark: Sendable {
         // Enough drafts for the run: a generous guess of the rate, times the duration.
         let needed = max(2000, clients * 400 * Int(duration.components.seconds))
         try await pool.withConnection { try await PostingBenchmark.generateDrafts($0, invoices: needed, customers: customers) }
+        let ids = try await InvoiceStore(pool: pool).unposted(UnpostedFilter(), limit: needed).map(\.invoiceID)
+        let service = PostingService(pool: pool, actor: "bench")
+        return try await Self.measure(ids, clients: clients, duration: duration, logger: logger) { _ = try await service.post([$0]) }
+    }
+
+    /// Posts drafts of a shop's tills (`TillFixture`) one per transaction from `clients` tasks.
+    func tillPostings(_ config: ConnectionConfig, clients: Int, logger: Logger) async throws -> Measured {
+        let pool = PostgresPool(config: config, maxConnections: clients + 1, acquireTimeout: .seconds(600))
+        defer { Task { await pool.shutdown() } }
+        let needed = max(2000, clients * 400 * Int(duration.components.seconds))
+        try await pool.withConnection { try await TillFixture.generateDrafts($0, invoices: needed) }
         let ids = try await InvoiceStore(pool: pool).unposted(UnpostedFilter(), limit: needed).map(\.invoiceID)
         let service = PostingService(pool: pool, actor: "bench")
         return try await Self.measure(ids, clients: clients, duration: duration, logger: logger) { _ = try await service.post([$0]) }

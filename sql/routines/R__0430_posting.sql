@@ -234,14 +234,16 @@ BEGIN
     -- What the invoices take out of stock, read once for the steps that follow.
     v_moves := ARRAY(SELECT m FROM ar.sale_moves(p_ids) m);
     PERFORM ar.refuse_serial_on_two_invoices(v_moves);
-    v_first := ar.take_invoice_numbers(cardinality(p_ids));
     PERFORM ar.settle_sale_serials(v_moves);
-    PERFORM ar.mark_invoices_posted(p_ids, v_first, p_actor);
     PERFORM ar.book_invoices(v_totals.invoice_ids, v_totals.totals_customer);
     v_moves := ar.record_serials_added_at_sale(v_moves);
     PERFORM ar.take_sale_stock(v_moves);
-    PERFORM ar.write_sale_documents(v_moves);
     PERFORM ar.create_posted_customer_items(p_ids, p_mode, p_actor);
+    -- The numbers last: the series row stays locked until the commit, and every posting waits
+    -- for it, so it is held for as short a time as can be (the sale documents name the number).
+    v_first := ar.take_invoice_numbers(cardinality(p_ids));
+    PERFORM ar.mark_invoices_posted(p_ids, v_first, p_actor);
+    PERFORM ar.write_sale_documents(v_moves);
     -- Every decision is kept, with the actor the caller names and the login that called.
     INSERT INTO ar.posting_audit (invoice_id, batch_id, mode, findings, actor)
     SELECT x, p_batch, p_mode, coalesce(p_findings -> x::text, '[]'), p_actor FROM unnest(p_ids) x;
