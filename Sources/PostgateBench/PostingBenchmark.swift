@@ -147,7 +147,10 @@ public struct PostingBenchmark: Sendable {
                     -- 300,000 api calls would take minutes, so they are inserted as the api would leave them.
                     INSERT INTO ar.invoices (customer_id, invoice_date, currency, price_list_id, location_id, reference)
                     SELECT c.id, DATE '2026-03-01' + (k % 28), 'EUR', v_list, v_main, 'bench ' || k
-                    FROM generate_series(1, n) k JOIN ar.customers c ON c.code = 'C' || lpad((1 + k % m)::text, 5, '0');
+                    FROM generate_series(1, n) k JOIN ar.customers c ON c.code = 'C' || lpad((1 + k % m)::text, 5, '0')
+                    -- In k's order, so that consecutive drafts (the ones posted at the same time) have different
+                    -- customers: without it the join handed out the ids a customer at a time.
+                    ORDER BY k;
                     INSERT INTO ar.invoice_lines (invoice_id, line_no, product_id, location_id, quantity, unit_price, tax_rate_id, tax_percent, net_amount, tax_amount)
                     SELECT i.id, l.line_no, l.product, v_main, l.qty, l.price, v_vat, 21, round(l.qty * l.price, 2), round(round(l.qty * l.price, 2) * 0.21, 2)
                     FROM ar.invoices i

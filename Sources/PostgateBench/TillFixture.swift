@@ -49,7 +49,8 @@ enum TillFixture {
                     SELECT c.id, DATE '2026-03-01' + (k % 28), 'EUR', v_list, loc.id, 'till ' || k
                     FROM generate_series(1, n) k
                     JOIN ar.customers c ON c.code = 'C' || lpad((1 + k % 1000)::text, 5, '0')
-                    JOIN ar.locations loc ON loc.code = 'TILL' || (1 + k % v_tills);
+                    JOIN ar.locations loc ON loc.code = 'TILL' || (1 + k % v_tills)
+                    ORDER BY k;  -- consecutive drafts at different tills, for different customers
                     INSERT INTO ar.invoice_lines (invoice_id, line_no, product_id, location_id, quantity, unit_price, tax_rate_id, tax_percent,
                                                   net_amount, tax_amount)
                     SELECT i.id, l.line_no, p.id, i.location_id, 1, 4.99, v_vat, 21, 4.99, 1.05
