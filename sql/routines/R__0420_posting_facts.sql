@@ -217,23 +217,29 @@ COMMENT ON FUNCTION ar.refused_by_data_rules(ar.invoice_fact) IS
 -- 200 ms of a query that runs in 70.
 CREATE FUNCTION api.posting_facts(p_ids bigint[], p_lock boolean DEFAULT true) RETURNS SETOF ar.invoice_fact
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp SET random_page_cost = 1.1 SET jit = off AS $$
+DECLARE
+    v_facts ar.invoice_fact[];
 BEGIN
-    IF NOT p_lock THEN
-        RETURN QUERY SELECT * FROM ar.invoice_facts(p_ids) f ORDER BY f.invoice_id;
-        RETURN;
+    IF p_lock THEN
+        -- Customers in id order, then invoices: concurrent postings serialise per customer and cannot deadlock.
+        PERFORM 1 FROM ar.customers WHERE id IN (SELECT i.customer_id FROM ar.invoices i WHERE i.id = ANY (p_ids)) ORDER BY id FOR UPDATE;
+        PERFORM 1 FROM ar.invoices WHERE id = ANY (p_ids) ORDER BY id FOR UPDATE;
     END IF;
-    -- Customers in id order, then invoices: concurrent postings serialise per customer and cannot deadlock.
-    PERFORM 1 FROM ar.customers WHERE id IN (SELECT i.customer_id FROM ar.invoices i WHERE i.id = ANY (p_ids)) ORDER BY id FOR UPDATE;
-    PERFORM 1 FROM ar.invoices WHERE id = ANY (p_ids) ORDER BY id FOR UPDATE;
-    -- What is read under the locks is kept for api.post_invoices in this transaction (ar.checked_facts).
-    DELETE FROM ar.checked_facts k WHERE k.xact = pg_current_xact_id();
-    RETURN QUERY
-    WITH facts AS MATERIALIZED (SELECT * FROM ar.invoice_facts(p_ids)),
-    kept AS (
+    IF cardinality(p_ids) > 100 THEN
+        -- A chunk is planned for its own size (EXECUTE). A kept plan is generic, made for ten
+        -- invoices: after five chunks the plan cache chose it, and the facts of a thousand took
+        -- 150 ms instead of 64.
+        EXECUTE 'SELECT array_agg(f ORDER BY f.invoice_id) FROM ar.invoice_facts($1) f' INTO v_facts USING p_ids;
+    ELSE
+        v_facts := ARRAY(SELECT f FROM ar.invoice_facts(p_ids) f ORDER BY f.invoice_id);
+    END IF;
+    IF p_lock THEN
+        -- What is read under the locks is kept for api.post_invoices in this transaction (ar.checked_facts).
+        DELETE FROM ar.checked_facts k WHERE k.xact = pg_current_xact_id();
         INSERT INTO ar.checked_facts (xact, invoice_id, version, total_customer, passed)
-        SELECT pg_current_xact_id(), f.invoice_id, f.version, f.total_customer, NOT ar.refused_by_data_rules(f) FROM facts f
-    )
-    SELECT * FROM facts f ORDER BY f.invoice_id;
+        SELECT pg_current_xact_id(), f.invoice_id, f.version, f.total_customer, NOT ar.refused_by_data_rules(f) FROM unnest(v_facts) f;
+    END IF;
+    RETURN QUERY SELECT * FROM unnest(v_facts);
 END
 $$;
 COMMENT ON FUNCTION api.posting_facts(bigint[], boolean) IS
