@@ -100,19 +100,24 @@ public struct PostingBenchmark: Sendable {
             invoices: invoices, generate: generate, floor: 0, preview: previewTime, post: postTime, posted: posted, peakMemory: ResidentMemory.peak)
     }
 
-    /// The reference data and products the benchmarks' fixtures use, through the api.
-    static let referenceData = """
+    /// The currency, price list, payment terms and tax rate every fixture uses, through the api.
+    static let companyData = """
         SELECT api.save_currency('EUR', 'Euro');
         SELECT api.save_price_list('SALES', 'Sales', 'EUR');
         SELECT api.save_payment_terms('NET30', '30 days', 30);
         SELECT api.save_tax_rate('VAT', 'VAT 21%', 21);
-        SELECT api.save_item_type('TVTYPE', 'Television', 24, 12);
-        SELECT api.save_item_type('GEAR', 'Gear', 12);
-        SELECT api.save_location('MAIN', 'Main store');
-        SELECT api.save_product('{"code": "TV", "name": "TV", "serial_tracking": "unique", "customer_item_type": "TVTYPE", "default_tax_rate": "VAT"}');
-        SELECT api.save_product('{"code": "CABLE", "name": "Cable", "default_tax_rate": "VAT"}');
-        SELECT api.save_product('{"code": "ROUTER", "name": "Router", "customer_item_type": "GEAR", "default_tax_rate": "VAT"}');
         """
+
+    /// The reference data and products the benchmarks' fixtures use, through the api.
+    static let referenceData =
+        companyData + """
+            SELECT api.save_item_type('TVTYPE', 'Television', 24, 12);
+            SELECT api.save_item_type('GEAR', 'Gear', 12);
+            SELECT api.save_location('MAIN', 'Main store');
+            SELECT api.save_product('{"code": "TV", "name": "TV", "serial_tracking": "unique", "customer_item_type": "TVTYPE", "default_tax_rate": "VAT"}');
+            SELECT api.save_product('{"code": "CABLE", "name": "Cable", "default_tax_rate": "VAT"}');
+            SELECT api.save_product('{"code": "ROUTER", "name": "Router", "customer_item_type": "GEAR", "default_tax_rate": "VAT"}');
+            """
 
     /// Reference data through the api, then drafts, lines, serials, stock and pending items with
     /// set-based inserts (the fixture, not the work measured), for `customers` customers in turn.

@@ -12,13 +12,7 @@ enum TillFixture {
     /// Reference data, locations, products and their stock through the api; the drafts set-based
     /// (the fixture, not the work measured). Draft k is sold at till k mod 8.
     static func generateDrafts(_ connection: PostgresConnection, invoices: Int) async throws {
-        try await connection.execute(
-            unsafeSQL: """
-                SELECT api.save_currency('EUR', 'Euro');
-                SELECT api.save_price_list('SALES', 'Sales', 'EUR');
-                SELECT api.save_payment_terms('NET30', '30 days', 30);
-                SELECT api.save_tax_rate('VAT', 'VAT 21%', 21);
-                """)
+        try await connection.execute(unsafeSQL: PostingBenchmark.companyData)
         try await connection.query("SELECT set_config('postgate.bench_invoices', \(String(invoices)), false)")
         try await connection.query("SELECT set_config('postgate.bench_locations', \(String(locations)), false)")
         try await connection.query("SELECT set_config('postgate.bench_products', \(String(products)), false)")
