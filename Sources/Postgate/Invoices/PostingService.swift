@@ -98,8 +98,8 @@ public struct PostingService: Sendable {
     ) async throws -> PostingResult {
         // A posting of a few invoices: the facts and the posting are large queries, and planning
         // them again for each call took most of the time; plans made once for the session (generic)
-        // serve a few invoices as well. Mass posting keeps plans made for its chunks.
-        // The setting, the posting settings and the facts go in one round trip.
+        // serve a few invoices as well. (A mass posting's chunk has its facts planned for its size
+        // by api.posting_facts.) The setting, the posting settings and the facts go in one round trip.
         let (settings, read) = try await Self.settingsAndFacts(
             ids, for: mode, locking: true, after: ["SET LOCAL plan_cache_mode = force_generic_plan"], on: connection)
         var candidates = read
