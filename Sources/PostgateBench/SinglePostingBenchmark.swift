@@ -76,11 +76,16 @@ public struct SinglePostingBenchmark: Sendable {
             Case(
                 name: "R5 one hot customer", concurrency: highest, postings: hot.count, perSecond: hot.rate, baseline: spread.perSecond,
                 baselineName: "R1 over 1,000 customers", p50: hot.p50, p95: hot.p95, p99: hot.p99))
-        let tills = try await withScratchDatabase(server: server, sql: sql) { try await tillPostings($0, clients: highest, logger: logger) }
-        cases.append(
-            Case(
-                name: "R1 shop tills, one series", concurrency: highest, postings: tills.count, perSecond: tills.rate,
-                baseline: spread.baseline, baselineName: "pgbench tpcb-like", p50: tills.p50, p95: tills.p95, p99: tills.p99))
+        for perTill in [false, true] {
+            let tills = try await withScratchDatabase(server: server, sql: sql) {
+                try await tillPostings($0, clients: highest, seriesPerTill: perTill, logger: logger)
+            }
+            cases.append(
+                Case(
+                    name: perTill ? "R1 shop tills, a series per till" : "R1 shop tills, one series", concurrency: highest,
+                    postings: tills.count, perSecond: tills.rate, baseline: spread.baseline, baselineName: "pgbench tpcb-like", p50: tills.p50,
+                    p95: tills.p95, p99: tills.p99))
+        }
         return Figures(cases: cases)
     }
 
@@ -117,11 +122,11 @@ public struct SinglePostingBenchmark: Sendable {
     }
 
     /// Posts drafts of a shop's tills (`TillFixture`) one per transaction from `clients` tasks.
-    func tillPostings(_ config: ConnectionConfig, clients: Int, logger: Logger) async throws -> Measured {
+    func tillPostings(_ config: ConnectionConfig, clients: Int, seriesPerTill: Bool, logger: Logger) async throws -> Measured {
         let pool = PostgresPool(config: config, maxConnections: clients + 1, acquireTimeout: .seconds(600))
         defer { Task { await pool.shutdown() } }
         let needed = max(2000, clients * 400 * Int(duration.components.seconds))
-        try await pool.withConnection { try await TillFixture.generateDrafts($0, invoices: needed) }
+        try await pool.withConnection { try await TillFixture.generateDrafts($0, invoices: needed, seriesPerTill: seriesPerTill) }
         let ids = try await InvoiceStore(pool: pool).unposted(UnpostedFilter(), limit: needed).map(\.invoiceID)
         let service = PostingService(pool: pool, actor: "bench")
         return try await Self.measure(ids, clients: clients, duration: duration, logger: logger) { _ = try await service.post([$0]) }

@@ -3,19 +3,20 @@ import Postgres
 
 /// A shop's tills as a fixture for R1: 8 locations (a till each), 200 products in stock at every
 /// one of them, 1,000 customers, and drafts of three lines spread over products and locations, so
-/// that concurrent postings rarely touch the same stock row. What they still share is the number
-/// series (one for the company), which this fixture measures.
+/// that concurrent postings rarely touch the same stock row. What they may still share is the
+/// number series: the company's one, or (`seriesPerTill`) a series per till.
 enum TillFixture {
     static let locations = 8
     static let products = 200
 
     /// Reference data, locations, products and their stock through the api; the drafts set-based
     /// (the fixture, not the work measured). Draft k is sold at till k mod 8.
-    static func generateDrafts(_ connection: PostgresConnection, invoices: Int) async throws {
+    static func generateDrafts(_ connection: PostgresConnection, invoices: Int, seriesPerTill: Bool) async throws {
         try await connection.execute(unsafeSQL: PostingBenchmark.companyData)
         try await connection.query("SELECT set_config('postgate.bench_invoices', \(String(invoices)), false)")
         try await connection.query("SELECT set_config('postgate.bench_locations', \(String(locations)), false)")
         try await connection.query("SELECT set_config('postgate.bench_products', \(String(products)), false)")
+        try await connection.query("SELECT set_config('postgate.bench_series', \(seriesPerTill ? "on" : "off"), false)")
         try await connection.execute(
             unsafeSQL: """
                 DO $$
@@ -27,6 +28,10 @@ enum TillFixture {
                     v_list bigint := (SELECT id FROM ar.price_lists WHERE code = 'SALES');
                 BEGIN
                     PERFORM api.save_location('TILL' || t, 'Till ' || t) FROM generate_series(1, v_tills) t;
+                    IF current_setting('postgate.bench_series')::boolean THEN
+                        PERFORM api.save_invoice_series('TILL' || t, 'T' || t || '-'), api.set_location_series('TILL' || t, 'TILL' || t)
+                        FROM generate_series(1, v_tills) t;
+                    END IF;
                     PERFORM api.save_product(jsonb_build_object('code', 'P' || lpad(p::text, 3, '0'), 'name', 'Product ' || p,
                                                                 'default_tax_rate', 'VAT'))
                     FROM generate_series(1, v_products) p;

@@ -24,6 +24,7 @@ enum NextSteps {
         "from": ("stock locations add", "CODE --name NAME"),
         "to": ("stock locations add", "CODE --name NAME"),
         "reason": ("adjustments reasons", "CODE --name NAME"),
+        "series": ("ref series add", "CODE --prefix PREFIX"),
     ]
 
     /// The command that lists the things a field names by id or number.

@@ -16,11 +16,11 @@ struct CodeList: ExpressibleByArgument {
 struct ReferenceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ref",
-        abstract: "Reference data: currencies, rates, price lists, payment methods, accounts, terms, schedules, taxes, employees.",
+        abstract: "Reference data: currencies, rates, price lists, payment methods, accounts, terms, schedules, taxes, employees, invoice number series.",
         discussion: "Each 'add' creates the row when its code is new; with --version N (the version 'ref list' shows) it changes the existing row.",
         subcommands: [
             ListKind.self, Currencies.self, Rates.self, PriceLists.self, PaymentMethods.self, Accounts.self, Terms.self,
-            Schedules.self, Taxes.self, TaxCategories.self, Employees.self,
+            Schedules.self, Taxes.self, TaxCategories.self, Employees.self, Series.self,
         ]
     )
 
@@ -235,6 +235,52 @@ struct ReferenceCommand: AsyncParsableCommand {
                 try await ReferenceCommand.save(connection, "employee \(code)") {
                     try await $0.saveEmployee(code, name: name, isSalesRep: salesRep, version: rowVersion)
                 }
+            }
+        }
+    }
+
+    struct Series: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Invoice number series: ranges of the invoice numbers, each taken without gaps, printed after its prefix.",
+            discussion: """
+                Invoices are numbered by the series of their location, or the company's (COMPANY, numbers 1 to 999,999,999). \
+                Give each till or shop a series of its own (postgate stock locations series LOCATION CODE) and their postings \
+                no longer wait for each other's numbers. Ranges never overlap: a number names one invoice company-wide.
+                """,
+            subcommands: [List.self, Add.self])
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List the series, their ranges and locations.")
+            @OptionGroup var connection: ConnectionOptions
+            @Flag(help: "Print JSON.") var json = false
+            func run() async throws {
+                let series = try await withPool(connection) { try await CatalogStore(pool: $0).invoiceSeries() }
+                if json { return try printJSON(series) }
+                printTable(
+                    ["CODE", "PREFIX", "FIRST", "LAST", "NEXT", "USED", "LOCATIONS"],
+                    series.map {
+                        [
+                            $0.code, $0.prefix, String($0.firstNumber), String($0.lastNumber), String($0.nextNumber), String($0.used),
+                            $0.locations.joined(separator: ", "),
+                        ]
+                    })
+            }
+        }
+
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Add a series (by default the next hundred million numbers after every series there is).")
+            @OptionGroup var connection: ConnectionOptions
+            @Argument(help: "Its code, e.g. TILL1.") var code: String
+            @Option(help: "Printed before its numbers, e.g. T1- (at most 16 characters).") var prefix = ""
+            @Option(help: "Its first number.") var first: Int64?
+            @Option(help: "Its last number.") var last: Int64?
+            func run() async throws {
+                let series = try await withPool(connection) {
+                    try await CatalogStore(pool: $0).addInvoiceSeries(code, prefix: prefix, first: first, last: last)
+                }
+                print("Added invoice number series \(series.code): numbers \(series.firstNumber) to \(series.lastNumber), printed as \(series.prefix)\(series.firstNumber).")
+                print("Next: \(CommandLineText.command("stock locations series", "LOCATION \(series.code)"))")
             }
         }
     }

@@ -96,7 +96,7 @@ struct StockCommand: AsyncParsableCommand {
     }
 
     struct Locations: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stock locations.", subcommands: [Add.self, List.self])
+        static let configuration = CommandConfiguration(abstract: "Stock locations.", subcommands: [Add.self, List.self, Series.self])
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List stock locations (--all: inactive ones too).")
@@ -123,6 +123,18 @@ struct StockCommand: AsyncParsableCommand {
                     try await CatalogStore(pool: $0).saveLocation(code, name: name, active: active, version: rowVersion)
                 }
                 print(version == 1 ? "Added location \(code)." : "Changed location \(code): now version \(version).")
+            }
+        }
+
+        struct Series: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Number a location's invoices from a series of its own (postgate ref series add), or the company's again.")
+            @OptionGroup var connection: ConnectionOptions
+            @Argument(help: "The location's code.") var location: String
+            @Argument(help: "The series' code; COMPANY: the company's series.") var series: String
+            func run() async throws {
+                try await withPool(connection) { try await CatalogStore(pool: $0).setLocationSeries(location, series: series) }
+                print("Invoices sold at \(location) are numbered from series \(series) from now on; those posted keep their numbers.")
             }
         }
     }

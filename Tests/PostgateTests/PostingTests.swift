@@ -298,6 +298,57 @@ struct PostingTests {
         }
     }
 
+    @Test("tills with number series of their own: postings from eight tasks and a mass posting across tills number each series without a gap")
+    func seriesPerTill() async throws {
+        try await withCompany { company in
+            let catalog = CatalogStore(pool: company.pool)
+            for till in ["TILL1", "TILL2"] {
+                _ = try await catalog.saveLocation(till, name: till)
+                try await company.stock.post(StockDocument(.receipt(location: till), lines: [StockLine(product: "CABLE", quantity: 100)]))
+                _ = try await catalog.addInvoiceSeries(till, prefix: "\(till)-")
+                try await catalog.setLocationSeries(till, series: till)
+            }
+            let series = try await catalog.invoiceSeries()
+            #expect(series.map(\.code) == ["COMPANY", "TILL1", "TILL2"])
+            #expect(series.map(\.locations) == [["(every other location)"], ["TILL1"], ["TILL2"]])
+            var drafts: [(till: String, id: Int64)] = []
+            for index in 0..<24 {
+                let till = ["TILL1", "TILL2", "MAIN"][index % 3]
+                let (id, _) = try await company.invoices.createDraft(customer: "ACME", date: LocalDate("2026-03-02"), location: till)
+                try await company.invoices.addLine(id, cable(1))
+                drafts.append((till, id))
+            }
+            // Eight tasks post the first 18 one at a time; the last 6 go in one mass posting.
+            let single = drafts.prefix(18)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in 0..<8 {
+                    group.addTask {
+                        for (index, draft) in single.enumerated() where index % 8 == task { try await company.posting.post([draft.id]) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let preview = try await company.posting.preview(drafts.suffix(6).map(\.id))
+            #expect(try await company.posting.confirm(preview.token, chunkSize: 6).posted.count == 6)
+            let rows = try await company.pool.query("SELECT series, number, document_number FROM report.invoices WHERE status = 'posted'")
+            var numbers: [String: [Int64]] = [:]
+            for row in rows {
+                let number: Int64 = try row.decode("number")
+                let code: String = try row.decode("series")
+                numbers[code, default: []].append(number)
+                let printed: String = try row.decode("document_number")
+                #expect(printed == (code == "COMPANY" ? "" : "\(code)-") + String(number))
+            }
+            let first = Dictionary(uniqueKeysWithValues: series.map { ($0.code, $0.firstNumber) })
+            for code in ["COMPANY", "TILL1", "TILL2"] {
+                let base = first[code]!
+                #expect(numbers[code]?.sorted() == Array(base..<(base + 8)), "series \(code) numbers its 8 invoices without a gap")
+            }
+            let problems = try await company.pool.withConnection { try await bookProblems($0) }
+            #expect(problems == [])
+        }
+    }
+
     @Test("a posted invoice survives UPDATE, DELETE and TRUNCATE by every role")
     func postedInvoicesAreImmutable() async throws {
         try await withCompany { company in

@@ -12,7 +12,7 @@ LANGUAGE plpgsql SET jit = off SET random_page_cost = 1.1 AS $$
 DECLARE
     v_first bigint;
 BEGIN
-    UPDATE ar.invoice_numbers SET next = next + cardinality(p_ids) WHERE series = 'invoice'
+    UPDATE ar.invoice_series SET next = next + cardinality(p_ids) WHERE code = 'COMPANY'
     RETURNING next - cardinality(p_ids) INTO v_first;
 
     UPDATE ar.invoices i SET status = 'posted', number = v_first + o.k - 1, posted_at = now(), posted_by = p_actor,

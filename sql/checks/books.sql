@@ -1,6 +1,6 @@
 -- What is wrong with the books, read from the tables themselves: one row per problem, none when
 -- the books agree. A posted invoice or credit note without exactly one ledger entry of its total,
--- one audit row, a number and its stock moved; a draft with any of them; numbers with a gap; stock
+-- one audit row, a number and its stock moved; a draft with any of them; a number series with a gap; stock
 -- on hand that is not the sum of its movements; customer items of invoices that are not posted;
 -- allocations above what an invoice or a credit note has; more credited than invoiced; a unique
 -- serial in two places; an active customer item whose serial came back.
@@ -26,8 +26,14 @@ LATERAL (VALUES
 ) p(problem)
 WHERE p.problem IS NOT NULL
 UNION ALL
-SELECT format('numbers: %s posted, highest %s', count(*), max(number)) FROM ar.invoices WHERE number IS NOT NULL
-HAVING count(*) <> coalesce(max(number), 0)
+SELECT format('numbers of series %s: %s posted from %s, highest %s, next to take %s', s.code, count(i.number), s.first_number,
+              max(i.number), s.next)
+FROM ar.invoice_series s LEFT JOIN ar.invoices i ON i.number BETWEEN s.first_number AND s.last_number
+GROUP BY s.code, s.first_number, s.next
+HAVING count(i.number) <> s.next - s.first_number OR coalesce(max(i.number), s.first_number - 1) <> s.next - 1
+UNION ALL
+SELECT format('invoice %s: number %s is in no series', i.id, i.number) FROM ar.invoices i
+WHERE i.number IS NOT NULL AND NOT EXISTS (SELECT FROM ar.invoice_series s WHERE i.number BETWEEN s.first_number AND s.last_number)
 UNION ALL
 SELECT format('stock of product %s at location %s (serial %s): %s on hand, movements sum to %s',
               coalesce(h.product_id, m.product_id), coalesce(h.location_id, m.location_id), coalesce(h.serial_key, m.serial_key),

@@ -102,15 +102,41 @@ BEGIN
 END
 $$;
 
--- Gapless numbers: takes p_count of them and returns the first. The series row stays locked to
--- the end of the transaction, so a posting rolled back leaves no gap.
-CREATE OR REPLACE FUNCTION ar.take_invoice_numbers(p_count integer) RETURNS bigint
+-- Gapless numbers, by series: each invoice is numbered by the series of its location, or the
+-- company's (ar.invoice_series), in id order within its series. The series rows are locked in
+-- the order of their codes (no two postings wait for each other in a circle) and stay locked to
+-- the end of the transaction, so a posting rolled back leaves no gap. Returns the numbers in the
+-- order of p_ids.
+DROP FUNCTION IF EXISTS ar.take_invoice_numbers(integer);
+CREATE OR REPLACE FUNCTION ar.take_invoice_numbers(p_ids bigint[]) RETURNS bigint[]
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_first bigint;
+    v_series text[];
+    v_counts bigint[];
+    v_full ar.invoice_series;
+    v_numbers bigint[];
 BEGIN
-    UPDATE ar.invoice_numbers SET next = next + p_count WHERE series = 'invoice' RETURNING next - p_count INTO v_first;
-    RETURN v_first;
+    SELECT array_agg(c.series ORDER BY c.series), array_agg(c.n ORDER BY c.series) INTO v_series, v_counts
+    FROM (SELECT coalesce(l.invoice_series, 'COMPANY') AS series, count(*) AS n
+          FROM ar.invoices i LEFT JOIN ar.locations l ON l.id = i.location_id WHERE i.id = ANY (p_ids) GROUP BY 1) c;
+    PERFORM FROM ar.invoice_series s WHERE s.code = ANY (v_series) ORDER BY s.code FOR UPDATE;
+    SELECT s.* INTO v_full FROM unnest(v_series, v_counts) c(series, n) JOIN ar.invoice_series s ON s.code = c.series
+    WHERE s.next + c.n - 1 > s.last_number LIMIT 1;
+    IF FOUND THEN
+        PERFORM ar.fail('PG422', 'series', format('invoice number series %s is used up: its last number is %s', v_full.code, v_full.last_number),
+                        'Add a new series and give it to the locations this one numbers.');
+    END IF;
+    WITH taken AS (
+        UPDATE ar.invoice_series s SET next = s.next + c.n
+        FROM unnest(v_series, v_counts) c(series, n) WHERE s.code = c.series
+        RETURNING s.code, s.next - c.n AS first
+    ), sold AS (
+        SELECT x.id, x.k, coalesce(l.invoice_series, 'COMPANY') AS series,
+               row_number() OVER (PARTITION BY coalesce(l.invoice_series, 'COMPANY') ORDER BY x.id) AS n
+        FROM unnest(p_ids) WITH ORDINALITY x(id, k) JOIN ar.invoices i ON i.id = x.id LEFT JOIN ar.locations l ON l.id = i.location_id
+    )
+    SELECT array_agg(t.first + sold.n - 1 ORDER BY sold.k) INTO v_numbers FROM sold JOIN taken t ON t.code = sold.series;
+    RETURN v_numbers;
 END
 $$;
 
@@ -125,13 +151,14 @@ BEGIN
 END
 $$;
 
--- The invoices become posted, numbered in id order from p_first, due after their terms' days.
-CREATE OR REPLACE FUNCTION ar.mark_invoices_posted(p_ids bigint[], p_first bigint, p_actor text) RETURNS void
+-- The invoices become posted under the numbers taken for them, due after their terms' days.
+DROP FUNCTION IF EXISTS ar.mark_invoices_posted(bigint[], bigint, text);
+CREATE OR REPLACE FUNCTION ar.mark_invoices_posted(p_ids bigint[], p_numbers bigint[], p_actor text) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE ar.invoices i SET status = 'posted', number = p_first + o.k - 1, posted_at = now(), posted_by = p_actor,
+    UPDATE ar.invoices i SET status = 'posted', number = o.number, posted_at = now(), posted_by = p_actor,
         due_date = i.invoice_date + pt.net_days, version = i.version + 1
-    FROM (SELECT x AS id, row_number() OVER (ORDER BY x) AS k FROM unnest(p_ids) x) o, ar.customers c, ar.payment_terms pt
+    FROM unnest(p_ids, p_numbers) o(id, number), ar.customers c, ar.payment_terms pt
     WHERE i.id = o.id AND c.id = i.customer_id AND pt.id = c.payment_terms_id;
 END
 $$;
@@ -223,7 +250,6 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp SET random_page_
 #variable_conflict use_column
 DECLARE
     v_totals record;
-    v_first bigint;
     v_moves ar.sale_move[];
 BEGIN
     IF coalesce(cardinality(p_ids), 0) = 0 THEN
@@ -241,8 +267,7 @@ BEGIN
     PERFORM ar.create_posted_customer_items(p_ids, p_mode, p_actor);
     -- The numbers last: the series row stays locked until the commit, and every posting waits
     -- for it, so it is held for as short a time as can be (the sale documents name the number).
-    v_first := ar.take_invoice_numbers(cardinality(p_ids));
-    PERFORM ar.mark_invoices_posted(p_ids, v_first, p_actor);
+    PERFORM ar.mark_invoices_posted(p_ids, ar.take_invoice_numbers(p_ids), p_actor);
     PERFORM ar.write_sale_documents(v_moves);
     -- Every decision is kept, with the actor the caller names and the login that called.
     INSERT INTO ar.posting_audit (invoice_id, batch_id, mode, findings, actor)

@@ -7,13 +7,16 @@ SELECT i.number, i.id AS invoice_id, i.status, c.code AS customer, i.invoice_dat
        coalesce(a.paid, 0)::numeric(16, 2) AS paid,
        (i.total - coalesce(a.paid, 0) - coalesce(ca.credited, 0))::numeric(16, 2) AS open_amount,
        i.posted_at, i.posted_by,
-       coalesce(ca.credited, 0)::numeric(16, 2) AS credited
+       coalesce(ca.credited, 0)::numeric(16, 2) AS credited,
+       s.code AS series, s.prefix || i.number AS document_number
 FROM ar.invoices i JOIN ar.customers c ON c.id = i.customer_id
+LEFT JOIN ar.invoice_series s ON i.number BETWEEN s.first_number AND s.last_number
 LEFT JOIN (SELECT invoice_id, sum(amount) AS paid FROM ar.payment_allocations GROUP BY invoice_id) a ON a.invoice_id = i.id
 LEFT JOIN (SELECT invoice_id, sum(amount) AS credited FROM ar.credit_allocations WHERE invoice_id IS NOT NULL GROUP BY invoice_id) ca
     ON ca.invoice_id = i.id;
 COMMENT ON VIEW report.invoices IS
-    'Every invoice, draft or posted, with what has been paid against it, the credit (of credit notes) allocated to it, and what is open.';
+    'Every invoice, draft or posted, with what has been paid against it, the credit (of credit notes) allocated to it, and what is open; '
+    'a posted one with its number series and the number as printed (the series'' prefix before the number).';
 
 -- A view checks EXECUTE on the functions it calls against its reader, and a function that is not a
 -- definer reads the ar tables as that reader: so the facts come through a definer function that
