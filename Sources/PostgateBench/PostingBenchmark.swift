@@ -27,7 +27,11 @@ public struct PostingBenchmark: Sendable {
         public var post: Double
         public var posted: Int
         /// The process's peak resident memory during the preview and the confirm, in bytes.
-        public var peakMemory: Int
+        public var peakMemory: Int { max(previewPeakMemory, confirmPeakMemory) }
+        /// The process's peak resident memory during the preview, in bytes.
+        public var previewPeakMemory: Int
+        /// The process's peak resident memory during the confirm, in bytes.
+        public var confirmPeakMemory: Int
 
         public var table: String {
             func line(_ name: String, _ seconds: Double) -> String {
@@ -42,7 +46,8 @@ public struct PostingBenchmark: Sendable {
                 line("confirm: post, move stock, create items", post),
                 line("preview + confirm", preview + post),
                 "posted \(posted) invoices; goals: confirm at most 1.5x the floor, preview at most 0.3x",
-                "peak resident memory of this process during preview and confirm: \(peakMemory / 1_048_576) MiB",
+                "peak resident memory of this process: preview \(previewPeakMemory / 1_048_576) MiB, "
+                    + "confirm \(confirmPeakMemory / 1_048_576) MiB",
             ].joined(separator: "\n")
         }
     }
@@ -85,19 +90,51 @@ public struct PostingBenchmark: Sendable {
         logger.info("generating \(invoices) draft invoices")
         let generate = try await seconds { try await pool.withConnection { try await Self.generateDrafts($0, invoices: invoices) } }
         let service = PostingService(pool: pool, actor: "bench")
-        let ids = try await InvoiceStore(pool: pool).unposted().map(\.invoiceID)
+        let ids = try await pool.query("SELECT id FROM ar.invoices WHERE status = 'draft' ORDER BY id").map { try $0.decode(0, as: Int64.self) }
         logger.info("previewing")
         ResidentMemory.resetPeak()
-        var preview: Preview?
-        let previewTime = try await seconds { preview = try await service.preview(ids) }
+        var preview: PreviewSummary?
+        let previewTime = try await seconds { preview = try await service.previewSummary(ids) }
+        let previewPeak = ResidentMemory.peak
         guard let preview, preview.canPost else {
-            throw BenchmarkFailure("the generated invoices should all be postable, but \(preview?.blocked.count ?? -1) are blocked")
+            throw BenchmarkFailure("the generated invoices should all be postable, but \(preview?.blocked ?? -1) are blocked")
         }
         logger.info("posting")
+        ResidentMemory.resetPeak()
         var posted = 0
         let postTime = try await seconds { posted = try await service.confirm(preview.token, chunkSize: chunkSize).posted.count }
         return Figures(
-            invoices: invoices, generate: generate, floor: 0, preview: previewTime, post: postTime, posted: posted, peakMemory: ResidentMemory.peak)
+            invoices: invoices, generate: generate, floor: 0, preview: previewTime, post: postTime, posted: posted,
+            previewPeakMemory: previewPeak, confirmPeakMemory: ResidentMemory.peak)
+    }
+
+    /// Preview and confirm (no floor) at each size, each in a scratch database of its own: the
+    /// time and the peak memory as the selection grows.
+    public static func memoryBySize(
+        _ sizes: [Int], chunkSize: Int, server: ConnectionConfig, sql: String?, logger: Logger = .silent
+    ) async throws -> [Figures] {
+        var figures: [Figures] = []
+        for size in sizes {
+            figures.append(
+                try await withScratchDatabase(server: server, sql: sql) {
+                    try await PostingBenchmark(invoices: size, chunkSize: chunkSize).run(on: $0, logger: logger)
+                })
+        }
+        return figures
+    }
+
+    /// The table of `memoryBySize`.
+    public static func memoryTable(_ figures: [Figures]) -> String {
+        var lines = ["Mass posting by size: time and the process's peak resident memory"]
+        lines.append("invoices      preview s   confirm s   preview MiB   confirm MiB")
+        for item in figures {
+            lines.append(
+                String(item.invoices).padding(toLength: 12, withPad: " ", startingAt: 0)
+                    + String(
+                        format: "%10.2f  %10.2f  %12d  %12d", item.preview, item.post, item.previewPeakMemory / 1_048_576,
+                        item.confirmPeakMemory / 1_048_576))
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// The currency, price list, payment terms and tax rate every fixture uses, through the api.

@@ -22,14 +22,30 @@ public enum PostingPolicy {
     /// Evaluates invoices in order, each seeing as `earlierInBatch` the totals of the same
     /// customer's earlier invoices in the batch that will post (blocked ones do not count).
     public static func evaluateBatch(_ batch: [InvoiceFacts], settings: PolicySettings) -> [Decision] {
-        let rules = ruleSet(settings)
+        var evaluation = BatchEvaluation(settings: settings)
+        return evaluation.evaluate(batch)
+    }
+
+    /// A batch evaluated a part at a time, in order: what it carries from one part to the next
+    /// is each customer's running total of the invoices that will post, so its memory grows with
+    /// the customers of the batch, not its invoices.
+    public struct BatchEvaluation: Sendable {
+        let rules: RuleSet<InvoiceFacts>
         var earlier: [String: Decimal] = [:]
-        return batch.map { facts in
-            var facts = facts
-            facts.earlierInBatch = earlier[facts.customer, default: 0]
-            let decision = rules.evaluate(facts)
-            if decision.canPost { earlier[facts.customer, default: 0] += facts.invoiceTotal }
-            return decision
+
+        public init(settings: PolicySettings) {
+            rules = PostingPolicy.ruleSet(settings)
+        }
+
+        /// The next part's decisions, as `evaluateBatch` would give them for the whole batch.
+        public mutating func evaluate(_ part: [InvoiceFacts]) -> [Decision] {
+            part.map { facts in
+                var facts = facts
+                facts.earlierInBatch = earlier[facts.customer, default: 0]
+                let decision = rules.evaluate(facts)
+                if decision.canPost { earlier[facts.customer, default: 0] += facts.invoiceTotal }
+                return decision
+            }
         }
     }
 }

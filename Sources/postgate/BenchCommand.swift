@@ -25,7 +25,7 @@ struct PostingBench: AsyncParsableCommand {
         commandName: "posting",
         abstract: "R2 and R3: preview and post N generated draft invoices, against the same writes made by plain SQL (sql/bench/posting_floor.sql).",
         discussion:
-            "The scratch databases postgate_bench_<pid> and postgate_bench_<pid>_floor are created, migrated, measured and dropped; the login needs the right to create databases."
+            "The scratch databases postgate_bench_<pid> and postgate_bench_<pid>_floor are created, migrated, measured and dropped; the login needs the right to create databases. Above 100,000 invoices the preview and confirm are measured at 20,000 and 100,000 too, with the peak memory of each."
     )
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "Draft invoices to generate and post.") var invoices = 100_000
@@ -41,6 +41,11 @@ struct PostingBench: AsyncParsableCommand {
         let server = try await connection.target.prepare(logger: connection.logger)
         let figures = try await PostingBenchmark(invoices: invoices, chunkSize: chunk).run(server: server, sql: sql, logger: connection.logger)
         print(figures.table)
+        // Above 100,000 the same at 20,000 and 100,000 too, to show how memory grows with the size.
+        let smaller = [20_000, 100_000].filter { $0 < invoices }
+        guard invoices > 100_000 else { return }
+        let bySize = try await PostingBenchmark.memoryBySize(smaller, chunkSize: chunk, server: server, sql: sql, logger: connection.logger)
+        print("\n" + PostingBenchmark.memoryTable(bySize + [figures]))
     }
 }
 

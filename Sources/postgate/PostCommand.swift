@@ -64,26 +64,27 @@ struct PostCommand: AsyncParsableCommand {
                 return
             }
             let started = ContinuousClock.now
-            let preview = try await service.preview(ids)
-            let previewTime = ContinuousClock.now - started
             if json {
-                try printJSON(PreviewReport(preview))
+                try printJSON(PreviewReport(try await service.preview(ids)))
                 return
             }
-            printPreview(preview, took: previewTime)
+            // The verdicts stay with the preview in the database; what is printed is read back.
+            let preview = try await service.previewSummary(ids)
+            let previewTime = ContinuousClock.now - started
+            try await printPreview(preview, took: previewTime, service: service)
             if previewOnly { return }
             guard preview.canPost else {
                 throw Failure(
-                    "\(preview.blocked.count) of the selected invoices are blocked, so the selection cannot be posted: fix them or narrow the selection (see the reasons above)"
+                    "\(preview.blocked) of the selected invoices are blocked, so the selection cannot be posted: fix them or narrow the selection (see the reasons above)"
                 )
             }
             if !yes {
                 guard isatty(STDIN_FILENO) == 1 else {
                     throw Failure(
-                        "nothing was posted: without a terminal to confirm at, pass --yes to post the \(preview.items.count) invoices previewed above",
+                        "nothing was posted: without a terminal to confirm at, pass --yes to post the \(preview.invoices) invoices previewed above",
                         code: 2)
                 }
-                print("Post these \(preview.items.count) invoices? Type yes to confirm: ", terminator: "")
+                print("Post these \(preview.invoices) invoices? Type yes to confirm: ", terminator: "")
                 guard readLine()?.lowercased() == "yes" else {
                     print("Nothing was posted.")
                     return
@@ -115,21 +116,23 @@ struct PostCommand: AsyncParsableCommand {
         }
     }
 
-    func printPreview(_ preview: Preview, took: Duration) {
-        let blocked = preview.blocked
-        let warned = preview.items.filter { $0.decision.canPost && $0.decision.findings.contains { $0.severity == .warn } }
+    /// The counts and totals, then the invoices with findings (blocked or warned), at most 50,
+    /// read back from the preview kept in the database.
+    func printPreview(_ preview: PreviewSummary, took: Duration, service: PostingService) async throws {
         print(
-            "Preview of \(preview.items.count) invoices (\(took.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))): \(preview.items.count - blocked.count) can be posted, \(blocked.count) blocked, \(warned.count) with warnings; \(preview.itemsToCreate) customer items will be created."
+            "Preview of \(preview.invoices) invoices (\(took.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))): \(preview.invoices - preview.blocked) can be posted, \(preview.blocked) blocked, \(preview.warned) with warnings; \(preview.itemsToCreate) customer items will be created."
         )
         for (currency, total) in preview.totals.sorted(by: { $0.key < $1.key }) { print("  total \(total.money) \(currency)") }
-        for item in (blocked + warned).prefix(50) {
+        let shown = try await service.previewPage(preview.token, limit: 50, which: .findings)
+        for (_, item) in shown {
             print(
                 "\(item.reference) (\(item.customer), \(item.total.money) \(item.currency)): \(item.decision.canPost ? "can be posted" : "BLOCKED")")
             printFindings(item.decision, indent: "    ")
         }
-        if blocked.count + warned.count > 50 {
+        let withFindings = preview.blocked + preview.warned
+        if withFindings > shown.count {
             print(
-                "… and \(blocked.count + warned.count - 50) more with findings (\(CommandLineText.command("post", "--unposted --preview-only")) on a narrower selection)."
+                "… and \(withFindings - shown.count) more with findings (\(CommandLineText.command("post", "--unposted --preview-only")) on a narrower selection)."
             )
         }
     }

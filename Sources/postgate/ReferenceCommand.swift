@@ -16,7 +16,7 @@ struct CodeList: ExpressibleByArgument {
 struct ReferenceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ref",
-        abstract: "Reference data: currencies, rates, price lists, payment methods, accounts, terms, schedules, taxes, employees, invoice number series.",
+        abstract: "Reference data: currencies, rates, price lists, payment methods, accounts, terms, schedules, taxes, employees, number series.",
         discussion: "Each 'add' creates the row when its code is new; with --version N (the version 'ref list' shows) it changes the existing row.",
         subcommands: [
             ListKind.self, Currencies.self, Rates.self, PriceLists.self, PaymentMethods.self, Accounts.self, Terms.self,
@@ -279,7 +279,9 @@ struct ReferenceCommand: AsyncParsableCommand {
                 let series = try await withPool(connection) {
                     try await CatalogStore(pool: $0).addInvoiceSeries(code, prefix: prefix, first: first, last: last)
                 }
-                print("Added invoice number series \(series.code): numbers \(series.firstNumber) to \(series.lastNumber), printed as \(series.prefix)\(series.firstNumber).")
+                print(
+                    "Added invoice number series \(series.code): numbers \(series.firstNumber) to \(series.lastNumber), "
+                        + "printed as \(series.prefix)\(series.firstNumber).")
                 print("Next: \(CommandLineText.command("stock locations series", "LOCATION \(series.code)"))")
             }
         }

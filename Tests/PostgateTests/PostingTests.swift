@@ -298,6 +298,39 @@ struct PostingTests {
         }
     }
 
+    @Test("a preview kept chunk by chunk: the credit total runs across chunks; the pages read back are the whole preview")
+    func previewInChunks() async throws {
+        try await withCompany { company in
+            try await company.setting("credit_mode", "\"block\"")
+            try await company.stock.post(StockDocument(.receipt(location: "MAIN"), lines: [StockLine(product: "CABLE", quantity: 2000)]))
+            // Each invoice: 40 cables × 10 × 1.21 = 484.00; the limit of 5000 fits 10 of them.
+            var drafts: [Int64] = []
+            for _ in 0..<12 { drafts.append(try await company.draft("ACME", [cable(40)])) }
+            let whole = try await company.posting.preview(drafts)
+            let summary = try await company.posting.previewSummary(drafts.reversed(), chunkSize: 3)
+            #expect(summary.invoices == 12)
+            #expect(summary.blocked == 2)
+            #expect(summary.blocked == whole.blocked.count)
+            #expect(summary.totals == ["EUR": Decimal(5808)])
+            #expect(!summary.canPost)
+            let blocked = try await company.posting.previewPage(summary.token, which: .blocked)
+            #expect(blocked.map(\.item.invoiceID) == whole.blocked.map(\.invoiceID))
+            #expect(blocked.map(\.item.invoiceID) == Array(drafts.suffix(2)), "the last two in posting order go over the limit")
+            #expect(blocked.map(\.item.decision) == whole.blocked.map(\.decision), "the same findings")
+            var paged: [PreviewItem] = []
+            var after = 0
+            while true {
+                let page = try await company.posting.previewPage(summary.token, after: after, limit: 5)
+                guard let last = page.last else { break }
+                paged += page.map(\.item)
+                after = last.position
+            }
+            #expect(paged.map(\.invoiceID) == whole.items.map(\.invoiceID))
+            #expect(paged.map(\.decision) == whole.items.map(\.decision))
+            await #expect(throws: DomainError.self) { try await company.posting.confirm(summary.token) }
+        }
+    }
+
     @Test("tills with number series of their own: postings from eight tasks and a mass posting across tills number each series without a gap")
     func seriesPerTill() async throws {
         try await withCompany { company in

@@ -281,16 +281,39 @@ COMMENT ON FUNCTION api.post_invoices(bigint[], jsonb, text, text, uuid) IS
 REVOKE EXECUTE ON FUNCTION api.post_invoices(bigint[], jsonb, text, text, uuid) FROM postgate_client;
 
 -- A mass posting's preview: the invoices and versions the user confirmed, kept under a token
--- that is also the batch id of the posting.
+-- that is also the batch id of the posting. Saved a chunk at a time: each call appends its
+-- invoices after those saved before, until a posting run starts from the token.
 CREATE OR REPLACE FUNCTION api.save_preview(p_token uuid, p_invoices jsonb)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+DECLARE
+    v_after integer;
 BEGIN
     IF p_token IS NULL OR jsonb_typeof(p_invoices) IS DISTINCT FROM 'array' THEN
         PERFORM ar.fail('PG400', 'token', 'a preview is saved with its token and the array of its invoices', NULL);
     END IF;
-    INSERT INTO ar.preview_tokens (token, invoices) VALUES (p_token, p_invoices);
+    IF EXISTS (SELECT FROM jsonb_array_elements(p_invoices) e
+               WHERE jsonb_typeof(e) IS DISTINCT FROM 'object' OR jsonb_typeof(e -> 'id') IS DISTINCT FROM 'number'
+                  OR jsonb_typeof(e -> 'version') IS DISTINCT FROM 'number' OR jsonb_typeof(e -> 'blocked') IS DISTINCT FROM 'boolean') THEN
+        PERFORM ar.fail('PG400', 'invoices', 'each invoice of a preview has its id, version and whether it is blocked', NULL);
+    END IF;
+    INSERT INTO ar.preview_tokens (token) VALUES (p_token) ON CONFLICT (token) DO NOTHING;
+    -- One writer per preview: the token's row is held while its chunk is appended.
+    PERFORM FROM ar.preview_tokens t WHERE t.token = p_token FOR UPDATE;
+    IF EXISTS (SELECT FROM ar.posting_runs r WHERE r.token = p_token) OR EXISTS (SELECT FROM ar.posting_audit a WHERE a.batch_id = p_token) THEN
+        PERFORM ar.fail('PG423', 'token', format('preview %s is being posted: it can no longer grow', p_token), 'Preview the rest on its own.');
+    END IF;
+    SELECT coalesce(max(i.k), 0) INTO v_after FROM ar.preview_items i WHERE i.token = p_token;
+    INSERT INTO ar.preview_items (token, k, invoice_id, version, blocked, warned, items_to_create, currency, total, reference, customer,
+                                  findings)
+    SELECT p_token, v_after + e.n::integer, (e.item ->> 'id')::bigint, (e.item ->> 'version')::integer, (e.item ->> 'blocked')::boolean,
+           coalesce((e.item ->> 'warned')::boolean, false), coalesce((e.item ->> 'items_to_create')::integer, 0), e.item ->> 'currency',
+           (e.item ->> 'total')::numeric, e.item ->> 'reference', e.item ->> 'customer', nullif(e.item -> 'findings', '[]')
+    FROM jsonb_array_elements(p_invoices) WITH ORDINALITY e(item, n);
 END
 $$;
+COMMENT ON FUNCTION api.save_preview(uuid, jsonb) IS
+    'Appends invoices to a preview (creating it): [{"id", "version", "blocked", "warned", "items_to_create", "currency", "total", '
+    '"reference", "customer", "findings"}].';
 
 CREATE OR REPLACE FUNCTION api.preview_invoices(p_token uuid)
 RETURNS TABLE (invoice_id bigint, version integer)
@@ -299,17 +322,64 @@ BEGIN
     IF NOT EXISTS (SELECT FROM ar.preview_tokens WHERE token = p_token) THEN
         PERFORM ar.fail('PG404', 'token', format('there is no preview %s', p_token), 'Preview the selection again.');
     END IF;
-    RETURN QUERY SELECT (e ->> 'id')::bigint, (e ->> 'version')::integer
-    FROM ar.preview_tokens t, jsonb_array_elements(t.invoices) e WHERE t.token = p_token;
+    RETURN QUERY SELECT i.invoice_id, i.version FROM ar.preview_items i WHERE i.token = p_token ORDER BY i.k;
 END
 $$;
 
 CREATE OR REPLACE FUNCTION api.preview_blocked(p_token uuid) RETURNS integer
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
-    SELECT count(*)::integer FROM ar.preview_tokens t, jsonb_array_elements(t.invoices) e
-    WHERE t.token = p_token AND coalesce((e ->> 'blocked')::boolean, false)
+    SELECT count(*)::integer FROM ar.preview_items i WHERE i.token = p_token AND i.blocked
 $$;
 COMMENT ON FUNCTION api.preview_blocked(uuid) IS 'How many of a preview''s invoices the posting rules blocked when it was made: a selection with any cannot be posted as a whole.';
+
+-- What a preview says in all: its invoices, how many are blocked and how many warned, the
+-- customer items they would create, and their totals per currency.
+CREATE OR REPLACE FUNCTION api.preview_summary(p_token uuid)
+RETURNS TABLE (invoices integer, blocked integer, warned integer, items_to_create bigint, totals jsonb)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM ar.preview_tokens WHERE token = p_token) THEN
+        PERFORM ar.fail('PG404', 'token', format('there is no preview %s', p_token), 'Preview the selection again.');
+    END IF;
+    RETURN QUERY
+    SELECT count(*)::integer, (count(*) FILTER (WHERE i.blocked))::integer, (count(*) FILTER (WHERE i.warned AND NOT i.blocked))::integer,
+           coalesce(sum(i.items_to_create), 0)::bigint,
+           coalesce((SELECT jsonb_object_agg(c.currency, c.total) FROM (
+                         SELECT j.currency, sum(j.total) AS total FROM ar.preview_items j
+                         WHERE j.token = p_token AND j.currency IS NOT NULL GROUP BY j.currency) c), '{}')
+    FROM ar.preview_items i WHERE i.token = p_token;
+END
+$$;
+COMMENT ON FUNCTION api.preview_summary(uuid) IS
+    'A preview in all: invoices, blocked, warned (and not blocked), customer items to create, totals per currency.';
+
+-- A page of a preview's invoices as it showed them, in its order after position p_after: all,
+-- the blocked ones, or those with findings that block or warn.
+CREATE OR REPLACE FUNCTION api.preview_page(p_token uuid, p_after integer DEFAULT 0, p_limit integer DEFAULT 100, p_which text DEFAULT 'all')
+RETURNS TABLE (k integer, invoice_id bigint, version integer, blocked boolean, warned boolean, items_to_create integer,
+               currency text, total numeric, reference text, customer text, findings jsonb)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM ar.preview_tokens WHERE token = p_token) THEN
+        PERFORM ar.fail('PG404', 'token', format('there is no preview %s', p_token), 'Preview the selection again.');
+    END IF;
+    IF p_limit IS NULL OR p_limit < 1 OR p_limit > 10000 THEN
+        PERFORM ar.fail('PG400', 'limit', format('a page holds 1 to 10000 invoices, not %s', coalesce(p_limit::text, 'none')), NULL);
+    END IF;
+    IF p_which IS NULL OR p_which NOT IN ('all', 'blocked', 'findings') THEN
+        PERFORM ar.fail('PG400', 'which', format('a page lists all, blocked or findings, not %s', coalesce(p_which, 'none')), NULL);
+    END IF;
+    RETURN QUERY
+    SELECT i.k, i.invoice_id, i.version, i.blocked, i.warned, i.items_to_create, i.currency, i.total, i.reference, i.customer,
+           coalesce(i.findings, '[]')
+    FROM ar.preview_items i
+    WHERE i.token = p_token AND i.k > coalesce(p_after, 0)
+      AND CASE p_which WHEN 'blocked' THEN i.blocked WHEN 'findings' THEN i.blocked OR i.warned ELSE true END
+    ORDER BY i.k LIMIT p_limit;
+END
+$$;
+COMMENT ON FUNCTION api.preview_page(uuid, integer, integer, text) IS
+    'A page of a preview''s invoices after position p_after (k), as the preview showed them: all, blocked, or findings (blocked or warned).';
 
 CREATE OR REPLACE FUNCTION api.invoice_versions(p_ids bigint[])
 RETURNS TABLE (invoice_id bigint, version integer, status text, number bigint)
@@ -332,13 +402,11 @@ BEGIN
         PERFORM ar.fail('PG404', 'token', format('there is no preview %s', p_token), 'Preview the selection again.');
     END IF;
     RETURN QUERY
-    SELECT p.id, p.pinned, i.version, i.status, i.number, coalesce(ar.draft_name(i), 'draft ' || p.id)
-    FROM ar.preview_tokens t
-    CROSS JOIN LATERAL jsonb_array_elements(t.invoices) WITH ORDINALITY e(item, n)
-    CROSS JOIN LATERAL (SELECT (e.item ->> 'id')::bigint AS id, (e.item ->> 'version')::integer AS pinned) p
-    LEFT JOIN ar.invoices i ON i.id = p.id
-    WHERE t.token = p_token
-    ORDER BY e.n;
+    SELECT p.invoice_id, p.version, i.version, i.status, i.number, coalesce(ar.draft_name(i), 'draft ' || p.invoice_id)
+    FROM ar.preview_items p
+    LEFT JOIN ar.invoices i ON i.id = p.invoice_id
+    WHERE p.token = p_token
+    ORDER BY p.k;
 END
 $$;
 COMMENT ON FUNCTION api.preview_drafts(uuid) IS
@@ -351,8 +419,8 @@ COMMENT ON FUNCTION api.preview_drafts(uuid) IS
 CREATE OR REPLACE FUNCTION api.preview_changes(p_token uuid)
 RETURNS TABLE (change text) LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
     WITH preview AS (
-        SELECT t.created_at, (e ->> 'id')::bigint AS invoice_id
-        FROM ar.preview_tokens t, jsonb_array_elements(t.invoices) e WHERE t.token = p_token
+        SELECT t.created_at, p.invoice_id
+        FROM ar.preview_tokens t JOIN ar.preview_items p ON p.token = t.token WHERE t.token = p_token
     ), customers AS (
         SELECT i.customer_id, min(p.created_at) AS since, count(*) AS n,
                string_agg(ar.draft_name(i), ', ' ORDER BY i.id) AS drafts
@@ -390,7 +458,8 @@ RETURNS TABLE (invoice_id bigint) LANGUAGE sql STABLE SECURITY DEFINER SET searc
 $$;
 COMMENT ON FUNCTION api.posted_in_batch(uuid) IS
     'Invoices a mass posting (its preview token is the batch id) has posted so far: a re-run skips them.';
-REVOKE EXECUTE ON FUNCTION api.save_preview(uuid, jsonb), api.posted_in_batch(uuid), api.preview_changes(uuid), api.preview_drafts(uuid) FROM postgate_client;
+REVOKE EXECUTE ON FUNCTION api.save_preview(uuid, jsonb), api.posted_in_batch(uuid), api.preview_changes(uuid), api.preview_drafts(uuid),
+    api.preview_summary(uuid), api.preview_page(uuid, integer, integer, text) FROM postgate_client;
 
 -- Posted invoices and credit notes, their lines and serials are never changed by anyone. One
 -- trigger function for the six tables: the row is read as JSON, so each table's own columns are

@@ -19,10 +19,11 @@ BEGIN
     IF p_lease IS NULL OR p_lease < interval '1 second' OR p_lease > interval '1 hour' THEN
         PERFORM ar.fail('PG400', 'lease', format('a posting run''s lease is between 1 second and 1 hour, not %s', coalesce(p_lease::text, 'none')), NULL);
     END IF;
-    SELECT jsonb_array_length(t.invoices) INTO v_total FROM ar.preview_tokens t WHERE t.token = p_token;
+    PERFORM FROM ar.preview_tokens t WHERE t.token = p_token;
     IF NOT FOUND THEN
         PERFORM ar.fail('PG404', 'token', format('there is no preview %s', p_token), 'Preview the selection first.');
     END IF;
+    SELECT count(*) INTO v_total FROM ar.preview_items i WHERE i.token = p_token;
     v_blocked := api.preview_blocked(p_token);
     IF v_blocked > 0 THEN
         PERFORM ar.fail('PG422', 'token',

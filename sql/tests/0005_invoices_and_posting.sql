@@ -1,7 +1,7 @@
 -- Draft invoices, the posting facts, the posting function's own guards, payments, privileges.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(51);
+SELECT plan(61);
 
 \ir fixtures/company.sql
 \ir fixtures/stock.sql
@@ -119,6 +119,35 @@ SELECT results_eq($$SELECT change FROM api.preview_changes('00000000-0000-0000-0
 SELECT api.release_customer('ACME');
 SELECT throws_ok($$SELECT * FROM api.preview_drafts('00000000-0000-0000-0000-0000000000a2')$$, 'PG404',
                  'there is no preview 00000000-0000-0000-0000-0000000000a2', 'an unknown preview is refused');
+-- A preview saved a chunk at a time, read back in all and in pages.
+SELECT api.save_preview('00000000-0000-0000-0000-0000000000a3',
+    '[{"id": 11, "version": 1, "blocked": false, "warned": true, "items_to_create": 2, "currency": "EUR", "total": 10.50, "reference": "r1"},
+      {"id": 12, "version": 3, "blocked": true, "currency": "EUR", "total": 1, "reference": "r2", "findings": [{"rule": "x"}]}]');
+SELECT api.save_preview('00000000-0000-0000-0000-0000000000a3',
+    '[{"id": 13, "version": 1, "blocked": false, "currency": "USD", "total": 7, "reference": "r3", "findings": []},
+      {"id": 14, "version": 1, "blocked": true, "currency": "EUR", "total": 0, "reference": "r4"}]');
+SELECT results_eq($$SELECT invoice_id, version FROM api.preview_invoices('00000000-0000-0000-0000-0000000000a3')$$,
+                  $$VALUES (11::bigint, 1), (12::bigint, 3), (13::bigint, 1), (14::bigint, 1)$$,
+                  'each chunk is appended after the ones saved before');
+SELECT results_eq($$SELECT * FROM api.preview_summary('00000000-0000-0000-0000-0000000000a3')$$,
+                  $$VALUES (4, 2, 1, 2::bigint, '{"EUR": 11.50, "USD": 7}'::jsonb)$$,
+                  'the summary counts the invoices, the blocked, the warned, the items, and totals each currency');
+SELECT results_eq($$SELECT k, invoice_id, reference, findings FROM api.preview_page('00000000-0000-0000-0000-0000000000a3', 1, 2)$$,
+                  $$VALUES (2, 12::bigint, 'r2', '[{"rule": "x"}]'::jsonb), (3, 13::bigint, 'r3', '[]'::jsonb)$$,
+                  'a page after a position, as shown, with its findings');
+SELECT results_eq($$SELECT k FROM api.preview_page('00000000-0000-0000-0000-0000000000a3', 0, 100, 'blocked')$$, $$VALUES (2), (4)$$,
+                  'a page of the blocked ones');
+SELECT results_eq($$SELECT k FROM api.preview_page('00000000-0000-0000-0000-0000000000a3', 0, 100, 'findings')$$, $$VALUES (1), (2), (4)$$,
+                  'a page of those with findings that block or warn');
+SELECT throws_ok($$SELECT * FROM api.preview_page('00000000-0000-0000-0000-0000000000a3', 0, 10, 'some')$$, 'PG400',
+                 'a page lists all, blocked or findings, not some', 'a page lists one of three');
+SELECT throws_ok($$SELECT * FROM api.preview_page('00000000-0000-0000-0000-0000000000a3', 0, 0)$$, 'PG400',
+                 'a page holds 1 to 10000 invoices, not 0', 'a page has a size');
+SELECT throws_ok($$SELECT api.save_preview('00000000-0000-0000-0000-0000000000a3', '[{"id": 15, "version": "x", "blocked": false}]')$$,
+                 'PG400', 'each invoice of a preview has its id, version and whether it is blocked', 'a malformed item is refused');
+SELECT is((SELECT count(*)::integer FROM api.preview_invoices('00000000-0000-0000-0000-0000000000a3')), 4, 'and changes nothing');
+SELECT function_privs_are('api', 'preview_page', ARRAY['uuid', 'integer', 'integer', 'text'], 'postgate_client', ARRAY[]::text[],
+                          'other applications do not page through previews');
 SELECT function_privs_are('api', 'preview_changes', ARRAY['uuid'], 'postgate_client', ARRAY[]::text[], 'other applications do not read previews');
 SELECT function_privs_are('api', 'preview_drafts', ARRAY['uuid'], 'postgate_service', ARRAY['EXECUTE'], 'the service checks previews');
 

@@ -29,9 +29,12 @@ public struct PreviewItem: Sendable {
     public var total: Decimal
     public var itemsToCreate: Int
     public var decision: Decision
+    /// The draft's version the preview read: the one a confirmation posts.
+    public var version: Int
 
     public init(
-        invoiceID: Int64, reference: String, customer: String, currency: String, total: Decimal, itemsToCreate: Int, decision: Decision
+        invoiceID: Int64, reference: String, customer: String, currency: String, total: Decimal, itemsToCreate: Int, decision: Decision,
+        version: Int = 0
     ) {
         self.invoiceID = invoiceID
         self.reference = reference
@@ -40,7 +43,64 @@ public struct PreviewItem: Sendable {
         self.total = total
         self.itemsToCreate = itemsToCreate
         self.decision = decision
+        self.version = version
     }
+}
+
+/// A preview item as `api.save_preview` keeps it: what a confirmation checks, what the summary
+/// counts, and the item as shown (its findings left out when there are none).
+struct KeptPreviewItem: Codable, Sendable {
+    var id: Int64
+    var version: Int
+    var blocked: Bool
+    var warned: Bool
+    var itemsToCreate: Int
+    var currency: String
+    var total: Decimal
+    var reference: String
+    var customer: String
+    var findings: [Finding]?
+
+    init(_ item: PreviewItem) {
+        id = item.invoiceID
+        version = item.version
+        blocked = !item.decision.canPost
+        warned = item.decision.findings.contains { $0.severity == .warn }
+        itemsToCreate = item.itemsToCreate
+        currency = item.currency
+        total = item.total
+        reference = item.reference
+        customer = item.customer
+        findings = item.decision.findings.isEmpty ? nil : item.decision.findings
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, version, blocked, warned, currency, total, reference, customer, findings
+        case itemsToCreate = "items_to_create"
+    }
+}
+
+/// A preview in all, whatever its size: the token a confirmation names, how many invoices it
+/// holds, how many are blocked and how many (not blocked) have warnings, the customer items they
+/// would create, and their totals per currency.
+public struct PreviewSummary: Sendable {
+    public var token: UUID
+    public var invoices: Int
+    public var blocked: Int
+    public var warned: Int
+    public var itemsToCreate: Int
+    public var totals: [String: Decimal]
+
+    public init(token: UUID, invoices: Int, blocked: Int, warned: Int, itemsToCreate: Int, totals: [String: Decimal]) {
+        self.token = token
+        self.invoices = invoices
+        self.blocked = blocked
+        self.warned = warned
+        self.itemsToCreate = itemsToCreate
+        self.totals = totals
+    }
+    /// The selection may be posted only when no invoice in it is blocked.
+    public var canPost: Bool { blocked == 0 }
 }
 
 /// A mass-posting preview: every invoice's verdict and findings, and the token that pins the

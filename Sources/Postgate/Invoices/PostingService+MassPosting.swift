@@ -5,26 +5,95 @@ import PostingPolicy
 extension PostingService {
 
     /// Evaluates a selection without posting: every invoice's verdict and findings, and a token
-    /// that pins the selection for `confirm`.
+    /// that pins the selection for `confirm`. Holds every item; a selection of any size is
+    /// previewed in flat memory by `previewSummary` and read back with `previewPage`.
     public func preview(_ ids: [Int64]) async throws -> Preview {
+        var items: [PreviewItem] = []
+        let token = try await savePreview(ids) { items += $0 }
+        return Preview(token: token, items: items)
+    }
+
+    /// Evaluates a selection without posting, a chunk at a time, keeping each invoice's verdict
+    /// with the preview in the database: what it returns is the counts and totals, whatever the
+    /// size. `previewPage` reads the invoices back (the blocked ones, or all).
+    public func previewSummary(_ ids: [Int64], chunkSize: Int = PostingService.previewChunk) async throws -> PreviewSummary {
+        let token = try await savePreview(ids, chunkSize: chunkSize) { _ in }
+        return try await summary(of: token)
+    }
+
+    /// A preview's counts and totals, as kept.
+    public func summary(of token: UUID) async throws -> PreviewSummary {
         try await domainErrors {
+            let row = try await pool.query("SELECT * FROM api.preview_summary(\(token))")[0]
+            let totals = try row.decode("totals", as: PostgresJSON<[String: Decimal]>.self).value
+            return PreviewSummary(
+                token: token, invoices: try row.decode("invoices"), blocked: try row.decode("blocked"), warned: try row.decode("warned"),
+                itemsToCreate: try row.decode("items_to_create"), totals: totals)
+        }
+    }
+
+    /// Which of a preview's invoices a page lists.
+    public enum PreviewPageFilter: String, Sendable {
+        case all
+        case blocked
+        /// Blocked, or warned.
+        case findings
+    }
+
+    /// Up to `limit` of a preview's invoices after position `after` (0: from the start), as the
+    /// preview showed them, with the position of each.
+    public func previewPage(
+        _ token: UUID, after: Int = 0, limit: Int = 100, which: PreviewPageFilter = .all
+    ) async throws -> [(
+        position: Int, item: PreviewItem
+    )] {
+        try await domainErrors {
+            try await pool.query(
+                "SELECT * FROM api.preview_page(\(token), \(Int32(clamping: after)), \(Int32(clamping: limit)), \(which.rawValue))"
+            ).map { row in
+                let item = PreviewItem(
+                    invoiceID: try row.decode("invoice_id"), reference: try row.decode("reference"), customer: try row.decode("customer"),
+                    currency: try row.decode("currency"), total: try row.decode("total"), itemsToCreate: try row.decode("items_to_create"),
+                    decision: Decision(findings: try row.decode("findings", as: PostgresJSON<[Finding]>.self).value),
+                    version: try row.decode("version"))
+                return (try row.decode("k", as: Int.self), item)
+            }
+        }
+    }
+
+    /// The invoices a preview evaluates at a time: their facts, verdicts and items, and no more,
+    /// are in memory at once.
+    public static let previewChunk = 5_000
+
+    /// Evaluates the selection in id order (the order a confirmation posts it), a chunk at a
+    /// time, carrying each customer's running total from chunk to chunk, and saves each chunk's
+    /// verdicts under a new token before handing its items to `each`.
+    func savePreview(_ selection: [Int64], chunkSize: Int = PostingService.previewChunk, each: ([PreviewItem]) -> Void) async throws -> UUID {
+        let ids = Array(Set(selection)).sorted()
+        return try await domainErrors {
             try await pool.withConnection { connection in
-                let (settings, candidates) = try await Self.settingsAndFacts(ids, for: .mass, locking: false, on: connection)
-                let decisions = PostingPolicy.evaluateBatch(candidates.map(\.facts), settings: settings)
                 let token = UUID()
-                let pinned = zip(candidates, decisions).map { candidate, decision in
-                    [
-                        "id": JSONValue.number(Decimal(candidate.facts.invoiceID)), "version": .number(Decimal(candidate.version)),
-                        "blocked": .bool(!decision.canPost),
-                    ]
-                }
-                try await connection.query("SELECT api.save_preview(\(token), \(PostgresJSON(pinned)))")
-                let items = zip(candidates, decisions).map { candidate, decision in
-                    PreviewItem(
-                        invoiceID: candidate.facts.invoiceID, reference: candidate.facts.reference, customer: candidate.facts.customer,
-                        currency: candidate.currency, total: candidate.total, itemsToCreate: candidate.facts.itemsToCreate, decision: decision)
-                }
-                return Preview(token: token, items: items)
+                var evaluation: PostingPolicy.BatchEvaluation?
+                var start = 0
+                repeat {
+                    let chunk = Array(ids[start..<min(start + max(chunkSize, 1), ids.count)])
+                    start += chunk.count
+                    var items: [PreviewItem] = []
+                    if !chunk.isEmpty {
+                        let (settings, candidates) = try await Self.settingsAndFacts(chunk, for: .mass, locking: false, on: connection)
+                        if evaluation == nil { evaluation = PostingPolicy.BatchEvaluation(settings: settings) }
+                        let decisions = evaluation!.evaluate(candidates.map(\.facts))
+                        items = zip(candidates, decisions).map { candidate, decision in
+                            PreviewItem(
+                                invoiceID: candidate.facts.invoiceID, reference: candidate.facts.reference, customer: candidate.facts.customer,
+                                currency: candidate.currency, total: candidate.total, itemsToCreate: candidate.facts.itemsToCreate,
+                                decision: decision, version: candidate.version)
+                        }
+                    }
+                    try await connection.query("SELECT api.save_preview(\(token), \(PostgresJSON(items.map(KeptPreviewItem.init))))")
+                    each(items)
+                } while start < ids.count
+                return token
             }
         }
     }
