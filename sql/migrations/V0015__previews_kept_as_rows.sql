@@ -19,6 +19,8 @@ CREATE TABLE ar.preview_items (
     findings        jsonb,
     CONSTRAINT preview_items_pkey PRIMARY KEY (token, k)
 );
+-- A confirmation reads the pinned versions of a chunk's invoices by id.
+CREATE INDEX preview_items_invoice_idx ON ar.preview_items (token, invoice_id);
 COMMENT ON TABLE ar.preview_items IS
     'A mass-posting preview''s invoices in its order (k): the version a confirmation may post, whether the rules blocked it or '
     'warned, the customer items it would create, its total, reference and customer as shown, and its findings (NULL: none).';

@@ -412,6 +412,47 @@ $$;
 COMMENT ON FUNCTION api.preview_drafts(uuid) IS
     'A preview''s drafts now: the version it pinned and the current one, status and number (NULL status: deleted), and their names.';
 
+-- A preview's drafts that are no longer as it pinned them: posted (by this preview's batch or by
+-- another posting), edited (another version) or deleted (no status), in the preview's order, with
+-- the names messages use. A confirmation reads these, not the whole preview.
+CREATE OR REPLACE FUNCTION api.preview_exceptions(p_token uuid)
+RETURNS TABLE (invoice_id bigint, status text, posted_here boolean, edited boolean, name text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM ar.preview_tokens WHERE token = p_token) THEN
+        PERFORM ar.fail('PG404', 'token', format('there is no preview %s', p_token), 'Preview the selection again.');
+    END IF;
+    RETURN QUERY
+    SELECT p.invoice_id, i.status,
+           i.status = 'posted' AND EXISTS (SELECT FROM ar.posting_audit a WHERE a.batch_id = p_token AND a.invoice_id = p.invoice_id),
+           i.status = 'draft' AND i.version <> p.version, coalesce(ar.draft_name(i), 'draft ' || p.invoice_id)
+    FROM ar.preview_items p
+    LEFT JOIN ar.invoices i ON i.id = p.invoice_id
+    WHERE p.token = p_token AND (i.id IS NULL OR i.status <> 'draft' OR i.version <> p.version)
+    ORDER BY p.k;
+END
+$$;
+COMMENT ON FUNCTION api.preview_exceptions(uuid) IS
+    'A preview''s drafts no longer as pinned: posted (posted_here: by the preview''s own batch), edited, or deleted (NULL status).';
+
+-- A preview's invoices after position p_after, p_limit of them, in its order: a confirmation
+-- reads its selection a page at a time.
+CREATE OR REPLACE FUNCTION api.preview_next(p_token uuid, p_after integer, p_limit integer)
+RETURNS TABLE (k integer, invoice_id bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+    SELECT i.k, i.invoice_id FROM ar.preview_items i
+    WHERE i.token = p_token AND i.k > coalesce(p_after, 0) ORDER BY i.k LIMIT greatest(coalesce(p_limit, 0), 0)
+$$;
+COMMENT ON FUNCTION api.preview_next(uuid, integer, integer) IS 'A page of a preview''s invoice ids after position p_after, in its order.';
+
+-- The versions a preview pinned for some of its invoices.
+CREATE OR REPLACE FUNCTION api.preview_pinned(p_token uuid, p_ids bigint[])
+RETURNS TABLE (invoice_id bigint, version integer)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+    SELECT i.invoice_id, i.version FROM ar.preview_items i WHERE i.token = p_token AND i.invoice_id = ANY (p_ids)
+$$;
+COMMENT ON FUNCTION api.preview_pinned(uuid, bigint[]) IS 'The versions a preview pinned for the given invoices of it.';
+
 -- What changed since a preview was made that its confirmation must not post over, besides the
 -- drafts' own versions (which the service compares): a customer of its drafts put on hold for
 -- invoices, or given other terms (credit limit, payment terms, taxes, currency), since then.
@@ -459,7 +500,8 @@ $$;
 COMMENT ON FUNCTION api.posted_in_batch(uuid) IS
     'Invoices a mass posting (its preview token is the batch id) has posted so far: a re-run skips them.';
 REVOKE EXECUTE ON FUNCTION api.save_preview(uuid, jsonb), api.posted_in_batch(uuid), api.preview_changes(uuid), api.preview_drafts(uuid),
-    api.preview_summary(uuid), api.preview_page(uuid, integer, integer, text) FROM postgate_client;
+    api.preview_summary(uuid), api.preview_page(uuid, integer, integer, text), api.preview_exceptions(uuid),
+    api.preview_next(uuid, integer, integer), api.preview_pinned(uuid, bigint[]) FROM postgate_client;
 
 -- Posted invoices and credit notes, their lines and serials are never changed by anyone. One
 -- trigger function for the six tables: the row is read as JSON, so each table's own columns are

@@ -146,11 +146,11 @@ public struct MassPostingResult: Sendable {
     public var connectionLost = false
 }
 
-/// What a confirmation will post, as checked before it starts: the preview's drafts in order,
-/// the versions it pinned, and those posted already.
+/// What a confirmation will post, as checked before it starts: the preview's drafts still to
+/// post, and those posted already.
 struct ConfirmationPlan: Sendable {
-    var order: [Int64] = []
-    var versions: [Int64: Int] = [:]
+    /// The drafts still to post, in id order (the versions pinned are read a chunk at a time).
+    var remaining: [Int64] = []
     var result = MassPostingResult()
 }
 

@@ -134,7 +134,6 @@ extension PostingService {
     /// counted as such, not as changes.
     func plan(_ token: UUID, on connection: PostgresConnection) async throws -> ConfirmationPlan {
         try await domainErrors {
-            let drafts = try await connection.query("SELECT * FROM api.preview_drafts(\(token))")
             let blocked = try await connection.query("SELECT api.preview_blocked(\(token))")[0].decode(0, as: Int.self)
             if blocked > 0 {
                 throw DomainError(
@@ -142,40 +141,53 @@ extension PostingService {
                     message: "the preview showed \(blocked) blocked invoices, so its selection cannot be posted as a whole",
                     hint: "Fix what their findings say and preview again, or preview only the invoices that may be posted.")
             }
-            let postedHere = Set(
-                try await connection.query("SELECT invoice_id FROM api.posted_in_batch(\(token))").map { try $0.decode(0, as: Int64.self) })
+            // Only the drafts no longer as pinned are read whole; the rest of the selection is
+            // read as ids, a page at a time.
             var plan = ConfirmationPlan()
             var changes: [String] = []
             var deleted: [Int64] = []
-            for row in drafts {
+            var skipped = Set<Int64>()
+            for row in try await connection.query("SELECT * FROM api.preview_exceptions(\(token))") {
                 let id: Int64 = try row.decode("invoice_id")
-                plan.order.append(id)
-                plan.versions[id] = try row.decode("pinned_version")
-                guard let status = try row.decode("status", as: InvoiceStatus?.self) else {
+                skipped.insert(id)
+                guard try row.decode("status", as: InvoiceStatus?.self) != nil else {
                     deleted.append(id)
                     continue
                 }
-                if postedHere.contains(id) {
+                if try row.decode("posted_here", as: Bool.self) {
                     plan.result.alreadyPosted.append(id)
-                } else if status == .posted {
+                } else if try row.decode("edited", as: Bool.self) {
+                    changes.append("\(try row.decode("name", as: String.self)) was edited")
+                } else {
                     // Another posting took it: it is posted, which is what was asked.
                     plan.result.alreadyPosted.append(id)
                     plan.result.postedElsewhere.append(id)
-                } else if try row.decode("version", as: Int.self) != plan.versions[id] {
-                    changes.append("\(try row.decode("name", as: String.self)) was edited")
                 }
             }
-            if !deleted.isEmpty {
-                changes.append(
-                    (deleted.count == 1
-                        ? "draft \(deleted[0]) was"
-                        : "drafts " + deleted.prefix(10).map(String.init).joined(separator: ", ")
-                            + (deleted.count > 10 ? " and \(deleted.count - 10) more were" : " were")) + " deleted")
+            var after: Int32 = 0
+            while true {
+                let page = try await connection.query("SELECT k, invoice_id FROM api.preview_next(\(token), \(after), 10000)")
+                guard let last = page.last else { break }
+                after = try last.decode("k")
+                for row in page {
+                    let id: Int64 = try row.decode("invoice_id")
+                    if !skipped.contains(id) { plan.remaining.append(id) }
+                }
             }
+            plan.remaining.sort()
             changes += try await connection.query("SELECT change FROM api.preview_changes(\(token))").map { try $0.decode(0, as: String.self) }
             guard changes.isEmpty else { throw PreviewOutdated(changes: changes) }
             return plan
         }
+    }
+
+    /// The versions a preview pinned for a chunk of its invoices.
+    static func pinnedVersions(_ token: UUID, _ ids: [Int64], on connection: PostgresConnection) async throws -> [Int64: Int] {
+        var versions: [Int64: Int] = [:]
+        for row in try await connection.query("SELECT invoice_id, version FROM api.preview_pinned(\(token), \(ids))") {
+            versions[try row.decode("invoice_id", as: Int64.self)] = try row.decode("version", as: Int.self)
+        }
+        return versions
     }
 
     /// Confirms on a connection of the caller's, from its `plan` when the caller made it just
@@ -189,10 +201,8 @@ extension PostingService {
             do {
                 let plan: ConfirmationPlan
                 if let made { plan = made } else { plan = try await self.plan(token, on: connection) }
-                let (order, versions) = (plan.order, plan.versions)
                 var result = plan.result
-                let skipped = Set(result.alreadyPosted)
-                let remaining = order.filter { !skipped.contains($0) }.sorted()
+                let remaining = plan.remaining
                 var done = 0
                 progress(0, remaining.count)
                 for start in stride(from: 0, to: remaining.count, by: max(chunkSize, 1)) {
@@ -206,6 +216,7 @@ extension PostingService {
                     do {
                         postedMeanwhile = try await connection.withTransaction { connection in
                             let (settings, all) = try await Self.settingsAndFacts(chunk, for: .mass, locking: true, on: connection)
+                            let versions = try await Self.pinnedVersions(token, chunk, on: connection)
                             // Drafts another posting took since the run began are posted: skipped, not changes.
                             let candidates = all.filter { !$0.posted }
                             let facts = candidates.map(\.facts)
