@@ -162,20 +162,41 @@ extension PostgateAPI {
                     maximumTotal: try Self.decimal(request.maxTotal, field: "max_total"))
                 ids = try await InvoiceStore(pool: pool).unposted(filter).map(\.invoiceID)
             }
-            let preview = try await PostingService(pool: pool, actor: actorName).preview(ids)
-            let invoices = preview.items.map {
-                Components.Schemas.PreviewedInvoice(
-                    invoiceId: $0.invoiceID, reference: $0.reference, customer: $0.customer, currency: $0.currency, total: $0.total.description,
-                    canPost: $0.decision.canPost, itemsToCreate: $0.itemsToCreate, findings: $0.decision.findings.map(Self.finding))
-            }
+            // The verdicts stay with the preview in the database: the answer carries the first page.
+            let service = PostingService(pool: pool, actor: actorName)
+            let preview = try await service.previewSummary(ids)
+            let page = try await service.previewPage(preview.token, limit: Self.previewPageSize)
             return .created(
                 .init(
                     body: .json(
                         .init(
                             token: preview.token.uuidString.lowercased(), canPost: preview.canPost, itemsToCreate: preview.itemsToCreate,
-                            blocked: preview.blocked.count,
+                            blocked: preview.blocked, warned: preview.warned, invoiceCount: preview.invoices,
                             totals: preview.totals.sorted { $0.key < $1.key }.map { .init(currency: $0.key, total: $0.value.description) },
-                            invoices: invoices))))
+                            invoices: page.map { Self.previewed($0.item) },
+                            nextAfter: preview.invoices > page.count ? page.last?.position : nil))))
+        }
+    }
+
+    /// The invoices a preview's answer carries, and a page's default size.
+    static let previewPageSize = 1000
+
+    static func previewed(_ item: PreviewItem) -> Components.Schemas.PreviewedInvoice {
+        Components.Schemas.PreviewedInvoice(
+            invoiceId: item.invoiceID, reference: item.reference, customer: item.customer, currency: item.currency,
+            total: item.total.description, canPost: item.decision.canPost, itemsToCreate: item.itemsToCreate,
+            findings: item.decision.findings.map(Self.finding))
+    }
+
+    public func listPreviewInvoices(_ input: Operations.ListPreviewInvoices.Input) async throws -> Operations.ListPreviewInvoices.Output {
+        await respond(Operations.ListPreviewInvoices.Output.default) {
+            guard let token = UUID(uuidString: input.path.token) else { throw Problem.badField("token", "a preview's token (a UUID)") }
+            let limit = input.query.limit ?? Self.previewPageSize
+            let which = PostingService.PreviewPageFilter(rawValue: input.query.which?.rawValue ?? "all") ?? .all
+            let page = try await PostingService(pool: pool, actor: actorName).previewPage(
+                token, after: input.query.after ?? 0, limit: limit, which: which)
+            return .ok(
+                .init(body: .json(.init(invoices: page.map { Self.previewed($0.item) }, nextAfter: page.count == limit ? page.last?.position : nil))))
         }
     }
 

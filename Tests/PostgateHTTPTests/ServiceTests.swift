@@ -175,17 +175,42 @@ struct ServiceTests {
                     let rules = blocked.flatMap { ($0["findings"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String } }
                     #expect(Set(rules) == ["on-hold", "serials-complete"])
                 }
+                var token = ""
                 try await client.execute(uri: "/posting-previews", method: .post, headers: tokens.poster, body: try body([:])) { response in
                     #expect(response.status == .created)
                     let preview = try json(response.body)
                     #expect(preview["can_post"] as? Bool == false)
-                    #expect((preview["token"] as? String)?.count == 36)
+                    token = preview["token"] as? String ?? ""
+                    #expect(token.count == 36)
                     #expect((preview["invoices"] as? [[String: Any]])?.count == 2)
+                    #expect(preview["invoice_count"] as? Int == 2)
+                    #expect(preview["next_after"] == nil, "one page holds them all")
                     #expect(preview["blocked"] as? Int == 2)
                     let totals = preview["totals"] as? [[String: Any]]
                     #expect(totals?.count == 1 && totals?.first?["currency"] as? String == "EUR")
                     #expect(totals?.first?["total"] as? String == "617.1", "12.10 + 605.00")
                 }
+                // The preview read back a page at a time, by a reader too.
+                var seen: [Int] = []
+                var after = 0
+                for _ in 0..<3 {
+                    try await client.execute(
+                        uri: "/posting-previews/\(token)/invoices?limit=1&after=\(after)&which=blocked", method: .get, headers: tokens.reader
+                    ) { response in
+                        #expect(response.status == .ok)
+                        let page = try json(response.body)
+                        seen += (page["invoices"] as? [[String: Any]] ?? []).compactMap { $0["invoice_id"] as? Int }
+                        after = page["next_after"] as? Int ?? -1
+                    }
+                    if after < 0 { break }
+                }
+                #expect(seen == ids.sorted(), "both drafts, one a page, in the preview's order")
+                try await client.execute(uri: "/posting-previews/\(token)/invoices?which=some", method: .get, headers: tokens.reader) {
+                    #expect($0.status == .badRequest)
+                }
+                try await client.execute(
+                    uri: "/posting-previews/00000000-0000-0000-0000-000000000000/invoices", method: .get, headers: tokens.reader
+                ) { #expect($0.status == .notFound) }
             }
         }
     }
