@@ -158,6 +158,42 @@ struct ConsoleTests {
         }
     }
 
+    @Test("a preview with a blocked invoice lists it, and previews only the ones that may be posted from the preview kept in the database")
+    func previewThePostable() async throws {
+        try await withConsole { app, pool, secrets in
+            var ids: [Int64] = []
+            for (customer, reference) in [("ACME", "fine"), ("HOLD", "held")] {
+                let (id, _) = try await InvoiceStore(pool: pool).createDraft(
+                    customer: customer, date: LocalDate("2026-03-02"), reference: reference, location: "MAIN",
+                    lines: [NewInvoiceLine(product: "CABLE", quantity: 1)])
+                ids.append(id)
+            }
+            try await app.test(.router) { [ids] client in
+                let poster = ConsoleBrowser()
+                _ = try await poster.signIn(client, secrets[.poster]!)
+                var page = try await poster.send(client, .post, "/console/preview", form: [("csrf", poster.csrf)] + ids.map { ("id", String($0)) })
+                let preview = try #require(page.location)
+                page = try await poster.send(client, .get, preview)
+                #expect(page.html.contains("Invoices previewed: <strong>2</strong>; may be posted: 1; blocked: 1."))
+                #expect(page.html.contains("Invoice \(ids[1]), held") && !page.html.contains(#"id="confirm-button""#))
+                let token = String(preview.split(separator: "/").last ?? "")
+                #expect(page.html.contains(#"name="postable_of" value="\#(token)""#))
+                page = try await poster.send(client, .post, "/console/preview", form: [("csrf", poster.csrf), ("postable_of", token)])
+                let narrowed = try #require(page.location)
+                #expect(narrowed != preview)
+                page = try await poster.send(client, .get, narrowed)
+                #expect(page.html.contains("Invoices previewed: <strong>1</strong>") && page.html.contains(#"id="confirm-button""#))
+                #expect(page.html.contains("the 1 that may be posted of 2 selected invoices"))
+                // Another session cannot narrow this session's preview.
+                let other = ConsoleBrowser()
+                _ = try await other.signIn(client, secrets[.poster]!)
+                page = try await other.send(client, .post, "/console/preview", form: [("csrf", other.csrf), ("postable_of", token)])
+                page = try await other.send(client, .get, page.location ?? "")
+                #expect(page.html.contains("that preview is not kept any more"))
+            }
+        }
+    }
+
     @Test("the console shows and allows what the token's role may: a reader reads, a clerk edits, a poster posts")
     func roles() async throws {
         try await withConsole { app, pool, secrets in

@@ -334,7 +334,14 @@ extension Console {
     func preview(_ user: User, _ form: ConsoleForm) async throws -> Response {
         var ids: [Int64]
         var selection: String
-        if form["all"] == "1" {
+        if let kept = form["postable_of"] {
+            // Preview only what a preview of this session showed could be posted.
+            guard let token = UUID(uuidString: kept), let earlier = try await sessions.preview(token, in: user.session.id) else {
+                throw ConsoleInputError(field: "preview", message: "that preview is not kept any more; select the invoices again")
+            }
+            ids = try await Self.postable(of: token, PostingService(pool: pool, actor: user.token.name))
+            selection = "the \(ids.count) that may be posted of \(earlier.selection)"
+        } else if form["all"] == "1" {
             let filter = Filter(form)
             ids = try await InvoiceStore(pool: pool).unposted(try filter.unposted()).map(\.invoiceID)
             let words = filter.fields.filter { $0.name != "blocked" }.map { "\($0.name.replacingOccurrences(of: "_", with: " ")) \($0.value)" }
@@ -352,8 +359,8 @@ extension Console {
             selection = "\(ids.count) selected invoice\(ids.count == 1 ? "" : "s")"
         }
         guard !ids.isEmpty else { throw ConsoleInputError(field: "Selection", message: "select at least one invoice to post") }
-        let preview = try await PostingService(pool: pool, actor: user.token.name).preview(ids)
-        try await sessions.keep(ConsolePreview(preview: preview, selection: selection), in: user.session.id)
+        let preview = try await PostingService(pool: pool, actor: user.token.name).previewSummary(ids)
+        try await sessions.keep(ConsolePreview(token: preview.token, selection: selection), in: user.session.id)
         return Self.redirect("/console/previews/\(preview.token.uuidString.lowercased())")
     }
 
@@ -375,11 +382,13 @@ extension Console {
         var itemsToCreate: Int
         var totals: [Total]
         var blocked: [Blocked]
-        var postableIDs: [Int64]
         var warnings: [String]
         var canConfirm: Bool
         var hasBlocked = false
         var blockedCount = 0
+        /// Blocked invoices beyond those listed.
+        var moreBlocked = 0
+        var hasMoreBlocked = false
         var hasWarnings = false
         var hasPostable = false
     }
@@ -396,26 +405,45 @@ extension Console {
                 field: "preview",
                 message: "this preview is not kept any more (previews last for the session); select the invoices and press Post again")
         }
-        let preview = kept.preview
-        let blocked = preview.blocked.map {
+        let service = PostingService(pool: pool, actor: user.token.name)
+        let preview = try await service.summary(of: token)
+        // The page shows the first of the blocked invoices and of the warnings, and says how many more.
+        let blocked = try await service.previewPage(token, limit: Self.shownOnPreview, which: .blocked).map { _, item in
             Blocked(
-                id: $0.invoiceID, reference: $0.reference, customer: $0.customer, total: ConsoleFormat.money($0.total), currency: $0.currency,
-                findings: $0.decision.blockers.map(\.message))
+                id: item.invoiceID, reference: item.reference, customer: item.customer, total: ConsoleFormat.money(item.total),
+                currency: item.currency, findings: item.decision.blockers.map(\.message))
         }
-        let warnings = preview.items.flatMap { item in
+        var warnings = try await service.previewPage(token, limit: Self.shownOnPreview, which: .findings).flatMap { _, item in
             item.decision.findings.filter { $0.severity == .warn }.map { "\(item.reference) (\(item.customer)): \($0.message)" }
         }
+        if preview.warned > Self.shownOnPreview { warnings.append("… and more: \(preview.warned) invoices in all have warnings") }
         var model = PreviewPage(
             chrome: user.chrome("Preview", flash: await sessions.takeFlash(user.session.id)), token: text.lowercased(), selection: kept.selection,
-            count: preview.items.count, postable: preview.items.count - blocked.count, itemsToCreate: preview.itemsToCreate,
+            count: preview.invoices, postable: preview.invoices - preview.blocked, itemsToCreate: preview.itemsToCreate,
             totals: preview.totals.sorted { $0.key < $1.key }.map { Total(currency: $0.key, total: ConsoleFormat.money($0.value)) },
-            blocked: blocked, postableIDs: preview.items.filter(\.decision.canPost).map(\.invoiceID), warnings: warnings,
-            canConfirm: user.canPost && blocked.isEmpty)
-        model.hasBlocked = !blocked.isEmpty
-        model.blockedCount = blocked.count
+            blocked: blocked, warnings: warnings, canConfirm: user.canPost && preview.blocked == 0)
+        model.hasBlocked = preview.blocked > 0
+        model.blockedCount = preview.blocked
+        model.moreBlocked = max(0, preview.blocked - blocked.count)
+        model.hasMoreBlocked = model.moreBlocked > 0
         model.hasWarnings = !warnings.isEmpty
-        model.hasPostable = !model.postableIDs.isEmpty
+        model.hasPostable = preview.blocked < preview.invoices
         return render("preview", model)
+    }
+
+    /// How many blocked invoices, and invoices with warnings, a preview's page lists.
+    static let shownOnPreview = 200
+
+    /// The invoices a preview did not block, read from it a page at a time.
+    static func postable(of token: UUID, _ service: PostingService) async throws -> [Int64] {
+        var ids: [Int64] = []
+        var after = 0
+        while true {
+            let page = try await service.previewPage(token, after: after, limit: 10000)
+            guard let last = page.last else { return ids }
+            ids += page.filter { $0.item.decision.canPost }.map(\.item.invoiceID)
+            after = last.position
+        }
     }
 
     func confirm(_ text: String, _ user: User) async throws -> Response {
@@ -465,13 +493,21 @@ extension Console {
         let token = try Self.token(text)
         let run = try await postingRuns(actor: user.token.name).run(token)
         var notPosted: [Blocked] = []
-        if run.status != .running, run.notPosted > 0, let kept = try await sessions.preview(token, in: user.session.id) {
-            let verdicts = try await PostingService(pool: pool, actor: user.token.name).verdicts(kept.preview.items.map(\.invoiceID))
-            notPosted = verdicts.filter { !$0.posted }.map { verdict in
-                Blocked(
-                    id: verdict.facts.invoiceID, reference: verdict.facts.reference, customer: verdict.facts.customer,
-                    total: ConsoleFormat.money(verdict.total), currency: verdict.currency,
-                    findings: verdict.decision.blockers.map(\.message) + (run.stoppedBecause.map { [$0] } ?? []))
+        if run.status != .running, run.notPosted > 0, try await sessions.preview(token, in: user.session.id) != nil {
+            // The preview's drafts still unposted, the first of them, a page at a time.
+            let service = PostingService(pool: pool, actor: user.token.name)
+            var after = 0
+            while notPosted.count < Self.shownOnPreview {
+                let page = try await service.previewPage(token, after: after, limit: 1000)
+                guard let last = page.last else { break }
+                after = last.position
+                let verdicts = try await service.verdicts(page.map(\.item.invoiceID))
+                notPosted += verdicts.filter { !$0.posted }.prefix(Self.shownOnPreview - notPosted.count).map { verdict in
+                    Blocked(
+                        id: verdict.facts.invoiceID, reference: verdict.facts.reference, customer: verdict.facts.customer,
+                        total: ConsoleFormat.money(verdict.total), currency: verdict.currency,
+                        findings: verdict.decision.blockers.map(\.message) + (run.stoppedBecause.map { [$0] } ?? []))
+                }
             }
         }
         var model = RunPage(

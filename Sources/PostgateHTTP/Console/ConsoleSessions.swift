@@ -11,9 +11,10 @@ struct ConsoleSession: Sendable {
     let csrf: String
 }
 
-/// A preview as the console keeps it for its page.
+/// A preview as the console keeps it for its page: its token and what was selected. The
+/// verdicts are kept with the preview in the database and read back a page at a time.
 struct ConsolePreview: Sendable {
-    let preview: Preview
+    let token: UUID
     /// What was selected, in words ("3 selected invoices", "all 412 matching customer ACME").
     let selection: String
 }
@@ -88,7 +89,7 @@ struct ConsoleSessions: Sendable {
 
     func keep(_ preview: ConsolePreview, in id: String) async throws {
         try await pool.query(
-            "SELECT api.keep_console_preview(\(Self.hash(id)), \(preview.preview.token), \(PostgresJSON(StoredPreview(preview))))")
+            "SELECT api.keep_console_preview(\(Self.hash(id)), \(preview.token), \(PostgresJSON(StoredPreview(selection: preview.selection))))")
     }
 
     func preview(_ token: UUID, in id: String) async throws -> ConsolePreview? {
@@ -111,38 +112,12 @@ struct ConsoleSessions: Sendable {
     }
 }
 
-/// A console preview as a session keeps it: amounts as decimal text, so they come back exact.
+/// A console preview as a session keeps it: what was selected (its verdicts are the preview's own
+/// rows). Sessions kept before held the items too; they are read and left aside.
 struct StoredPreview: Codable, Sendable {
-    struct Item: Codable, Sendable {
-        var invoiceID: Int64
-        var reference: String
-        var customer: String
-        var currency: String
-        var total: String
-        var itemsToCreate: Int
-        var decision: Decision
-    }
     var selection: String
-    var items: [Item]
-
-    init(_ kept: ConsolePreview) {
-        selection = kept.selection
-        items = kept.preview.items.map {
-            Item(
-                invoiceID: $0.invoiceID, reference: $0.reference, customer: $0.customer, currency: $0.currency, total: "\($0.total)",
-                itemsToCreate: $0.itemsToCreate, decision: $0.decision)
-        }
-    }
 
     func preview(_ token: UUID) -> ConsolePreview {
-        ConsolePreview(
-            preview: Preview(
-                token: token,
-                items: items.map {
-                    PreviewItem(
-                        invoiceID: $0.invoiceID, reference: $0.reference, customer: $0.customer, currency: $0.currency,
-                        total: Decimal(string: $0.total, locale: Locale(identifier: "en_US_POSIX")) ?? 0, itemsToCreate: $0.itemsToCreate,
-                        decision: $0.decision)
-                }), selection: selection)
+        ConsolePreview(token: token, selection: selection)
     }
 }
