@@ -90,7 +90,7 @@ public struct PostingBenchmark: Sendable {
         logger.info("generating \(invoices) draft invoices")
         let generate = try await seconds { try await pool.withConnection { try await Self.generateDrafts($0, invoices: invoices) } }
         let service = PostingService(pool: pool, actor: "bench")
-        let ids = try await pool.query("SELECT id FROM ar.invoices WHERE status = 'draft' ORDER BY id").map { try $0.decode(0, as: Int64.self) }
+        let ids = try await InvoiceStore(pool: pool).unpostedIDs()
         logger.info("previewing")
         ResidentMemory.resetPeak()
         var preview: PreviewSummary?

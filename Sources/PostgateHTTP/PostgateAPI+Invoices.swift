@@ -160,7 +160,7 @@ extension PostgateAPI {
                     customer: request.customer, from: try Self.date(request.from, field: "from"), to: try Self.date(request.to, field: "to"),
                     minimumTotal: try Self.decimal(request.minTotal, field: "min_total"),
                     maximumTotal: try Self.decimal(request.maxTotal, field: "max_total"))
-                ids = try await InvoiceStore(pool: pool).unposted(filter).map(\.invoiceID)
+                ids = try await InvoiceStore(pool: pool).unpostedIDs(filter)
             }
             // The verdicts stay with the preview in the database: the answer carries the first page.
             let service = PostingService(pool: pool, actor: actorName)

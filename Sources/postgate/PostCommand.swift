@@ -58,7 +58,7 @@ struct PostCommand: AsyncParsableCommand {
                 }
                 return
             }
-            let ids = unposted ? try await InvoiceStore(pool: pool).unposted(filter.filter).map(\.invoiceID) : invoices
+            let ids = unposted ? try await InvoiceStore(pool: pool).unpostedIDs(filter.filter) : invoices
             guard !ids.isEmpty else {
                 print("No unposted invoices match.")
                 return

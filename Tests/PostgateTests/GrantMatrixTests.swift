@@ -15,7 +15,7 @@ let clientAPIFunctions: Set<String> = [
     "adjustment_import_summary", "create_order", "add_order_line", "remove_order_line", "delete_order", "end_order", "get_order",
     "list_orders", "create_shipment", "complete_shipment", "delete_shipment", "get_shipment", "list_shipments",
     "preview_invoice_generation", "generate_invoices", "create_credit_note", "delete_credit_note", "get_credit_note", "list_credit_notes",
-    "apply_credit_note", "list_locations", "list_invoice_series",
+    "apply_credit_note", "list_locations", "list_invoice_series", "unposted_ids",
 ]
 
 /// One login per group, made for one test and dropped after it (roles are cluster-wide).

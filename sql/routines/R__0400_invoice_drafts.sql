@@ -168,7 +168,24 @@ COMMENT ON FUNCTION api.list_unposted(text, date, date, numeric, numeric, intege
     'Draft invoices by customer, date range and total range, oldest first; serial_lines: the lines whose product (or a kit''s component) '
     'tracks serials.';
 
+-- The ids alone of the drafts api.list_unposted lists, after an id, a page at a time: what a
+-- mass posting's selection is read as, whatever its size.
+CREATE OR REPLACE FUNCTION api.unposted_ids(p_customer text, p_from date, p_to date, p_min numeric, p_max numeric, p_after bigint,
+                                            p_limit integer)
+RETURNS TABLE (invoice_id bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+    SELECT i.id FROM ar.invoices i JOIN ar.customers c ON c.id = i.customer_id
+    WHERE i.status = 'draft' AND i.id > coalesce(p_after, 0)
+      AND (p_customer IS NULL OR lower(c.code) = lower(p_customer))
+      AND (p_from IS NULL OR i.invoice_date >= p_from) AND (p_to IS NULL OR i.invoice_date <= p_to)
+      AND (p_min IS NULL OR i.total >= p_min) AND (p_max IS NULL OR i.total <= p_max)
+    ORDER BY i.id
+    LIMIT least(greatest(coalesce(p_limit, 10000), 1), 100000)
+$$;
+COMMENT ON FUNCTION api.unposted_ids(text, date, date, numeric, numeric, bigint, integer) IS
+    'The ids of the drafts api.list_unposted lists, after p_after, at most p_limit (up to 100,000) of them: a selection read in pages.';
+
 GRANT EXECUTE ON FUNCTION
     api.create_invoice(jsonb), api.delete_invoice(bigint), api.get_invoice(bigint),
-    api.list_unposted(text, date, date, numeric, numeric, integer)
+    api.list_unposted(text, date, date, numeric, numeric, integer), api.unposted_ids(text, date, date, numeric, numeric, bigint, integer)
 TO postgate_client;

@@ -1,7 +1,7 @@
 -- Draft invoices, the posting facts, the posting function's own guards, payments, privileges.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(61);
+SELECT plan(64);
 
 \ir fixtures/company.sql
 \ir fixtures/stock.sql
@@ -35,6 +35,15 @@ SELECT is((SELECT count(*)::integer FROM ar.pending_customer_items WHERE invoice
 
 SELECT results_eq($$SELECT lines, serial_lines FROM api.list_unposted() WHERE invoice_id = (SELECT id FROM t_invoice)$$,
                   $$VALUES (2, 1)$$, 'the list of drafts counts the lines and those whose product tracks serials');
+
+SELECT api.create_invoice('{"customer": "ACME", "date": "2026-02-01", "location": "MAIN", "reference": "paged"}');
+SELECT results_eq($$SELECT array_agg(invoice_id) FROM api.unposted_ids('acme', NULL, NULL, NULL, NULL, 0, 1)$$,
+                  $$SELECT ARRAY[min(id)] FROM ar.invoices WHERE status = 'draft'$$, 'the ids of the drafts, a page at a time');
+SELECT results_eq($$SELECT array_agg(invoice_id) FROM api.unposted_ids(NULL, NULL, NULL, NULL, NULL, (SELECT min(id) FROM ar.invoices), 10)$$,
+                  $$SELECT array_agg(id ORDER BY id) FROM ar.invoices WHERE status = 'draft' AND id > (SELECT min(id) FROM ar.invoices)$$,
+                  'after an id');
+SELECT is_empty($$SELECT * FROM api.unposted_ids(NULL, '2026-02-02', '2026-02-02', NULL, NULL, 0, 10)$$, 'filtered as the list is');
+SELECT api.delete_invoice((SELECT id FROM ar.invoices WHERE reference = 'paged'));
 
 -- The facts.
 SELECT is((SELECT missing_serials FROM ar.invoice_facts(ARRAY[(SELECT id FROM t_invoice)])), '[{"line": 2, "missing": 1, "product": "TV"}]'::jsonb,

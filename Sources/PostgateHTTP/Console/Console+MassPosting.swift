@@ -343,7 +343,7 @@ extension Console {
             selection = "the \(ids.count) that may be posted of \(earlier.selection)"
         } else if form["all"] == "1" {
             let filter = Filter(form)
-            ids = try await InvoiceStore(pool: pool).unposted(try filter.unposted()).map(\.invoiceID)
+            ids = try await InvoiceStore(pool: pool).unpostedIDs(try filter.unposted())
             let words = filter.fields.filter { $0.name != "blocked" }.map { "\($0.name.replacingOccurrences(of: "_", with: " ")) \($0.value)" }
             selection = "all \(ids.count) matching" + (words.isEmpty ? " unposted invoices" : " " + words.joined(separator: ", "))
             if filter.blockedOnly {
