@@ -236,6 +236,12 @@ BEGIN
     IF p_lock THEN
         -- What is read under the locks is kept for api.post_invoices in this transaction (ar.checked_facts).
         DELETE FROM ar.checked_facts k WHERE k.xact = pg_current_xact_id();
+        -- What a finished transaction left (it read under its locks and posted nothing: its
+        -- drafts were posted by another) is removed by the next one, skipping rows another
+        -- posting is removing, so that no posting waits on them.
+        DELETE FROM ar.checked_facts k
+        WHERE k.ctid = ANY (ARRAY(SELECT o.ctid FROM ar.checked_facts o WHERE o.xact < pg_snapshot_xmin(pg_current_snapshot())
+                                  LIMIT 1000 FOR UPDATE SKIP LOCKED));
         INSERT INTO ar.checked_facts (xact, invoice_id, version, total_customer, passed)
         SELECT pg_current_xact_id(), f.invoice_id, f.version, f.total_customer, NOT ar.refused_by_data_rules(f) FROM unnest(v_facts) f;
     END IF;

@@ -62,9 +62,10 @@ SELECT is((SELECT missing_serials FROM ar.invoice_facts(ARRAY[(SELECT id FROM t_
 -- What a locking read of the facts keeps serves the posting only while the drafts are as read.
 SELECT is((SELECT count(*)::integer FROM api.posting_facts(ARRAY[(SELECT id FROM t_invoice)], false)), 1, 'a preview reads the facts');
 SELECT is_empty($$SELECT * FROM ar.checked_facts$$, 'a preview keeps nothing');
+INSERT INTO ar.checked_facts (xact, invoice_id, version, total_customer, passed) VALUES ('3'::xid8, -1, 1, 0, true);
 SELECT is((SELECT count(*)::integer FROM api.posting_facts(ARRAY[(SELECT id FROM t_invoice)], true)), 1, 'a posting reads the facts under its locks');
 SELECT results_eq($$SELECT invoice_id, passed FROM ar.checked_facts$$, $$VALUES ((SELECT id FROM t_invoice), true)$$,
-                  'and keeps them for the posting in this transaction');
+                  'and keeps them for the posting in this transaction, removing what a finished transaction left');
 SELECT lives_ok($$SELECT api.set_line_serials((SELECT id FROM t_invoice), 2, '["S1"]')$$, 'the draft changes after the read');
 SELECT throws_ok($$SELECT * FROM api.post_invoices(ARRAY[(SELECT id FROM t_invoice)], '{}', 'tap', 'single', gen_random_uuid())$$,
                  'PG422',
