@@ -30,21 +30,25 @@ struct PostingBench: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "Draft invoices to generate and post.") var invoices = 100_000
     @Option(help: "Invoices per posting transaction.") var chunk = 1000
+    @Option(help: "Invoices the preview evaluates and keeps at a time.") var previewChunk = PostingService.previewChunk
     @Option(help: ArgumentHelp("The folder holding migrations/ and routines/.", valueName: "DIR")) var sql: String?
 
     func validate() throws {
         guard (1...5_000_000).contains(invoices) else { throw ValidationError("--invoices must be between 1 and 5000000") }
         guard chunk > 0 else { throw ValidationError("--chunk must be at least 1") }
+        guard (1...1_000_000).contains(previewChunk) else { throw ValidationError("--preview-chunk must be between 1 and 1000000") }
     }
 
     func run() async throws {
         let server = try await connection.target.prepare(logger: connection.logger)
-        let figures = try await PostingBenchmark(invoices: invoices, chunkSize: chunk).run(server: server, sql: sql, logger: connection.logger)
+        let figures = try await PostingBenchmark(invoices: invoices, chunkSize: chunk, previewChunk: previewChunk).run(
+            server: server, sql: sql, logger: connection.logger)
         print(figures.table)
         // Above 100,000 the same at 20,000 and 100,000 too, to show how memory grows with the size.
         let smaller = [20_000, 100_000].filter { $0 < invoices }
         guard invoices > 100_000 else { return }
-        let bySize = try await PostingBenchmark.memoryBySize(smaller, chunkSize: chunk, server: server, sql: sql, logger: connection.logger)
+        let bySize = try await PostingBenchmark.memoryBySize(
+            smaller, chunkSize: chunk, previewChunk: previewChunk, server: server, sql: sql, logger: connection.logger)
         print("\n" + PostingBenchmark.memoryTable(bySize + [figures]))
     }
 }
