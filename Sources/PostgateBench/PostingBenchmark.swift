@@ -93,11 +93,10 @@ public struct PostingBenchmark: Sendable {
         logger.info("generating \(invoices) draft invoices")
         let generate = try await seconds { try await pool.withConnection { try await Self.generateDrafts($0, invoices: invoices) } }
         let service = PostingService(pool: pool, actor: "bench")
-        let ids = try await InvoiceStore(pool: pool).unpostedIDs()
         logger.info("previewing")
         ResidentMemory.resetPeak()
         var preview: PreviewSummary?
-        let previewTime = try await seconds { preview = try await service.previewSummary(ids, chunkSize: previewChunk) }
+        let previewTime = try await seconds { preview = try await service.previewSummary(UnpostedFilter(), chunkSize: previewChunk) }
         let previewPeak = ResidentMemory.peak
         guard let preview, preview.canPost else {
             throw BenchmarkFailure("the generated invoices should all be postable, but \(preview?.blocked ?? -1) are blocked")

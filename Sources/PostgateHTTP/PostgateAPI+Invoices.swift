@@ -154,17 +154,19 @@ extension PostgateAPI {
     public func previewPosting(_ input: Operations.PreviewPosting.Input) async throws -> Operations.PreviewPosting.Output {
         await respond(Operations.PreviewPosting.Output.default) {
             guard case .json(let request) = input.body else { throw Problem.badBody("a JSON object") }
-            var ids = request.invoiceIds ?? []
+            // The verdicts stay with the preview in the database: the answer carries the first page.
+            let service = PostingService(pool: pool, actor: actorName)
+            let ids = request.invoiceIds ?? []
+            let preview: PreviewSummary
             if ids.isEmpty {
                 let filter = UnpostedFilter(
                     customer: request.customer, from: try Self.date(request.from, field: "from"), to: try Self.date(request.to, field: "to"),
                     minimumTotal: try Self.decimal(request.minTotal, field: "min_total"),
                     maximumTotal: try Self.decimal(request.maxTotal, field: "max_total"))
-                ids = try await InvoiceStore(pool: pool).unpostedIDs(filter)
+                preview = try await service.previewSummary(filter)
+            } else {
+                preview = try await service.previewSummary(ids)
             }
-            // The verdicts stay with the preview in the database: the answer carries the first page.
-            let service = PostingService(pool: pool, actor: actorName)
-            let preview = try await service.previewSummary(ids)
             let page = try await service.previewPage(preview.token, limit: Self.previewPageSize)
             return .created(
                 .init(

@@ -58,18 +58,23 @@ struct PostCommand: AsyncParsableCommand {
                 }
                 return
             }
-            let ids = unposted ? try await InvoiceStore(pool: pool).unpostedIDs(filter.filter) : invoices
-            guard !ids.isEmpty else {
-                print("No unposted invoices match.")
-                return
-            }
             let started = ContinuousClock.now
             if json {
+                let ids = unposted ? try await InvoiceStore(pool: pool).unpostedIDs(filter.filter) : invoices
+                guard !ids.isEmpty else {
+                    print("No unposted invoices match.")
+                    return
+                }
                 try printJSON(PreviewReport(try await service.preview(ids)))
                 return
             }
-            // The verdicts stay with the preview in the database; what is printed is read back.
-            let preview = try await service.previewSummary(ids)
+            // The selection is read and evaluated a chunk at a time, and the verdicts stay with the
+            // preview in the database; what is printed is read back.
+            let preview = unposted ? try await service.previewSummary(filter.filter) : try await service.previewSummary(invoices)
+            guard preview.invoices > 0 else {
+                print("No unposted invoices match.")
+                return
+            }
             let previewTime = ContinuousClock.now - started
             try await printPreview(preview, took: previewTime, service: service)
             if previewOnly { return }

@@ -313,6 +313,8 @@ struct PostingTests {
             #expect(summary.blocked == whole.blocked.count)
             #expect(summary.totals == ["EUR": Decimal(5808)])
             #expect(!summary.canPost)
+            let byFilter = try await company.posting.previewSummary(UnpostedFilter(customer: "ACME"), chunkSize: 5)
+            #expect(byFilter.invoices == 12 && byFilter.blocked == 2, "a selection by filter, read 5 ids at a time, says the same")
             let blocked = try await company.posting.previewPage(summary.token, which: .blocked)
             #expect(blocked.map(\.item.invoiceID) == whole.blocked.map(\.invoiceID))
             #expect(blocked.map(\.item.invoiceID) == Array(drafts.suffix(2)), "the last two in posting order go over the limit")

@@ -69,30 +69,71 @@ extension PostingService {
     /// time, carrying each customer's running total from chunk to chunk, and saves each chunk's
     /// verdicts under a new token before handing its items to `each`.
     func savePreview(_ selection: [Int64], chunkSize: Int = PostingService.previewChunk, each: ([PreviewItem]) -> Void) async throws -> UUID {
-        let ids = Array(Set(selection)).sorted()
-        return try await domainErrors {
+        // In id order, each once: the order a confirmation posts in.
+        var ids = selection.sorted()
+        var kept = 0
+        for id in ids where kept == 0 || ids[kept - 1] != id {
+            ids[kept] = id
+            kept += 1
+        }
+        ids.removeLast(ids.count - kept)
+        let size = max(chunkSize, 1)
+        var position = 0
+        return try await savePreview(
+            each: each,
+            next: { _, _ in
+                let chunk = Array(ids[position..<min(position + size, ids.count)])
+                position += chunk.count
+                return chunk
+            })
+    }
+
+    /// Evaluates every draft `filter` selects, reading their ids a chunk at a time: what the
+    /// preview holds at once is one chunk, whatever the size of the selection.
+    public func previewSummary(_ filter: UnpostedFilter, chunkSize: Int = PostingService.previewChunk) async throws -> PreviewSummary {
+        let size = Int32(clamping: max(min(chunkSize, 100_000), 1))
+        let token = try await savePreview(
+            each: { _ in },
+            next: { connection, after in
+                try await connection.query(
+                    """
+                    SELECT invoice_id FROM api.unposted_ids(\(filter.customer), \(filter.from), \(filter.to), \(filter.minimumTotal), \(filter.maximumTotal), \(after), \(size))
+                    """
+                ).map { try $0.decode(0, as: Int64.self) }
+            })
+        return try await summary(of: token)
+    }
+
+    /// The preview's loop: `next` gives the ids after the last one evaluated (0 at first), in
+    /// order, empty at the end.
+    private func savePreview(
+        each: ([PreviewItem]) -> Void, next: (PostgresConnection, Int64) async throws -> [Int64]
+    ) async throws -> UUID {
+        try await domainErrors {
             try await pool.withConnection { connection in
                 let token = UUID()
                 var evaluation: PostingPolicy.BatchEvaluation?
-                var start = 0
-                repeat {
-                    let chunk = Array(ids[start..<min(start + max(chunkSize, 1), ids.count)])
-                    start += chunk.count
-                    var items: [PreviewItem] = []
-                    if !chunk.isEmpty {
-                        let (settings, candidates) = try await Self.settingsAndFacts(chunk, for: .mass, locking: false, on: connection)
-                        if evaluation == nil { evaluation = PostingPolicy.BatchEvaluation(settings: settings) }
-                        let decisions = evaluation!.evaluate(candidates.map(\.facts))
-                        items = zip(candidates, decisions).map { candidate, decision in
-                            PreviewItem(
-                                invoiceID: candidate.facts.invoiceID, reference: candidate.facts.reference, customer: candidate.facts.customer,
-                                currency: candidate.currency, total: candidate.total, itemsToCreate: candidate.facts.itemsToCreate,
-                                decision: decision, version: candidate.version)
-                        }
+                var after: Int64 = 0
+                var saved = false
+                while true {
+                    let chunk = try await next(connection, after)
+                    guard let last = chunk.last else { break }
+                    after = last
+                    let (settings, candidates) = try await Self.settingsAndFacts(chunk, for: .mass, locking: false, on: connection)
+                    if evaluation == nil { evaluation = PostingPolicy.BatchEvaluation(settings: settings) }
+                    let decisions = evaluation!.evaluate(candidates.map(\.facts))
+                    let items = zip(candidates, decisions).map { candidate, decision in
+                        PreviewItem(
+                            invoiceID: candidate.facts.invoiceID, reference: candidate.facts.reference, customer: candidate.facts.customer,
+                            currency: candidate.currency, total: candidate.total, itemsToCreate: candidate.facts.itemsToCreate,
+                            decision: decision, version: candidate.version)
                     }
                     try await connection.query("SELECT api.save_preview(\(token), \(PostgresJSON(items.map(KeptPreviewItem.init))))")
+                    saved = true
                     each(items)
-                } while start < ids.count
+                }
+                // An empty selection is an empty preview, under its token all the same.
+                if !saved { try await connection.query("SELECT api.save_preview(\(token), '[]'::jsonb)") }
                 return token
             }
         }
