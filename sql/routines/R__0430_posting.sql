@@ -280,6 +280,16 @@ COMMENT ON FUNCTION api.post_invoices(bigint[], jsonb, text, text, uuid) IS
     'Call after api.posting_facts in the same transaction. Service only: the service is the gate that applies the posting rules.';
 REVOKE EXECUTE ON FUNCTION api.post_invoices(bigint[], jsonb, text, text, uuid) FROM postgate_client;
 
+-- A preview named by its token, or a refusal saying to preview again.
+CREATE OR REPLACE FUNCTION ar.require_preview(p_token uuid) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM ar.preview_tokens WHERE token = p_token) THEN
+        PERFORM ar.fail('PG404', 'token', format('there is no preview %s', p_token), 'Preview the selection again.');
+    END IF;
+END
+$$;
+
 -- A mass posting's preview: the invoices and versions the user confirmed, kept under a token
 -- that is also the batch id of the posting. Saved a chunk at a time: each call appends its
 -- invoices after those saved before, until a posting run starts from the token.
@@ -319,9 +329,7 @@ CREATE OR REPLACE FUNCTION api.preview_invoices(p_token uuid)
 RETURNS TABLE (invoice_id bigint, version integer)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM ar.preview_tokens WHERE token = p_token) THEN
-        PERFORM ar.fail('PG404', 'token', format('there is no preview %s', p_token), 'Preview the selection again.');
-    END IF;
+    PERFORM ar.require_preview(p_token);
     RETURN QUERY SELECT i.invoice_id, i.version FROM ar.preview_items i WHERE i.token = p_token ORDER BY i.k;
 END
 $$;
@@ -338,9 +346,7 @@ CREATE OR REPLACE FUNCTION api.preview_summary(p_token uuid)
 RETURNS TABLE (invoices integer, blocked integer, warned integer, items_to_create bigint, totals jsonb)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM ar.preview_tokens WHERE token = p_token) THEN
-        PERFORM ar.fail('PG404', 'token', format('there is no preview %s', p_token), 'Preview the selection again.');
-    END IF;
+    PERFORM ar.require_preview(p_token);
     RETURN QUERY
     SELECT count(*)::integer, (count(*) FILTER (WHERE i.blocked))::integer, (count(*) FILTER (WHERE i.warned AND NOT i.blocked))::integer,
            coalesce(sum(i.items_to_create), 0)::bigint,
@@ -360,9 +366,7 @@ RETURNS TABLE (k integer, invoice_id bigint, version integer, blocked boolean, w
                currency text, total numeric, reference text, customer text, findings jsonb)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM ar.preview_tokens WHERE token = p_token) THEN
-        PERFORM ar.fail('PG404', 'token', format('there is no preview %s', p_token), 'Preview the selection again.');
-    END IF;
+    PERFORM ar.require_preview(p_token);
     IF p_limit IS NULL OR p_limit < 1 OR p_limit > 10000 THEN
         PERFORM ar.fail('PG400', 'limit', format('a page holds 1 to 10000 invoices, not %s', coalesce(p_limit::text, 'none')), NULL);
     END IF;
@@ -398,9 +402,7 @@ CREATE OR REPLACE FUNCTION api.preview_drafts(p_token uuid)
 RETURNS TABLE (invoice_id bigint, pinned_version integer, version integer, status text, number bigint, name text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM ar.preview_tokens WHERE token = p_token) THEN
-        PERFORM ar.fail('PG404', 'token', format('there is no preview %s', p_token), 'Preview the selection again.');
-    END IF;
+    PERFORM ar.require_preview(p_token);
     RETURN QUERY
     SELECT p.invoice_id, p.version, i.version, i.status, i.number, coalesce(ar.draft_name(i), 'draft ' || p.invoice_id)
     FROM ar.preview_items p
@@ -419,9 +421,7 @@ CREATE OR REPLACE FUNCTION api.preview_exceptions(p_token uuid)
 RETURNS TABLE (invoice_id bigint, status text, posted_here boolean, edited boolean, name text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM ar.preview_tokens WHERE token = p_token) THEN
-        PERFORM ar.fail('PG404', 'token', format('there is no preview %s', p_token), 'Preview the selection again.');
-    END IF;
+    PERFORM ar.require_preview(p_token);
     RETURN QUERY
     SELECT p.invoice_id, i.status,
            i.status = 'posted' AND EXISTS (SELECT FROM ar.posting_audit a WHERE a.batch_id = p_token AND a.invoice_id = p.invoice_id),
