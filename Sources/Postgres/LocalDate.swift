@@ -96,6 +96,6 @@ extension LocalDate: PostgresCodable {
         return String(repeating: "0", count: max(0, 4 - y.count)) + y + "-"
             + (m.count < 2 ? "0" : "") + m + "-" + (d.count < 2 ? "0" : "") + d
     }
-    public static var acceptedPostgresTypes: Set<PostgresType> { [.date] }
+    public static let acceptedPostgresTypes: Set<PostgresType> = [.date]
     public init?(postgresText: String, type: PostgresType) { self.init(postgresText) }
 }

@@ -16,7 +16,7 @@ extension Date: PostgresCodable {
         return "\(date) \(time).\(String(format: "%06lld", fraction))+00"
     }
 
-    public static var acceptedPostgresTypes: Set<PostgresType> { [.timestamptz, .timestamp] }
+    public static let acceptedPostgresTypes: Set<PostgresType> = [.timestamptz, .timestamp]
 
     /// Reads `YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM]]`, the ISO output the client session asks for
     /// (`DateStyle=ISO`, `TimeZone=UTC`); a timestamp without zone is taken as UTC.

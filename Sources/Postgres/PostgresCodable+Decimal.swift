@@ -3,7 +3,7 @@ import Foundation
 extension Decimal: PostgresCodable {
     public static var postgresType: PostgresType { .numeric }
     public var postgresText: String { description }
-    public static var acceptedPostgresTypes: Set<PostgresType> { [.numeric, .int2, .int4, .int8] }
+    public static let acceptedPostgresTypes: Set<PostgresType> = [.numeric, .int2, .int4, .int8]
 
     /// Accepts only values Decimal holds exactly: a numeric with more significant digits than
     /// Decimal's 38 would be silently rounded, which money must never be.

@@ -76,6 +76,27 @@ public final class PostgresPool: Sendable {
         }
     }
 
+    /// Lends `body` a second connection when one is free now (idle, or room to open one), and
+    /// `nil` when none is, inside `withOneTransaction`, or when another caller waits: for work that
+    /// goes faster with a second connection and must never wait for one (a caller holding a
+    /// connection and waiting for another could wait for its own kind forever).
+    @discardableResult
+    public func withSpareConnection<T: Sendable>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection?) async throws -> T
+    ) async throws -> T {
+        let spare = Self.ambient?.pool == ObjectIdentifier(self) ? nil : await state.acquireIfFree()
+        guard let spare else { return try await body(nil) }
+        do {
+            let value = try await body(spare)
+            await state.release(spare)
+            return value
+        } catch {
+            await state.release(spare)
+            throw error
+        }
+    }
+
     /// Runs `body` in a transaction on a pooled connection (see `PostgresConnection.withTransaction`).
     @discardableResult
     public func withTransaction<T: Sendable>(
@@ -156,6 +177,22 @@ actor PoolState {
             }
             return try await wait()
         }
+    }
+
+    /// A connection without waiting: an idle one, or a new one while below the limit; `nil`
+    /// when there is none or others already wait. (A new one that fails to open is `nil` too.)
+    func acquireIfFree() async -> PostgresConnection? {
+        while !closed, waiters.isEmpty {
+            if let connection = idle.popLast() {
+                if await connection.isReusable() { return connection }
+                openCount -= 1
+                await connection.close()
+                continue
+            }
+            guard openCount < maxConnections else { return nil }
+            return try? await open()
+        }
+        return nil
     }
 
     private func open() async throws -> PostgresConnection {

@@ -14,7 +14,7 @@ public struct PostgresTextArray: PostgresCodable, Hashable {
             .joined(separator: ",") + "}"
     }
 
-    public static var acceptedPostgresTypes: Set<PostgresType> { [.textArray] }
+    public static let acceptedPostgresTypes: Set<PostgresType> = [.textArray]
 
     public init?(postgresText: String, type: PostgresType) {
         guard postgresText.first == "{", postgresText.last == "}" else { return nil }

@@ -3,7 +3,8 @@
 -- one audit row, a number and its stock moved; a draft with any of them; a number series with a gap; stock
 -- on hand that is not the sum of its movements; customer items of invoices that are not posted;
 -- allocations above what an invoice or a credit note has; more credited than invoiced; a unique
--- serial in two places; an active customer item whose serial came back.
+-- serial in two places; an active customer item whose serial came back; a customer whose kept
+-- balance is not the sum of its ledger.
 -- The tests run it (Tests/Support/Books.swift), and so does scripts/ha-check after each failover:
 --   psql -X -At -v ON_ERROR_STOP=1 -f sql/checks/books.sql
 SELECT format('invoice %s (%s): %s', i.id, i.status, p.problem) AS problem
@@ -101,4 +102,10 @@ JOIN ar.credit_note_lines cl ON cl.invoice_line_id = ci.invoice_line_id AND cl.k
 JOIN ar.credit_notes n ON n.id = cl.credit_note_id AND n.status = 'posted'
 JOIN ar.credit_note_line_serials cs ON cs.line_id = cl.id AND cs.serial = ci.serial AND cs.product_id = ci.product_id
 JOIN ar.products p ON p.id = ci.product_id AND p.serial_tracking = 'unique'
-WHERE ci.status <> 'returned';
+WHERE ci.status <> 'returned'
+UNION ALL
+SELECT format('customer %s: balance kept as %s, its ledger entries of epoch %s sum to %s', c.code, c.balance, c.currency_epoch, l.amount)
+FROM ar.customers c,
+LATERAL (SELECT coalesce(sum(e.amount_customer), 0) AS amount FROM ar.ledger_entries e
+         WHERE e.customer_id = c.id AND e.currency_epoch = c.currency_epoch) l
+WHERE c.balance <> l.amount;

@@ -1,17 +1,12 @@
 -- Customer balances, and setting a customer's new currency (which re-expresses its balance).
 SET LOCAL ROLE postgate_owner;
 
--- The one definition of a customer's open balance: the ledger entries of its current currency
--- epoch, in its currency. A view, so that reports and set-based queries join it (a lookup per
--- customer through the ledger's index) and single reads filter it.
+-- The one definition of a customer's open balance: the balance kept on its row (V0016: every
+-- ledger entry of its current currency epoch, added as it is written). A view, so that reports and
+-- set-based queries join it and single reads filter it.
 CREATE OR REPLACE VIEW ar.customer_balances AS
-SELECT c.id AS customer_id, b.balance
-FROM ar.customers c
-CROSS JOIN LATERAL (
-    SELECT coalesce(sum(e.amount_customer), 0) AS balance
-    FROM ar.ledger_entries e WHERE e.customer_id = c.id AND e.currency_epoch = c.currency_epoch
-) b;
-COMMENT ON VIEW ar.customer_balances IS 'Each customer''s open balance in its own currency: the ledger entries of its current currency epoch.';
+SELECT c.id AS customer_id, c.balance FROM ar.customers c;
+COMMENT ON VIEW ar.customer_balances IS 'Each customer''s open balance in its own currency: the sum of the ledger entries of its current currency epoch, kept on its row.';
 
 CREATE OR REPLACE FUNCTION ar.customer_balance(p_customer_id bigint) RETURNS numeric
 LANGUAGE sql STABLE AS $$
@@ -45,7 +40,7 @@ BEGIN
     END IF;
     SELECT minor_units INTO v_minor FROM ar.currencies WHERE code = v_currency;
     v_new_balance := round(v_balance * p_rate, v_minor);
-    UPDATE ar.customers SET currency = v_currency, currency_epoch = currency_epoch + 1, version = version + 1, updated_at = now()
+    UPDATE ar.customers SET currency = v_currency, currency_epoch = currency_epoch + 1, balance = 0, version = version + 1, updated_at = now()
     WHERE id = c.id;
     -- The new epoch opens with the old balance re-expressed at the given rate.
     INSERT INTO ar.ledger_entries (customer_id, document_kind, entry_date, currency, amount, rate, customer_currency, currency_epoch,

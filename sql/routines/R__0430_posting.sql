@@ -445,11 +445,15 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
 $$;
 COMMENT ON FUNCTION api.preview_next(uuid, integer, integer) IS 'A page of a preview''s invoice ids after position p_after, in its order.';
 
--- The versions a preview pinned for some of its invoices.
+-- The versions a preview pinned for some of its invoices: one index look-up per id. (Written as
+-- "invoice_id = ANY (p_ids)", a plan made while the table was small scans every kept row against
+-- the whole array: 22 ms for a chunk of 1,000 in a preview of 20,000, growing with both.)
 CREATE OR REPLACE FUNCTION api.preview_pinned(p_token uuid, p_ids bigint[])
 RETURNS TABLE (invoice_id bigint, version integer)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
-    SELECT i.invoice_id, i.version FROM ar.preview_items i WHERE i.token = p_token AND i.invoice_id = ANY (p_ids)
+    SELECT i.invoice_id, i.version
+    FROM unnest(p_ids) x(id)
+    CROSS JOIN LATERAL (SELECT p.invoice_id, p.version FROM ar.preview_items p WHERE p.token = p_token AND p.invoice_id = x.id) i
 $$;
 COMMENT ON FUNCTION api.preview_pinned(uuid, bigint[]) IS 'The versions a preview pinned for the given invoices of it.';
 
@@ -459,13 +463,12 @@ COMMENT ON FUNCTION api.preview_pinned(uuid, bigint[]) IS 'The versions a previe
 -- Each change names the customer and the drafts it concerns.
 CREATE OR REPLACE FUNCTION api.preview_changes(p_token uuid)
 RETURNS TABLE (change text) LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ar, pg_temp AS $$
-    WITH preview AS (
-        SELECT t.created_at, p.invoice_id
-        FROM ar.preview_tokens t JOIN ar.preview_items p ON p.token = t.token WHERE t.token = p_token
-    ), customers AS (
-        SELECT i.customer_id, min(p.created_at) AS since, count(*) AS n,
-               string_agg(ar.draft_name(i), ', ' ORDER BY i.id) AS drafts
-        FROM preview p JOIN ar.invoices i ON i.id = p.invoice_id AND i.status = 'draft'
+    -- The drafts' names are made only for the customers that changed (most previews have none).
+    WITH customers AS (
+        SELECT i.customer_id, min(t.created_at) AS since, count(*) AS n
+        FROM ar.preview_tokens t JOIN ar.preview_items p ON p.token = t.token
+        JOIN ar.invoices i ON i.id = p.invoice_id AND i.status = 'draft'
+        WHERE t.token = p_token
         GROUP BY i.customer_id
     ), terms AS (
         SELECT k.customer_id, string_agg(DISTINCT CASE WHEN e.kind = 'currency_changed' THEN 'currency' ELSE replace(key, '_', ' ') END, ', ')
@@ -478,7 +481,10 @@ RETURNS TABLE (change text) LANGUAGE sql STABLE SECURITY DEFINER SET search_path
         GROUP BY k.customer_id
     )
     SELECT format('customer %s %s after the preview (%s)', c.code, what.said,
-                  CASE WHEN k.n > 5 THEN k.n || ' drafts' WHEN k.n > 1 THEN 'drafts ' || k.drafts ELSE k.drafts END)
+                  CASE WHEN k.n > 5 THEN k.n || ' drafts'
+                       ELSE (SELECT CASE WHEN k.n > 1 THEN 'drafts ' ELSE '' END || string_agg(ar.draft_name(i), ', ' ORDER BY i.id)
+                             FROM ar.preview_items p JOIN ar.invoices i ON i.id = p.invoice_id AND i.status = 'draft'
+                             WHERE p.token = p_token AND i.customer_id = c.id) END)
     FROM customers k
     JOIN ar.customers c ON c.id = k.customer_id
     CROSS JOIN LATERAL (

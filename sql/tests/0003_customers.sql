@@ -1,7 +1,7 @@
 -- The customer master: its rules, hold switches, alerts, balances, currency changes, privileges.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(56);
+SELECT plan(58);
 
 \ir fixtures/company.sql
 
@@ -116,6 +116,10 @@ SELECT api.add_conversion_rate('EUR', 'JPY', 160, '2026-01-01');
 SELECT is(api.set_customer_currency('ACME', 'JPY', 161.234), 16125::numeric, 'the balance is re-expressed at the rate given, in whole yen');
 SELECT results_eq($$SELECT currency, balance FROM report.customer_balances WHERE code = 'ACME'$$, $$VALUES ('JPY', 16125::numeric(16,2))$$,
                   'the report shows the new currency and balance');
+SELECT is((SELECT balance FROM ar.customers WHERE code = 'ACME'), 16125::numeric, 'the balance kept on the row starts the new epoch at the re-expressed balance');
+INSERT INTO ar.ledger_entries (customer_id, document_kind, entry_date, currency, amount, rate, customer_currency, currency_epoch, amount_customer)
+SELECT id, 'adjustment', '2026-03-02', 'JPY', -125, 1, 'JPY', 1, -125 FROM ar.customers WHERE code = 'ACME';
+SELECT is((SELECT balance FROM ar.customers WHERE code = 'ACME'), 16125::numeric, 'an entry of an earlier epoch leaves the kept balance alone');
 SELECT is((SELECT details ->> 'from' FROM report.customer_events WHERE customer = 'ACME' AND kind = 'currency_changed'), 'EUR',
           'the change is recorded as an event');
 SELECT throws_ok($$SELECT api.set_customer_currency('ACME', 'JPY', 1)$$,

@@ -4,7 +4,7 @@
 -- a draft without a conversion rate is one blocked draft; privileges.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(92);
+SELECT plan(93);
 
 \ir fixtures/company.sql
 \ir fixtures/stock.sql
@@ -239,6 +239,10 @@ RESET ROLE;
 SELECT throws_ok($$SELECT * FROM api.post_invoices(ARRAY[(SELECT id FROM t_dollars)], '{}', 'tap', 'single', gen_random_uuid())$$,
                  'PG424', format('draft %s: there is no conversion rate from USD to EUR valid on 2026-03-05', (SELECT id FROM t_dollars)),
                  'the posting function refuses it');
+
+SELECT is_empty($$SELECT c.code FROM ar.customers c WHERE c.balance <> (SELECT coalesce(sum(e.amount_customer), 0) FROM ar.ledger_entries e
+                                                                       WHERE e.customer_id = c.id AND e.currency_epoch = c.currency_epoch)$$,
+                'after invoices, payments, credit notes and refunds, every kept balance is the sum of its ledger');
 
 -- Privileges: drafts for everyone, posting and refunds through the service only.
 SELECT function_privs_are('api', 'create_credit_note', ARRAY['jsonb'], 'postgate_client', ARRAY['EXECUTE'], 'other applications draft credit notes');

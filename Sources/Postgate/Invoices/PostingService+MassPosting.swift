@@ -70,21 +70,26 @@ extension PostingService {
     /// verdicts under a new token before handing its items to `each`.
     func savePreview(_ selection: [Int64], chunkSize: Int = PostingService.previewChunk, each: ([PreviewItem]) -> Void) async throws -> UUID {
         // In id order, each once: the order a confirmation posts in.
-        var ids = selection.sorted()
+        var sorted = selection.sorted()
         var kept = 0
-        for id in ids where kept == 0 || ids[kept - 1] != id {
-            ids[kept] = id
+        for id in sorted where kept == 0 || sorted[kept - 1] != id {
+            sorted[kept] = id
             kept += 1
         }
-        ids.removeLast(ids.count - kept)
+        sorted.removeLast(sorted.count - kept)
+        let ids = sorted
         let size = max(chunkSize, 1)
-        var position = 0
         return try await savePreview(
             each: each,
-            next: { _, _ in
-                let chunk = Array(ids[position..<min(position + size, ids.count)])
-                position += chunk.count
-                return chunk
+            next: { _, after in
+                // The first id above `after` (a binary search: the ids are sorted and unique).
+                var low = 0
+                var high = ids.count
+                while low < high {
+                    let middle = (low + high) / 2
+                    if ids[middle] <= after { low = middle + 1 } else { high = middle }
+                }
+                return Array(ids[low..<min(low + size, ids.count)])
             })
     }
 
@@ -104,37 +109,59 @@ extension PostingService {
         return try await summary(of: token)
     }
 
+    /// One chunk of a preview as read: the last id in it and its invoices' facts.
+    private struct ReadChunk: Sendable {
+        var last: Int64
+        var settings: PolicySettings
+        var candidates: [Candidate]
+    }
+
     /// The preview's loop: `next` gives the ids after the last one evaluated (0 at first), in
-    /// order, empty at the end.
+    /// order, empty at the end. When the pool has a second connection free, the next chunk is
+    /// read on it while this one is evaluated and saved, so the database computes facts while
+    /// the service decides; without one, chunk after chunk on the one connection.
     private func savePreview(
-        each: ([PreviewItem]) -> Void, next: (PostgresConnection, Int64) async throws -> [Int64]
+        each: ([PreviewItem]) -> Void, next: @escaping @Sendable (PostgresConnection, Int64) async throws -> [Int64]
     ) async throws -> UUID {
         try await domainErrors {
             try await pool.withConnection { connection in
-                let token = UUID()
-                var evaluation: PostingPolicy.BatchEvaluation?
-                var after: Int64 = 0
-                var saved = false
-                while true {
-                    let chunk = try await next(connection, after)
-                    guard let last = chunk.last else { break }
-                    after = last
-                    let (settings, candidates) = try await Self.settingsAndFacts(chunk, for: .mass, locking: false, on: connection)
-                    if evaluation == nil { evaluation = PostingPolicy.BatchEvaluation(settings: settings) }
-                    let decisions = evaluation!.evaluate(candidates.map(\.facts))
-                    let items = zip(candidates, decisions).map { candidate, decision in
-                        PreviewItem(
-                            invoiceID: candidate.facts.invoiceID, reference: candidate.facts.reference, customer: candidate.facts.customer,
-                            currency: candidate.currency, total: candidate.total, itemsToCreate: candidate.facts.itemsToCreate,
-                            decision: decision, version: candidate.version)
+                try await pool.withSpareConnection { spare in
+                    let reader = spare ?? connection
+                    let read: @Sendable (Int64) async throws -> ReadChunk? = { after in
+                        let chunk = try await next(reader, after)
+                        guard let last = chunk.last else { return nil }
+                        let (settings, candidates) = try await Self.settingsAndFacts(chunk, for: .mass, locking: false, on: reader)
+                        return ReadChunk(last: last, settings: settings, candidates: candidates)
                     }
-                    try await connection.query("SELECT api.save_preview(\(token), \(PostgresJSON(items.map(KeptPreviewItem.init))))")
-                    saved = true
-                    each(items)
+                    let token = UUID()
+                    var evaluation: PostingPolicy.BatchEvaluation?
+                    var saved = false
+                    var current = try await read(0)
+                    while let chunk = current {
+                        let ahead = spare == nil ? nil : Task { try await read(chunk.last) }
+                        do {
+                            if evaluation == nil { evaluation = PostingPolicy.BatchEvaluation(settings: chunk.settings) }
+                            let decisions = evaluation!.evaluate(chunk.candidates.map(\.facts))
+                            let items = zip(chunk.candidates, decisions).map { candidate, decision in
+                                PreviewItem(
+                                    invoiceID: candidate.facts.invoiceID, reference: candidate.facts.reference, customer: candidate.facts.customer,
+                                    currency: candidate.currency, total: candidate.total, itemsToCreate: candidate.facts.itemsToCreate,
+                                    decision: decision, version: candidate.version)
+                            }
+                            try await connection.query("SELECT api.save_preview(\(token), \(PostgresJSON(items.map(KeptPreviewItem.init))))")
+                            saved = true
+                            each(items)
+                        } catch {
+                            // The read ahead finishes before its connection goes back to the pool.
+                            _ = try? await ahead?.value
+                            throw error
+                        }
+                        if let ahead { current = try await ahead.value } else { current = try await read(chunk.last) }
+                    }
+                    // An empty selection is an empty preview, under its token all the same.
+                    if !saved { try await connection.query("SELECT api.save_preview(\(token), '[]'::jsonb)") }
+                    return token
                 }
-                // An empty selection is an empty preview, under its token all the same.
-                if !saved { try await connection.query("SELECT api.save_preview(\(token), '[]'::jsonb)") }
-                return token
             }
         }
     }
