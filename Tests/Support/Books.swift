@@ -6,7 +6,8 @@ import Postgres
 /// draft with any of them; numbers with a gap; stock on hand that is not the sum of its
 /// movements; customer items of invoices that are not posted; allocations above what an invoice
 /// or a credit note has; more credited than invoiced; a unique serial in two places; an active
-/// customer item whose serial came back. Empty when the books agree.
+/// customer item whose serial came back; a customer whose kept balance is not the sum of its
+/// ledger. Empty when the books agree.
 public func bookProblems(_ connection: PostgresConnection) async throws -> [String] {
     try await connection.query(PostgresQuery(unsafeSQL: booksCheck)).map { try $0.decode("problem", as: String.self) }
 }

@@ -57,6 +57,17 @@ public enum AdjustmentColumn: String, CaseIterable, Sendable {
         }
     }
 
+    /// The column's width in a written workbook, in characters.
+    public var width: Int {
+        switch self {
+        case .customerCode, .currency, .reason, .importBatch: 14
+        case .customerName, .notes: 32
+        case .adjustmentDate, .amount: 16
+        case .reference: 20
+        case .createdAt: 20
+        }
+    }
+
     /// The headings a template file carries: every column the import reads.
     public static var importable: [AdjustmentColumn] { allCases.filter { !$0.exportOnly } }
 

@@ -8,6 +8,8 @@ public struct ImportProblem: Sendable, Hashable, Codable {
     /// The row as a spreadsheet numbers it (the headings are row 1).
     public var line: Int64
     public var column: String
+    /// The cell as a spreadsheet names it (C7): the column's letter where the file has it, and the row.
+    public var cell: String?
     public var value: String?
     public var reason: String
 }
@@ -40,6 +42,8 @@ public struct ImportOptions: Sendable {
     public var dateOrder: DateOrder = .iso
     /// At most this many problems are listed (the counts cover them all).
     public var problemLimit = 1000
+    /// The sheet of a workbook to read (nil: the first).
+    public var sheet: String?
 
     public init(dryRun: Bool = false, allowDuplicate: Bool = false, encoding: FileEncoding? = nil, dateOrder: DateOrder = .iso) {
         self.dryRun = dryRun
@@ -64,7 +68,21 @@ public struct ImportResult: Sendable, Codable {
     public var problemCounts: [ImportProblemCount] = []
     public var totalProblems = 0
     public var rowsWithProblems = 0
+    /// The sheet read, when the file was a workbook.
+    public var sheet: String?
     public var imported: Bool { batchID != nil }
+
+    /// Gives each problem the row the file numbers it with and its cell, from the columns in
+    /// the file's order.
+    mutating func locate(columns: [AdjustmentColumn], row: (Int64) -> Int64 = { $0 }) {
+        for index in problems.indices {
+            problems[index].line = row(problems[index].line)
+            if let position = columns.firstIndex(where: { $0.rawValue == problems[index].column }) {
+                problems[index].cell = WorkbookColumns.name(position) + String(problems[index].line)
+            }
+        }
+        for index in problemCounts.indices { problemCounts[index].firstLine = row(problemCounts[index].firstLine) }
+    }
 }
 
 /// A file refused before its rows were read: its headings, or its contents, are not a CSV of adjustments.
@@ -167,14 +185,53 @@ public struct AdjustmentStore: Sendable {
         let size = Int((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0)
         // The headings: the first record, within the first 64 KiB.
         let first = [UInt8]((try? handle.read(upToCount: Self.headingsLimit)) ?? Data())
+        switch ImportFileKind.of(first) {
+        case .zip:
+            return try await importWorkbook(path, options: options, progress: progress)
+        case let kind:
+            if let refusal = kind.refusal { throw refusal }
+        }
         let (columns, dataStart) = try Self.headings(first)
         let scan = try FileScan(path: path)
         let encoding = try scan.encoding(asked: options.encoding)
         let checksum = scan.checksum
         let body = CSVRows(first: Array(first[dataStart...]), rest: FileChunks(handle: handle, size: size, read: first.count, progress: progress))
-        return try await stage(
+        var result = try await stage(
             body, columns: columns, name: (path as NSString).lastPathComponent, checksum: { checksum }, encoding: encoding,
             encodingGuessed: options.encoding == nil && encoding != .utf8, options: options)
+        result.locate(columns: columns)
+        return result
+    }
+
+    /// Imports a sheet of an .xlsx workbook: converted a row at a time into a temporary CSV file
+    /// (the sheet's rows, under its headings), which is staged, checked and imported as a CSV
+    /// file is. Problems name the sheet's rows and cells.
+    func importWorkbook(
+        _ path: String, name: String? = nil, options: ImportOptions, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
+    ) async throws -> ImportResult {
+        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("postgate-import-\(UUID().uuidString).csv").path
+        guard FileManager.default.createFile(atPath: temporary, contents: nil), let output = FileHandle(forWritingAtPath: temporary) else {
+            throw ImportRefused(
+                reason: "cannot write a temporary file in \(FileManager.default.temporaryDirectory.path): set TMPDIR to a writable folder")
+        }
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        let conversion: WorkbookReader.Conversion
+        do {
+            defer { try? output.close() }
+            conversion = try WorkbookReader(path: path).convert(sheet: options.sheet, to: output)
+        }
+        let columns = try Self.columns(for: conversion.headings)
+        let checksum = try FileScan(path: path).checksum
+        guard let rows = FileHandle(forReadingAtPath: temporary) else { throw ImportRefused(reason: "cannot read back \(temporary)") }
+        defer { try? rows.close() }
+        let size = Int((try? FileManager.default.attributesOfItem(atPath: temporary)[.size] as? NSNumber)?.intValue ?? 0)
+        var result = try await stage(
+            CSVRows(first: [], rest: FileChunks(handle: rows, size: size, read: 0, progress: progress)), columns: columns,
+            name: name ?? (path as NSString).lastPathComponent, checksum: { checksum }, encoding: .utf8, encodingGuessed: false,
+            options: options)
+        result.sheet = conversion.sheet
+        result.locate(columns: columns, row: conversion.sheetRow(ofLine:))
+        return result
     }
 
     /// Imports a CSV file as it arrives (an upload), never holding it whole: its headings are
@@ -187,11 +244,30 @@ public struct AdjustmentStore: Sendable {
         var iterator = counted.makeAsyncIterator()
         var first: [UInt8] = []
         while first.count < Self.headingsLimit, let chunk = try await iterator.next() { first += chunk }
+        switch ImportFileKind.of(first) {
+        case .zip:
+            // A zip is read from its end (its directory): the upload is kept in a temporary file first.
+            let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("postgate-upload-\(UUID().uuidString).xlsx").path
+            guard FileManager.default.createFile(atPath: temporary, contents: nil), let file = FileHandle(forWritingAtPath: temporary) else {
+                throw ImportRefused(reason: "cannot write a temporary file in \(FileManager.default.temporaryDirectory.path)")
+            }
+            defer { try? FileManager.default.removeItem(atPath: temporary) }
+            do {
+                defer { try? file.close() }
+                try file.write(contentsOf: first)
+                while let chunk = try await iterator.next() { try file.write(contentsOf: chunk) }
+            }
+            return try await importWorkbook(temporary, name: name, options: options)
+        case let kind:
+            if let refusal = kind.refusal { throw refusal }
+        }
         let (columns, dataStart) = try Self.headings(first)
         let encoding = options.encoding ?? .utf8
         let body = CSVRows(first: Array(first[dataStart...]), rest: ResumedChunks(iterator: iterator))
-        return try await stage(
+        var result = try await stage(
             body, columns: columns, name: name, checksum: { counted.checksum }, encoding: encoding, encodingGuessed: false, options: options)
+        result.locate(columns: columns)
+        return result
     }
 
     static let headingsLimit = 64 * 1024
@@ -253,7 +329,7 @@ public struct AdjustmentStore: Sendable {
                         "SELECT * FROM api.validate_adjustment_import(\(importID), \(Int32(clamping: options.problemLimit)))"
                     ).map { row in
                         ImportProblem(
-                            line: try row.decode("line"), column: try row.decode("column_name"), value: try row.decode("value"),
+                            line: try row.decode("line"), column: try row.decode("column_name"), cell: nil, value: try row.decode("value"),
                             reason: try row.decode("reason"))
                     }
                     for row in try await connection.query("SELECT * FROM api.adjustment_import_summary(\(importID))") {
@@ -353,6 +429,61 @@ public struct AdjustmentStore: Sendable {
                 }
             }
         }
+    }
+
+    /// Writes adjustments as an .xlsx workbook at `path` (one sheet, "Adjustments", with the
+    /// export's headings), read through a cursor a page at a time. Returns the number of rows.
+    @discardableResult
+    public func exportWorkbook(_ filter: AdjustmentFilter = AdjustmentFilter(), to path: String) async throws -> Int {
+        let writer = try WorkbookWriter()
+        try writer.addSheet("Adjustments", headings: AdjustmentColumn.allCases.map(\.rawValue), widths: AdjustmentColumn.allCases.map(\.width))
+        let rows = try await pool.withConnection { connection in
+            try await domainErrors {
+                try await connection.withTransaction { connection in
+                    try await connection.query("SELECT set_config('postgate.export_filter', \(JSONArgument(filter).postgresText), true)")
+                    try await connection.execute(
+                        unsafeSQL: "DECLARE adjustments_export NO SCROLL CURSOR FOR "
+                            + "SELECT * FROM api.export_adjustments(current_setting('postgate.export_filter')::jsonb)")
+                    var count = 0
+                    while true {
+                        let page = try await connection.query("FETCH 5000 FROM adjustments_export")
+                        guard !page.isEmpty else { break }
+                        for row in page {
+                            let amount = row.text(3) ?? "0"
+                            try writer.row([
+                                .text(try row.decode(0)), .text(try row.decode(1)), .date(try row.decode(2)),
+                                .number(Decimal(string: amount) ?? 0, decimals: amount.split(separator: ".").dropFirst().first?.count ?? 0),
+                                .text(try row.decode(4)), .text(try row.decode(5)),
+                                try row.decode(6, as: String?.self).map(WorkbookCell.text) ?? .empty,
+                                try row.decode(7, as: String?.self).map(WorkbookCell.text) ?? .empty,
+                                try row.decode(8, as: Int64?.self).map(WorkbookCell.integer) ?? .empty,
+                                .dateTime(try row.decode(9)),
+                            ])
+                            count += 1
+                        }
+                    }
+                    return count
+                }
+            }
+        }
+        try writer.finish(to: path)
+        return rows
+    }
+
+    /// Writes the import template as an .xlsx workbook: the headings of the columns a file may
+    /// have on the first sheet, and each column's rules on a second.
+    public static func writeTemplateWorkbook(to path: String) throws {
+        let writer = try WorkbookWriter()
+        try writer.addSheet(
+            "Adjustments", headings: AdjustmentColumn.importable.map(\.rawValue), widths: AdjustmentColumn.importable.map(\.width))
+        try writer.addSheet("Rules", headings: ["Column", "Mandatory", "Format", "Example", "When empty"], widths: [18, 10, 70, 24, 40])
+        for column in AdjustmentColumn.allCases {
+            let rule = column.rule
+            try writer.row([
+                .text(column.rawValue), .text(column.mandatory ? "yes" : "no"), .text(rule.format), .text(rule.example), .text(rule.whenEmpty),
+            ])
+        }
+        try writer.finish(to: path)
     }
 }
 
