@@ -19,7 +19,11 @@ extension PostgateAPI {
 
     public func importAdjustments(_ input: Operations.ImportAdjustments.Input) async throws -> Operations.ImportAdjustments.Output {
         await respond(Operations.ImportAdjustments.Output.default) {
-            guard case .csv(let body) = input.body else { throw Problem.badBody("a CSV file (text/csv)") }
+            let body: HTTPBody
+            switch input.body {
+            case .csv(let csv): body = csv
+            case .applicationVnd_openxmlformatsOfficedocument_spreadsheetml_sheet(let workbook): body = workbook
+            }
             if case .known(let length) = body.length, length > Int64(uploadLimit) {
                 throw ImportRefused(
                     reason: "the file has \(length) bytes; an upload may have at most \(uploadLimit >> 20) MiB: split it into smaller files",
@@ -31,13 +35,14 @@ extension PostgateAPI {
                 case .mdy?: .mdy
                 default: .iso
                 }
-            let options = ImportOptions(
+            var options = ImportOptions(
                 dryRun: input.query.dryRun ?? false, allowDuplicate: input.query.allowDuplicate ?? false,
                 encoding: FileEncoding(rawValue: input.query.encoding?.rawValue ?? "utf-8") ?? .utf8, dateOrder: dateOrder)
+            options.sheet = input.query.sheet
             let result = try await AdjustmentStore(pool: pool).importStream(
                 body, name: input.query.fileName ?? "upload.csv", options: options, limit: uploadLimit)
             let problems = result.problems.map {
-                Components.Schemas.ImportProblem(line: Int($0.line), column: $0.column, value: $0.value ?? "", reason: $0.reason)
+                Components.Schemas.ImportProblem(line: Int($0.line), column: $0.column, cell: $0.cell, value: $0.value ?? "", reason: $0.reason)
             }
             guard result.imported || result.dryRun else {
                 var problem = Problem(
@@ -52,7 +57,7 @@ extension PostgateAPI {
                     body: .json(
                         .init(
                             rows: result.rows, batchId: result.batchID, dryRun: result.dryRun, encoding: result.encoding.rawValue,
-                            totalProblems: result.totalProblems, problems: problems))))
+                            sheet: result.sheet, totalProblems: result.totalProblems, problems: problems))))
         }
     }
 
@@ -63,8 +68,29 @@ extension PostgateAPI {
                 customer: query.customer, from: try Self.date(query.from, field: "from"), to: try Self.date(query.to, field: "to"),
                 reason: query.reason, minimum: try Self.decimal(query.min, field: "min"), maximum: try Self.decimal(query.max, field: "max"),
                 batch: query.batch)
-            let pipe = BytePipe()
             let store = AdjustmentStore(pool: pool)
+            // The workbook when the client prefers it to CSV.
+            let wanted = input.headers.accept.sorted { $0.quality.doubleValue > $1.quality.doubleValue }.first { accepted in
+                switch accepted.contentType {
+                case .csv, .applicationVnd_openxmlformatsOfficedocument_spreadsheetml_sheet: true
+                default: false
+                }
+            }
+            if wanted?.contentType == .applicationVnd_openxmlformatsOfficedocument_spreadsheetml_sheet {
+                let path = FileManager.default.temporaryDirectory.appendingPathComponent("postgate-export-\(UUID().uuidString).xlsx").path
+                do {
+                    try await store.exportWorkbook(filter, to: path)
+                } catch {
+                    try? FileManager.default.removeItem(atPath: path)
+                    throw error
+                }
+                let (chunks, size) = try Self.fileChunks(path, removingIt: true)
+                return .ok(
+                    .init(
+                        body: .applicationVnd_openxmlformatsOfficedocument_spreadsheetml_sheet(
+                            HTTPBody(chunks, length: .known(size), iterationBehavior: .single))))
+            }
+            let pipe = BytePipe()
             Task {
                 do {
                     try await store.export(filter) { try pipe.write($0) }
@@ -107,4 +133,37 @@ extension PostgateAPI {
             return .ok(.init(body: .json(.init(rows: rows, nextCursor: next))))
         }
     }
+
+    /// A file's contents a MiB at a time, and its size; the file is removed once read (or
+    /// abandoned), when `removingIt`.
+    static func fileChunks(_ path: String, removingIt: Bool) throws -> (AsyncThrowingStream<ArraySlice<UInt8>, any Error>, Int64) {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw Problem(
+                status: 500, type: "internal", title: "The export could not be read back", detail: "Try again; if it fails again, report it.")
+        }
+        let size = Int64((try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0)
+        let reader = SendableFile(handle: handle)
+        let stream = AsyncThrowingStream<ArraySlice<UInt8>, any Error> { continuation in
+            continuation.onTermination = { _ in
+                try? reader.handle.close()
+                if removingIt { try? FileManager.default.removeItem(atPath: path) }
+            }
+            Task {
+                do {
+                    while let data = try reader.handle.read(upToCount: 1 << 20), !data.isEmpty {
+                        continuation.yield(ArraySlice(data))
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+        }
+        return (stream, size)
+    }
+}
+
+/// A file handle read from another task.
+struct SendableFile: @unchecked Sendable {
+    let handle: FileHandle
 }

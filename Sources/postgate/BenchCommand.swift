@@ -202,9 +202,11 @@ struct ConsoleBench: AsyncParsableCommand {
 struct AdjustmentsBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "adjustments",
-        abstract: "Import N generated adjustments from CSV, against a raw COPY of the same file, in a scratch database.")
+        abstract: "Import N generated adjustments from CSV, against a raw COPY of the same file, in a scratch database.",
+        discussion: "--format xlsx also imports the same rows from an .xlsx workbook, in a second scratch database, against the CSV import.")
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "Rows in the generated file.") var rows = 1_000_000
+    @Option(help: "csv, or xlsx to measure the workbook import beside the CSV one.") var format: SheetFormat = .csv
     @Option(help: ArgumentHelp("The folder holding migrations/ and routines/.", valueName: "DIR")) var sql: String?
 
     func validate() throws {
@@ -212,8 +214,13 @@ struct AdjustmentsBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let figures = try await withScratchDatabase(connection, sql: sql) {
+        var figures = try await withScratchDatabase(connection, sql: sql) {
             try await AdjustmentBenchmark(rows: rows).run(on: $0, logger: connection.logger)
+        }
+        if format == .xlsx {
+            figures.workbook = try await withScratchDatabase(connection, sql: sql) {
+                try await AdjustmentBenchmark(rows: rows).runWorkbook(on: $0, logger: connection.logger)
+            }
         }
         print(figures.table)
     }

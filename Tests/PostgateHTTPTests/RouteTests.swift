@@ -396,6 +396,48 @@ struct RouteTests {
         }
     }
 
+    @Test("adjustments as workbooks: the export answers .xlsx when Accept asks, and the workbook uploaded back imports unchanged")
+    func adjustmentWorkbooks() async throws {
+        try await withService { app, pool, tokens in
+            try await app.test(.router) { client in
+                let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                let file = "Customer Code,Adjustment Date,Amount,Notes\nACME,2026-03-01,-10.25,\"late, sorry\"\nHOLD,2026-03-02,5,\n"
+                var answer = try await client.send(.post, "/adjustment-imports", tokens.clerk, csv: file)
+                #expect(answer.status == 200)
+                var headers = tokens.reader
+                headers[.accept] = "text/csv;q=0.5, \(xlsx)"
+                let workbook = try await client.execute(uri: "/adjustments", method: .get, headers: headers) { response in
+                    #expect(response.status.code == 200 && response.headers[.contentType] == xlsx)
+                    return response.body
+                }
+                #expect(workbook.readableBytesView.starts(with: [0x50, 0x4B, 0x03, 0x04]), "a zip archive")
+                var upload = tokens.clerk
+                upload[.contentType] = xlsx
+                let imported = try await client.execute(
+                    uri: "/adjustment-imports?allow_duplicate=true&file_name=back.xlsx", method: .post, headers: upload, body: workbook
+                ) { response in
+                    Exchange(status: Int(response.status.code), text: String(buffer: response.body), headers: response.headers)
+                }
+                #expect(imported.status == 200 && imported.object["rows"] as? Int == 2 && imported.object["sheet"] as? String == "Adjustments")
+                let rows = try await pool.query(
+                    "SELECT customer || ' ' || amount::text || ' ' || notes FROM report.adjustments ORDER BY adjustment_id"
+                )
+                .map { try $0.decode(0, as: String.self) }
+                #expect(rows == ["ACME -10.2500 late, sorry", "HOLD 5.0000 ", "ACME -10.2500 late, sorry", "HOLD 5.0000 "])
+                // An .xls is refused with what to do, a problem names its cell.
+                let old = ByteBuffer(bytes: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + [UInt8](repeating: 0, count: 600))
+                answer = try await client.execute(uri: "/adjustment-imports", method: .post, headers: upload, body: old) { response in
+                    Exchange(status: Int(response.status.code), text: String(buffer: response.body), headers: response.headers)
+                }
+                #expect(answer.status == 422 && answer.text.contains("save it as Excel Workbook (.xlsx)"))
+                answer = try await client.send(
+                    .post, "/adjustment-imports", tokens.clerk, csv: "Customer Code,Adjustment Date,Amount\nACME,2026-03-01,x\n")
+                let problem = (answer.object["problems"] as? [[String: Any]])?.first
+                #expect(problem?["cell"] as? String == "C2")
+            }
+        }
+    }
+
     @Test("an export of many rows streams through the pipe whole, in order")
     func largeExport() async throws {
         try await withService { app, pool, tokens in

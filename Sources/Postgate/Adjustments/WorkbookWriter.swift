@@ -3,7 +3,7 @@ import Postgres
 import ZIPFoundation
 
 /// One cell of a written sheet.
-enum WorkbookCell {
+public enum WorkbookCell: Sendable {
     case empty
     /// Text, kept as typed (a customer code's leading zeros too).
     case text(String)
@@ -20,7 +20,7 @@ enum WorkbookCell {
 /// memory holds one row; `finish` zips the parts. Headings are bold and frozen above the rows;
 /// dates are date cells (yyyy-mm-dd), amounts number cells with their currency's decimals,
 /// codes and other text inline strings.
-final class WorkbookWriter {
+public final class WorkbookWriter {
     private struct Sheet {
         var name: String
         var path: String
@@ -33,7 +33,7 @@ final class WorkbookWriter {
     private var buffer: [UInt8] = []
     private let folder: String
 
-    init() throws {
+    public init() throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("postgate-workbook-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     }
@@ -44,7 +44,7 @@ final class WorkbookWriter {
     }
 
     /// Starts a sheet with its headings (bold, frozen); `widths` are the columns' widths in characters.
-    func addSheet(_ name: String, headings: [String], widths: [Int]) throws {
+    public func addSheet(_ name: String, headings: [String], widths: [Int]) throws {
         try flush()
         let path = folder + "/sheet\(sheets.count + 1).xml"
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
@@ -66,7 +66,7 @@ final class WorkbookWriter {
     }
 
     /// Adds a row to the last sheet added.
-    func row(_ cells: [WorkbookCell]) throws { try row(cells, style: nil) }
+    public func row(_ cells: [WorkbookCell]) throws { try row(cells, style: nil) }
 
     private func row(_ cells: [WorkbookCell], style heading: Int?) throws {
         precondition(!sheets.isEmpty, "addSheet first")
@@ -103,7 +103,7 @@ final class WorkbookWriter {
     }
 
     /// Zips the workbook into `path`.
-    func finish(to path: String) throws {
+    public func finish(to path: String) throws {
         try flush()
         for sheet in sheets {
             try sheet.handle.write(contentsOf: Data("</sheetData></worksheet>".utf8))
