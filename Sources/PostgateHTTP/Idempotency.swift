@@ -24,9 +24,10 @@ struct Idempotency: ServerMiddleware {
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
         guard request.method == .post, let key = request.headerFields[Self.keyHeader] else { return try await next(request, body, metadata) }
-        // A CSV upload streams through untouched: its key fingerprints its length, and the
-        // import itself refuses the same file twice (by its checksum).
-        let streamed = request.headerFields[.contentType]?.lowercased().hasPrefix("text/csv") ?? false
+        // A file upload (CSV or a workbook) streams through untouched: its key fingerprints its
+        // length, and the import itself refuses the same file twice (by its checksum).
+        let type = request.headerFields[.contentType]?.lowercased() ?? ""
+        let streamed = type.hasPrefix("text/csv") || type.hasPrefix("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         var bytes: [UInt8] = []
         if let body, !streamed {
             do {

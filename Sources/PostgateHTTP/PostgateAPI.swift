@@ -12,7 +12,7 @@ public struct PostgateAPI: APIProtocol {
     let pool: PostgresPool
     /// Who posts when no token names anyone, as the posting audit records it.
     let actor: String
-    /// The largest CSV upload taken, in bytes.
+    /// The largest file upload (CSV or workbook) taken, in bytes.
     let uploadLimit: Int
     /// How long a posting run of this instance is held without its runner renewing it (another
     /// instance may take over a run whose lease has ended).

@@ -5,22 +5,22 @@ import Logging
 
 /// One structured log line per request (request id, token, method, route, path, status,
 /// duration) and its metrics, the request id echoed in `X-Request-Id` on every answer (errors
-/// too), and bodies over the limit refused with 413: JSON bodies have one limit, CSV uploads
-/// (`text/csv`) their own. A declared length over the limit is refused before the body is read;
+/// too), and bodies over the limit refused with 413: JSON bodies have one limit, file uploads
+/// (`text/csv`, an .xlsx workbook, the console's file form) their own. A declared length over the limit is refused before the body is read;
 /// a body without one (`Transfer-Encoding: chunked`) is counted as it is read, and reading stops
 /// at the limit with the same 413.
 struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
     static var requestID: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
     /// The largest JSON body taken, in bytes.
     let maximumBody: Int
-    /// The largest CSV upload taken, in bytes.
+    /// The largest file upload (CSV or workbook) taken, in bytes.
     let maximumUpload: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let id = request.headers[Self.requestID].flatMap { $0.count <= 200 ? $0 : nil } ?? UUID().uuidString.lowercased()
         let start = ContinuousClock.now
         var response: Response
-        let isUpload = request.headers[.contentType]?.lowercased().hasPrefix("text/csv") ?? false
+        let isUpload = Self.isUpload(request)
         let limit = isUpload ? maximumUpload : maximumBody
         let route = Specification.shared.route(of: request.uri.path)
         let log = RequestLog()
@@ -66,10 +66,17 @@ struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
         return response
     }
 
+    /// A file upload: CSV or a workbook to the API, a file form of the console.
+    static func isUpload(_ request: Request) -> Bool {
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        return type.hasPrefix("text/csv") || type.hasPrefix("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            || (type.hasPrefix("multipart/form-data") && request.uri.path == "/console/adjustments/import")
+    }
+
     static func tooLarge(_ limit: Int, isUpload: Bool, length: Int?) -> Problem {
         Problem(
             status: 413, type: "too-large", title: "The request body is too large",
-            detail: "A \(isUpload ? "CSV upload" : "request body") may hold at most \(limit) bytes; this one has "
+            detail: "A \(isUpload ? "file upload" : "request body") may hold at most \(limit) bytes; this one has "
                 + (length.map { "\($0)" } ?? "more") + ". " + (isUpload ? "Split the file into smaller ones." : "Send less at a time."))
     }
 

@@ -32,7 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
             "Seconds a posting run stays held by this instance without renewing it (every third of it); after that another instance may take it over."
     )
     var runLeaseSeconds = 30
-    @Option(name: .customLong("upload-limit-mib"), help: "The largest CSV upload taken, in MiB.") var uploadLimit = 200
+    @Option(name: .customLong("upload-limit-mib"), help: "The largest file upload (CSV or workbook) taken, in MiB.") var uploadLimit = 200
 
     func validate() throws {
         if !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535, not \(port)") }

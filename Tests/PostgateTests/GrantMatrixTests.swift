@@ -12,7 +12,7 @@ let clientAPIFunctions: Set<String> = [
     "post_receipt", "post_transfer", "post_write_off", "pick_serials", "conversion_rate", "list_reference", "get_customer",
     "list_customers", "customer_alerts", "product_price", "list_products", "get_product", "begin_adjustment_import",
     "validate_adjustment_import", "import_adjustments", "add_adjustment", "export_adjustments", "discard_adjustment_import",
-    "adjustment_import_summary", "create_order", "add_order_line", "remove_order_line", "delete_order", "end_order", "get_order",
+    "adjustment_import_summary", "adjustment_import_totals", "create_order", "add_order_line", "remove_order_line", "delete_order", "end_order", "get_order",
     "list_orders", "create_shipment", "complete_shipment", "delete_shipment", "get_shipment", "list_shipments",
     "preview_invoice_generation", "generate_invoices", "create_credit_note", "delete_credit_note", "get_credit_note", "list_credit_notes",
     "apply_credit_note", "list_locations", "list_invoice_series", "unposted_ids",

@@ -125,3 +125,22 @@ COMMENT ON FUNCTION api.adjustment_import_summary(bigint) IS
     'The problems of the caller''s staged import counted by column and reason, with the first row of each and the number of rows with any problem.';
 
 GRANT EXECUTE ON FUNCTION api.validate_adjustment_import(bigint, integer), api.adjustment_import_summary(bigint) TO postgate_client;
+
+-- What the caller's staged import would add, per customer and currency: the totals a clerk checks
+-- after a dry run, before importing. Rows with a problem in their customer or amount are left out.
+CREATE OR REPLACE FUNCTION api.adjustment_import_totals(p_import bigint)
+RETURNS TABLE (customer text, currency text, adjustments bigint, total numeric)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM ar.own_adjustment_import(p_import);
+    RETURN QUERY
+    SELECT c.code, coalesce(upper(p.currency), c.currency), count(*), sum(p.amount::numeric)
+    FROM ar.staged_adjustment_problems(p_import) p JOIN ar.customers c ON lower(c.code) = lower(p.customer_code)
+    WHERE p.customer_problem IS NULL AND p.amount_problem IS NULL
+    GROUP BY 1, 2 ORDER BY 1, 2;
+END
+$$;
+COMMENT ON FUNCTION api.adjustment_import_totals(bigint) IS
+    'Per customer and currency, how many adjustments the caller''s staged import holds and their total (rows whose customer or amount has a problem left out).';
+GRANT EXECUTE ON FUNCTION api.adjustment_import_totals(bigint) TO postgate_client;

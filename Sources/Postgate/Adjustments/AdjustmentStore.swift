@@ -14,6 +14,14 @@ public struct ImportProblem: Sendable, Hashable, Codable {
     public var reason: String
 }
 
+/// What an import adds to one customer's balance, in one currency.
+public struct ImportTotal: Sendable, Hashable, Codable {
+    public var customer: String
+    public var currency: String
+    public var adjustments: Int
+    public var total: Decimal
+}
+
 /// How many problems of one kind a file has.
 public struct ImportProblemCount: Sendable, Hashable, Codable {
     public var column: String
@@ -70,6 +78,8 @@ public struct ImportResult: Sendable, Codable {
     public var rowsWithProblems = 0
     /// The sheet read, when the file was a workbook.
     public var sheet: String?
+    /// A dry run's totals per customer and currency.
+    public var totals: [ImportTotal] = []
     public var imported: Bool { batchID != nil }
 
     /// Gives each problem the row the file numbers it with and its cell, from the columns in
@@ -343,7 +353,12 @@ public struct AdjustmentStore: Sendable {
                     return found
                 }
                 if dryRun {
-                    let found = try await problems()
+                    var found = try await problems()
+                    found.totals = try await connection.query("SELECT * FROM api.adjustment_import_totals(\(importID))").map { row in
+                        ImportTotal(
+                            customer: try row.decode("customer"), currency: try row.decode("currency"), adjustments: try row.decode("adjustments"),
+                            total: try row.decode("total"))
+                    }
                     await discard()
                     return found
                 }

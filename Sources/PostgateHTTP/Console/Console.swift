@@ -106,6 +106,9 @@ struct Console: Sendable {
         }
         registerCreditNotes(on: router)
         router.get("console/customers") { request, _ in await page(request) { try await customersPage(request, $0) } }
+        router.get("console/adjustments") { request, _ in await page(request) { try await adjustmentsPage(request, $0) } }
+        router.post("console/adjustments/import") { request, _ in await importAdjustments(request) }
+        router.get("console/adjustments/export") { request, _ in await page(request) { try await exportAdjustments(request, $0) } }
         router.get("console/customers/{code}") { request, context in
             await page(request) { try await customerPage(Self.segment(context.parameters.get("code")), $0) }
         }

@@ -25,6 +25,8 @@ struct ConsoleForm: Sendable {
 
     static func query(of request: Request) -> ConsoleForm { ConsoleForm(request.uri.query ?? "") }
 
+    mutating func append(_ name: String, _ value: String) { fields.append((name, value)) }
+
     /// The first value of a field, trimmed; nil when missing or blank.
     subscript(_ name: String) -> String? {
         guard let value = fields.first(where: { $0.name == name })?.value.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty
