@@ -9,9 +9,14 @@ scripts/browser-check starts the service and sets:
 The tests run in order (their names are numbered): the seed flow changes the data the later ones see.
 """
 
+import datetime
 import os
 import re
+import tempfile
 import unittest
+from decimal import Decimal
+
+import openpyxl
 
 from axe_core_python.selenium import Axe
 from selenium import webdriver
@@ -423,6 +428,54 @@ class Console(unittest.TestCase):
         self.go("/console/customers/DEMO-ACME")
         self.assertRegex(self.text("#credit-notes"), r"Credit note \d+")
         self.accessible("customer with a credit note")
+
+    def test_08c_adjustments_from_a_workbook(self):
+        """A clerk uploads a workbook written by openpyxl: checked, its problems shown by row and
+        cell; corrected, its totals per customer; then imported."""
+        folder = tempfile.mkdtemp()
+
+        def workbook(name, rows):
+            book = openpyxl.Workbook()
+            sheet = book.active
+            sheet.append(["Customer Code", "Adjustment Date", "Amount", "Notes"])
+            for row in rows:
+                sheet.append(row)
+            path = os.path.join(folder, name)
+            book.save(path)
+            return path
+
+        bad = workbook("november.xlsx", [["DEMO-ACME", datetime.date(2026, 11, 1), Decimal("-12.5"), "goodwill"],
+                                         ["DEMO-NOBODY", datetime.date(2026, 11, 2), 3, ""]])
+        good = workbook("november-fixed.xlsx", [["DEMO-ACME", datetime.date(2026, 11, 1), Decimal("-12.5"), "goodwill"],
+                                                ["DEMO-ACME", datetime.date(2026, 11, 2), 3, "fee"]])
+        self.sign_in(os.environ["CLERK_TOKEN"])
+        self.click("nav a[href='/console/adjustments']")
+        self.wait_for("#import-form")
+        self.find("#file").send_keys(bad)
+        self.click("#check")
+        self.wait_for("#problems")
+        self.assertIn("november.xlsx: 1 problem in 1 of 2 rows; nothing was imported", self.text("#result-heading"))
+        self.assertRegex(self.text("#problems"), r"3 A3 Customer Code DEMO-NOBODY")
+        self.shot("adjustments-problems")
+        self.fits(NARROW)
+        self.shot("adjustments-problems", NARROW)
+        self.find("#file").send_keys(good)
+        self.click("#check")
+        self.wait_for("#totals")
+        self.assertRegex(self.text("#totals"), r"DEMO-ACME EUR 2 -9\.50")
+        self.shot("adjustments-check")
+        self.find("#file").send_keys(good)
+        self.click("#import")
+        self.assertIn("Imported 2 adjustments from november-fixed.xlsx as batch", self.flash())
+        self.assertRegex(self.find("#batch").get_attribute("value"), r"^\d+$", "the export is filtered by the batch imported")
+        self.shot("adjustments-imported")
+
+        # A reader exports, and cannot import.
+        self.sign_in(os.environ["READER_TOKEN"])
+        self.go("/console/adjustments")
+        self.wait_for("#export-form")
+        self.assertFalse(self.finds("#import-form"))
+        self.accessible("adjustments for a reader")
 
     def test_09_sign_out(self):
         self.sign_in(os.environ["POSTER_TOKEN"])
