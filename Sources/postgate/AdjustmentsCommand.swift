@@ -99,7 +99,7 @@ struct AdjustmentsCommand: AsyncParsableCommand {
                         "\(result.totalProblems) problem\(result.totalProblems == 1 ? "" : "s") in \(result.rowsWithProblems) of \(result.rows) rows; nothing was imported:"
                     )
                     for problem in result.problems.prefix(50) {
-                        let place = problem.cell.map { "cell \($0)" } ?? "row \(problem.line)"
+                        let place = "row \(problem.line)" + (problem.cell.map { " (cell \($0))" } ?? "")
                         print("  \(place), \(problem.column)\(problem.value.map { " '\($0)'" } ?? ""): \(problem.reason)")
                     }
                     if result.problemCounts.contains(where: { $0.reason.contains("order is given") }) {

@@ -77,9 +77,13 @@ struct AdjustmentTests {
     @Test("a binary file is refused")
     func binaryFile() async throws {
         try await withAdjustments { _, store, folder in
-            let path = try write(folder, "binary.csv", [0x50, 0x4B, 0x03, 0x04, 0x00, 0x00, 0xFF, 0x10])
+            let path = try write(folder, "binary.csv", [0x7F, 0x45, 0x4C, 0x46, 0x00, 0x00, 0xFF, 0x10])
             let error = await #expect(throws: ImportRefused.self) { try await store.importFile(path) }
             #expect(error?.reason.contains("not CSV text") == true)
+            // One that starts as a zip archive is read as a workbook, and refused as a broken one.
+            let zip = try write(folder, "binary.xlsx", [0x50, 0x4B, 0x03, 0x04, 0x00, 0x00, 0xFF, 0x10])
+            let broken = await #expect(throws: ImportRefused.self) { try await store.importFile(zip) }
+            #expect(broken?.reason.contains("cannot be read as one") == true)
         }
     }
 

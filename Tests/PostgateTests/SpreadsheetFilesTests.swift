@@ -165,7 +165,7 @@ struct SpreadsheetFilesTests {
             let refused = try await importing([])
             #expect(refused.status == 1)
             #expect(refused.output.contains("read as Windows-1252"))
-            #expect(refused.output.contains("row 2, Adjustment Date '11/1/2026'"))
+            #expect(refused.output.contains("row 2 (cell B2), Adjustment Date '11/1/2026'"))
             #expect(refused.output.contains("pass --date-order MDY (month first) or --date-order DMY (day first)"))
             let done = try await importing(["--date-order", "mdy"])
             #expect(done.status == 0, "\(done.error)")
