@@ -132,7 +132,12 @@ public struct Preview: Sendable {
 
 /// What a confirmed mass posting did.
 public struct MassPostingResult: Sendable {
-    public var posted: [Int64] = []
+    /// The invoices this run posted, kept as runs of consecutive ids: a confirmation of 1,000,000
+    /// drafts holds a few ranges, not a million ids.
+    public var postedRanges = IDRanges()
+    /// The invoices this run posted, in order.
+    public var posted: [Int64] { postedRanges.ids }
+    public var postedCount: Int { postedRanges.count }
     /// Posted before this run reached them: by an earlier, interrupted run of the same confirmation,
     /// or by another posting meanwhile (`postedElsewhere`).
     public var alreadyPosted: [Int64] = []
@@ -146,12 +151,37 @@ public struct MassPostingResult: Sendable {
     public var connectionLost = false
 }
 
-/// What a confirmation will post, as checked before it starts: the preview's drafts still to
-/// post, and those posted already.
+/// What a confirmation will post, as checked before it starts: the preview's drafts, less those
+/// no longer as pinned (posted already, or changed: `skipped`), read a chunk at a time in the
+/// preview's order (id order) when they are posted.
 struct ConfirmationPlan: Sendable {
-    /// The drafts still to post, in id order (the versions pinned are read a chunk at a time).
-    var remaining: [Int64] = []
+    /// The preview's drafts that are not to be posted by this run.
+    var skipped: Set<Int64> = []
+    /// How many drafts the run will post.
+    var remaining = 0
     var result = MassPostingResult()
+}
+
+/// Ids kept as runs of consecutive values: as small as the gaps between them.
+public struct IDRanges: Sendable, Equatable {
+    private var ranges: [ClosedRange<Int64>] = []
+    public private(set) var count = 0
+
+    public init() {}
+
+    public mutating func append(_ id: Int64) {
+        if let last = ranges.last, last.upperBound &+ 1 == id {
+            ranges[ranges.count - 1] = last.lowerBound...id
+        } else {
+            ranges.append(id...id)
+        }
+        count += 1
+    }
+
+    public mutating func append(contentsOf ids: some Sequence<Int64>) { for id in ids { append(id) } }
+
+    /// Every id, in the order appended.
+    public var ids: [Int64] { ranges.flatMap { Array($0) } }
 }
 
 /// Why a confirmation was refused before anything was posted.

@@ -232,17 +232,9 @@ extension PostingService {
                     plan.result.postedElsewhere.append(id)
                 }
             }
-            var after: Int32 = 0
-            while true {
-                let page = try await connection.query("SELECT k, invoice_id FROM api.preview_next(\(token), \(after), 10000)")
-                guard let last = page.last else { break }
-                after = try last.decode("k")
-                for row in page {
-                    let id: Int64 = try row.decode("invoice_id")
-                    if !skipped.contains(id) { plan.remaining.append(id) }
-                }
-            }
-            plan.remaining.sort()
+            plan.skipped = skipped
+            plan.remaining =
+                try await connection.query("SELECT invoices FROM api.preview_summary(\(token))")[0].decode(0, as: Int.self) - skipped.count
             changes += try await connection.query("SELECT change FROM api.preview_changes(\(token))").map { try $0.decode(0, as: String.self) }
             guard changes.isEmpty else { throw PreviewOutdated(changes: changes) }
             return plan
@@ -270,16 +262,40 @@ extension PostingService {
                 let plan: ConfirmationPlan
                 if let made { plan = made } else { plan = try await self.plan(token, on: connection) }
                 var result = plan.result
-                let remaining = plan.remaining
                 var done = 0
-                progress(0, remaining.count)
-                for start in stride(from: 0, to: remaining.count, by: max(chunkSize, 1)) {
+                progress(0, plan.remaining)
+                // The drafts to post after position `after` of the preview, at most `limit` positions of it.
+                func next(after: Int32, limit: Int, on connection: PostgresConnection) async throws -> (ids: [Int64], last: Int32?) {
+                    let page = try await connection.query(
+                        "SELECT k, invoice_id FROM api.preview_next(\(token), \(after), \(Int32(clamping: limit)))")
+                    return (
+                        try page.map { try $0.decode("invoice_id", as: Int64.self) }.filter { !plan.skipped.contains($0) }, try page.last?.decode("k")
+                    )
+                }
+                // What is left from position `after` on, when the run stops.
+                func rest(after start: Int32, on connection: PostgresConnection) async throws -> [Int64] {
+                    var ids: [Int64] = []
+                    var after = start
+                    while true {
+                        let page = try await next(after: after, limit: 10_000, on: connection)
+                        guard let last = page.last else { return ids }
+                        ids += page.ids
+                        after = last
+                    }
+                }
+                var after: Int32 = 0
+                while true {
                     if let reason = stop() {
                         result.stoppedBecause = reason
-                        result.notPosted = Array(remaining[start...])
+                        result.notPosted = try await rest(after: after, on: connection)
                         return result
                     }
-                    let chunk = Array(remaining[start..<min(start + chunkSize, remaining.count)])
+                    let page = try await next(after: after, limit: max(chunkSize, 1), on: connection)
+                    guard let last = page.last else { break }
+                    let start = after
+                    after = last
+                    let chunk = page.ids
+                    if chunk.isEmpty { continue }
                     var postedMeanwhile: [Int64] = []
                     do {
                         postedMeanwhile = try await connection.withTransaction { connection in
@@ -317,14 +333,20 @@ extension PostingService {
                         result.connectionLost = true
                     }
                     if result.stoppedBecause != nil {
-                        result.notPosted = Array(remaining[start...])
+                        // The chunk was rolled back whole: it is not posted, nor is anything after it (read
+                        // on another connection when this one broke).
+                        if result.connectionLost {
+                            result.notPosted = (try? await pool.withConnection { try await rest(after: start, on: $0) }) ?? chunk
+                        } else {
+                            result.notPosted = try await rest(after: start, on: connection)
+                        }
                         return result
                     }
                     result.alreadyPosted += postedMeanwhile
                     result.postedElsewhere += postedMeanwhile
-                    result.posted += chunk.filter { !postedMeanwhile.contains($0) }
+                    result.postedRanges.append(contentsOf: chunk.filter { !postedMeanwhile.contains($0) })
                     done += chunk.count
-                    progress(done, remaining.count)
+                    progress(done, plan.remaining)
                 }
                 return result
             }
