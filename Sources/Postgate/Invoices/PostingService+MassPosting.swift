@@ -109,11 +109,12 @@ extension PostingService {
         return try await summary(of: token)
     }
 
-    /// One chunk of a preview as read: the last id in it and its invoices' facts.
+    /// One chunk of a preview as read, not yet decoded: the last id in it, the settings' and
+    /// the facts' rows.
     private struct ReadChunk: Sendable {
         var last: Int64
-        var settings: PolicySettings
-        var candidates: [Candidate]
+        var settings: PostgresResult
+        var facts: PostgresResult
     }
 
     /// The preview's loop: `next` gives the ids after the last one evaluated (0 at first), in
@@ -127,11 +128,13 @@ extension PostingService {
             try await pool.withConnection { connection in
                 try await pool.withSpareConnection { spare in
                     let reader = spare ?? connection
+                    // The reader only fetches; the rows are decoded on the loop's side, so that the
+                    // database's work for the next chunk and the service's for this one overlap whole.
                     let read: @Sendable (Int64) async throws -> ReadChunk? = { after in
                         let chunk = try await next(reader, after)
                         guard let last = chunk.last else { return nil }
-                        let (settings, candidates) = try await Self.settingsAndFacts(chunk, for: .mass, locking: false, on: reader)
-                        return ReadChunk(last: last, settings: settings, candidates: candidates)
+                        let outcomes = try await reader.pipeline([Self.settingsQuery, Self.factsQuery(chunk, locking: false)])
+                        return ReadChunk(last: last, settings: try outcomes[0].get(), facts: try outcomes[1].get())
                     }
                     let token = UUID()
                     var evaluation: PostingPolicy.BatchEvaluation?
@@ -140,9 +143,10 @@ extension PostingService {
                     while let chunk = current {
                         let ahead = spare == nil ? nil : Task { try await read(chunk.last) }
                         do {
-                            if evaluation == nil { evaluation = PostingPolicy.BatchEvaluation(settings: chunk.settings) }
-                            let decisions = evaluation!.evaluate(chunk.candidates.map(\.facts))
-                            let items = zip(chunk.candidates, decisions).map { candidate, decision in
+                            let candidates = try Self.facts(from: chunk.facts, for: .mass)
+                            if evaluation == nil { evaluation = PostingPolicy.BatchEvaluation(settings: try Self.settings(from: chunk.settings)) }
+                            let decisions = evaluation!.evaluate(candidates.map(\.facts))
+                            let items = zip(candidates, decisions).map { candidate, decision in
                                 PreviewItem(
                                     invoiceID: candidate.facts.invoiceID, reference: candidate.facts.reference, customer: candidate.facts.customer,
                                     currency: candidate.currency, total: candidate.total, itemsToCreate: candidate.facts.itemsToCreate,
