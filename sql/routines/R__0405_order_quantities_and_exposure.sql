@@ -67,12 +67,35 @@ $$;
 COMMENT ON FUNCTION ar.customer_exposure(bigint[]) IS
     'Customers'' balance, booked not shipped and shipped not invoiced, in their own currency (all customers for NULL).';
 
--- What the credit rules count against the limit, under the setting credit_exposure.
+-- The one credit exposure: what the credit rules count against each customer's limit, in its own
+-- currency, under the setting credit_exposure: the open balance, or with "full" also what is booked
+-- not shipped and shipped not invoiced (ar.customer_exposure). Set-based: one call for any number
+-- of customers (those named; none for NULL). Each branch runs only when the setting chooses it (a
+-- one-time filter), so under "balance" no order is read. Read by the posting facts (a chunk's
+-- customers at once), report.customer_exposure, and through ar.credit_exposure by the alerts and
+-- the booking facts.
+CREATE OR REPLACE FUNCTION ar.credit_exposures(p_customer_ids bigint[])
+RETURNS TABLE (customer_id bigint, exposure numeric)
+LANGUAGE sql STABLE AS $$
+    SELECT b.customer_id, b.balance
+    FROM ar.customer_balances b
+    WHERE ar.setting('credit_exposure') IS DISTINCT FROM '"full"' AND b.customer_id = ANY (p_customer_ids)
+    UNION ALL
+    -- The ids filtered here as well as inside: the filter inside takes NULL for all customers, and
+    -- in a plan made before the ids are known (generic, or a lateral call) only this one finds the
+    -- customers by their key instead of reading every customer.
+    SELECT e.customer_id, e.balance + e.booked_not_shipped + e.shipped_not_invoiced
+    FROM ar.customer_exposure(p_customer_ids) e
+    WHERE ar.setting('credit_exposure') = '"full"' AND e.customer_id = ANY (p_customer_ids)
+$$;
+COMMENT ON FUNCTION ar.credit_exposures(bigint[]) IS
+    'The exposure the credit rules count, per customer named: the open balance, or with credit_exposure = full also booked not shipped '
+    'and shipped not invoiced. The one definition; everything that checks credit reads it.';
+
+-- The same for one customer, for callers that check one at a time.
 CREATE OR REPLACE FUNCTION ar.credit_exposure(p_customer_id bigint) RETURNS numeric
 LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN ar.setting('credit_exposure') = '"full"'
-                THEN e.balance + e.booked_not_shipped + e.shipped_not_invoiced ELSE e.balance END
-    FROM ar.customer_exposure(ARRAY[p_customer_id]) e
+    SELECT x.exposure FROM ar.credit_exposures(ARRAY[p_customer_id]) x
 $$;
 COMMENT ON FUNCTION ar.credit_exposure(bigint) IS
-    'The exposure the credit rules count: the open balance, or with credit_exposure = full also booked not shipped and shipped not invoiced.';
+    'The exposure the credit rules count for one customer (ar.credit_exposures); NULL for no customer.';

@@ -154,24 +154,25 @@ COMMENT ON TYPE ar.invoice_fact IS
 -- Per invoice: every fact of the data, set-based for any number of invoices.
 CREATE FUNCTION ar.invoice_facts(p_ids bigint[]) RETURNS SETOF ar.invoice_fact
 LANGUAGE sql STABLE AS $$
-    -- Balances once per customer, however many of its invoices there are; with the setting
-    -- credit_exposure = full, also what is booked not shipped and shipped not invoiced, less what
-    -- the drafts being posted carry of orders (they count as this posting's own totals).
+    -- The credit exposure once per customer, however many of its invoices there are, in one call
+    -- for the chunk (ar.credit_exposures, given the customers' ids as a column so that it is
+    -- planned into this query). With the setting credit_exposure = full, less what the drafts
+    -- being posted carry of orders: they count as this posting's own totals.
     WITH balances AS MATERIALIZED (
-        SELECT b.customer_id,
-               b.balance + CASE WHEN ar.setting('credit_exposure') = '"full"'
-                                THEN (SELECT e.booked_not_shipped + e.shipped_not_invoiced FROM ar.customer_exposure(ARRAY[b.customer_id]) e)
-                                     - coalesce((
-                                         SELECT sum(CASE WHEN iv.currency = cc.currency THEN il.net_amount + il.tax_amount
-                                                         ELSE round((il.net_amount + il.tax_amount)
-                                                                    * ar.conversion_rate_or_null(iv.currency, cc.currency, current_date), 2) END)
-                                         FROM ar.invoice_lines il JOIN ar.invoices iv ON iv.id = il.invoice_id
-                                         JOIN ar.customers cc ON cc.id = iv.customer_id
-                                         WHERE iv.id = ANY (p_ids) AND iv.customer_id = b.customer_id AND iv.status = 'draft'
-                                           AND il.order_line_id IS NOT NULL), 0)
-                                ELSE 0 END AS balance
-        FROM ar.customer_balances b
-        WHERE b.customer_id IN (SELECT i.customer_id FROM ar.invoices i WHERE i.id = ANY (p_ids))
+        SELECT x.customer_id, x.exposure - coalesce(d.amount, 0) AS balance
+        FROM (SELECT array_agg(DISTINCT i.customer_id) AS ids FROM ar.invoices i WHERE i.id = ANY (p_ids)) k
+        CROSS JOIN LATERAL ar.credit_exposures(k.ids) x
+        LEFT JOIN (
+            SELECT iv.customer_id,
+                   sum(CASE WHEN iv.currency = cc.currency THEN il.net_amount + il.tax_amount
+                            ELSE round((il.net_amount + il.tax_amount) * ar.conversion_rate_or_null(iv.currency, cc.currency, current_date), 2)
+                       END) AS amount
+            FROM ar.invoice_lines il JOIN ar.invoices iv ON iv.id = il.invoice_id
+            JOIN ar.customers cc ON cc.id = iv.customer_id
+            WHERE ar.setting('credit_exposure') = '"full"'
+              AND iv.id = ANY (p_ids) AND iv.status = 'draft' AND il.order_line_id IS NOT NULL
+            GROUP BY iv.customer_id
+        ) d ON d.customer_id = x.customer_id
     )
     SELECT i.id, i.version, i.status,
            CASE WHEN i.status = 'posted' THEN 'invoice ' || i.number WHEN i.reference = '' THEN 'draft ' || i.id ELSE i.reference END,

@@ -83,31 +83,38 @@ $$;
 COMMENT ON FUNCTION api.preview_invoice_generation(date) IS
     'What Generate Invoices would make on a date: per customer and order, the terms, lines and amounts; customers on hold are listed as skipped.';
 
--- Makes the drafts: one per order with something due, dated p_date, its lines priced as the
--- order's, shipped lines with their shipment's serials and no stock to move again. Runs one at a
--- time; the orders concerned are locked, so shipments of them wait. Returns the drafts made.
-CREATE OR REPLACE FUNCTION api.generate_invoices(p_date date DEFAULT current_date)
-RETURNS TABLE (invoice_id bigint, customer text, order_number bigint, lines integer, total numeric)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+-- Generate Invoices, step by step (api.generate_invoices runs them in order, inside its run lock).
+
+-- The orders with something due on p_date, locked in id order; NULL when there are none. Only
+-- they are invoiced in this run (an order that becomes due meanwhile waits for the next), so no
+-- shipment of them completes under it.
+CREATE OR REPLACE FUNCTION ar.generate_invoices_lock_orders(p_date date) RETURNS bigint[]
+LANGUAGE plpgsql AS $$
 DECLARE
-    v_date date := coalesce(p_date, current_date);
-    v_invoices bigint[];
     v_orders bigint[];
 BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('postgate.generate_invoices'));
-    -- The orders with something due, locked: only they are invoiced in this run (an order that
-    -- becomes due meanwhile waits for the next), so no shipment of them completes under it.
     SELECT array_agg(l.id) INTO v_orders FROM (
-        SELECT o.id FROM ar.sales_orders o WHERE o.id IN (SELECT d.order_id FROM ar.invoicing_due(v_date) d) ORDER BY o.id FOR UPDATE
+        SELECT o.id FROM ar.sales_orders o WHERE o.id IN (SELECT d.order_id FROM ar.invoicing_due(p_date) d) ORDER BY o.id FOR UPDATE
     ) l;
-    IF v_orders IS NULL THEN
-        RETURN;
-    END IF;
+    RETURN v_orders;
+END
+$$;
+COMMENT ON FUNCTION ar.generate_invoices_lock_orders(date) IS
+    'Step of api.generate_invoices: locks the orders with something due on the date, in id order, and returns their ids (NULL for none).';
+
+-- The drafts, in one statement: one per locked order with lines due (customers on hold for sales
+-- invoices wait), dated p_date, its lines priced as the order's and numbered in order-line order,
+-- shipped lines with their shipment's serials. Returns the drafts' ids, NULL when none was made.
+CREATE OR REPLACE FUNCTION ar.generate_invoices_make_drafts(p_date date, p_orders bigint[]) RETURNS bigint[]
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_invoices bigint[];
+BEGIN
     WITH due AS MATERIALIZED (
         SELECT d.order_id, d.order_line_id, d.shipment_line_id, d.quantity, l.line_no AS order_line_no, l.product_id, l.location_id,
                l.unit_price, l.tax_rate_id, l.tax_percent
-        FROM ar.invoicing_due(v_date) d JOIN ar.sales_order_lines l ON l.id = d.order_line_id
-        WHERE NOT d.held AND d.order_id = ANY (v_orders)
+        FROM ar.invoicing_due(p_date) d JOIN ar.sales_order_lines l ON l.id = d.order_line_id
+        WHERE NOT d.held AND d.order_id = ANY (p_orders)
     ),
     numbered AS MATERIALIZED (
         SELECT due.*, nextval(pg_get_serial_sequence('ar.invoice_lines', 'id')) AS line_id,
@@ -122,7 +129,7 @@ BEGIN
     made_invoices AS (
         INSERT INTO ar.invoices (id, customer_id, invoice_date, currency, price_list_id, location_id, reference)
         OVERRIDING SYSTEM VALUE
-        SELECT o.new_invoice_id, o.customer_id, v_date, o.currency, o.price_list_id, o.location_id,
+        SELECT o.new_invoice_id, o.customer_id, p_date, o.currency, o.price_list_id, o.location_id,
                format('order %s', o.number) || coalesce(': ' || nullif(o.reference, ''), '')
         FROM orders o
         RETURNING id
@@ -145,38 +152,91 @@ BEGIN
     )
     -- Every part of the statement runs whole, read or not.
     SELECT array_agg(m.id) INTO v_invoices FROM made_invoices m;
-    IF v_invoices IS NULL THEN
-        RETURN;
-    END IF;
-    -- The customer items the lines will create, as ar.refresh_pending_items makes them line by
-    -- line (orders hold no buildups): one per unit, carrying the line's serials in order, or one
-    -- per batch serial with its quantity.
+    RETURN v_invoices;
+END
+$$;
+COMMENT ON FUNCTION ar.generate_invoices_make_drafts(date, bigint[]) IS
+    'Step of api.generate_invoices: makes one draft per locked order with lines due (not held), its lines and their shipped serials; '
+    'returns the drafts'' ids (NULL for none).';
+
+-- The customer items the drafts' lines will create, as ar.refresh_pending_items makes them line
+-- by line (orders hold no buildups): one per unit, carrying the line's serials in order, or one
+-- per batch serial with its quantity.
+CREATE OR REPLACE FUNCTION ar.generate_invoices_add_pending_items(p_invoices bigint[], p_date date) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO ar.pending_customer_items (invoice_id, line_id, product_id, item_type_id, unit_no, serial, warranty_start)
-    SELECT l.invoice_id, l.id, l.product_id, p.customer_item_type_id, n, s.serial, v_date
+    SELECT l.invoice_id, l.id, l.product_id, p.customer_item_type_id, n, s.serial, p_date
     FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id AND p.customer_item_type_id IS NOT NULL AND p.serial_tracking <> 'batch'
     CROSS JOIN LATERAL generate_series(1, ceil(l.quantity)::integer) n
     LEFT JOIN LATERAL (
         SELECT x.serial FROM (SELECT ls.serial, row_number() OVER (ORDER BY ls.id) AS k FROM ar.invoice_line_serials ls WHERE ls.line_id = l.id) x
         WHERE x.k = n
     ) s ON p.serial_tracking = 'unique'
-    WHERE l.invoice_id = ANY (v_invoices)
+    WHERE l.invoice_id = ANY (p_invoices)
     ORDER BY l.id, n;
     INSERT INTO ar.pending_customer_items (invoice_id, line_id, product_id, item_type_id, unit_no, serial, quantity, warranty_start, kind)
     SELECT l.invoice_id, l.id, l.product_id, p.customer_item_type_id, row_number() OVER (PARTITION BY l.id ORDER BY ls.id), ls.serial, ls.quantity,
-           v_date, 'batch'
+           p_date, 'batch'
     FROM ar.invoice_lines l JOIN ar.products p ON p.id = l.product_id AND p.customer_item_type_id IS NOT NULL AND p.serial_tracking = 'batch'
     JOIN ar.invoice_line_serials ls ON ls.line_id = l.id
-    WHERE l.invoice_id = ANY (v_invoices);
+    WHERE l.invoice_id = ANY (p_invoices);
+END
+$$;
+COMMENT ON FUNCTION ar.generate_invoices_add_pending_items(bigint[], date) IS
+    'Step of api.generate_invoices: the pending customer items of the drafts'' lines, per unit (with its serial) or per batch serial.';
+
+-- Each draft's totals: the sums of its lines.
+CREATE OR REPLACE FUNCTION ar.generate_invoices_set_totals(p_invoices bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
     UPDATE ar.invoices i SET net_total = t.net, tax_total = t.tax, total = t.net + t.tax
     FROM (SELECT l.invoice_id, sum(l.net_amount) AS net, sum(l.tax_amount) AS tax
-          FROM ar.invoice_lines l WHERE l.invoice_id = ANY (v_invoices) GROUP BY l.invoice_id) t
+          FROM ar.invoice_lines l WHERE l.invoice_id = ANY (p_invoices) GROUP BY l.invoice_id) t
     WHERE i.id = t.invoice_id;
+END
+$$;
+COMMENT ON FUNCTION ar.generate_invoices_set_totals(bigint[]) IS 'Step of api.generate_invoices: sets each draft''s totals from its lines.';
+
+-- What the run made, as api.generate_invoices returns it: per draft, its customer, order, lines and total.
+CREATE OR REPLACE FUNCTION ar.generate_invoices_made(p_invoices bigint[])
+RETURNS TABLE (invoice_id bigint, customer text, order_number bigint, lines integer, total numeric)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
     RETURN QUERY
     SELECT i.id, c.code, o.number, (SELECT count(*)::integer FROM ar.invoice_lines l WHERE l.invoice_id = i.id), i.total
     FROM ar.invoices i JOIN ar.customers c ON c.id = i.customer_id
     JOIN LATERAL (SELECT so.number FROM ar.invoice_lines l JOIN ar.sales_order_lines ol ON ol.id = l.order_line_id
                   JOIN ar.sales_orders so ON so.id = ol.order_id WHERE l.invoice_id = i.id LIMIT 1) o ON true
-    WHERE i.id = ANY (v_invoices) ORDER BY i.id;
+    WHERE i.id = ANY (p_invoices) ORDER BY i.id;
+END
+$$;
+COMMENT ON FUNCTION ar.generate_invoices_made(bigint[]) IS
+    'Step of api.generate_invoices: the drafts made, with customer, order number, line count and total, in id order.';
+
+-- Makes the drafts: one per order with something due, dated p_date, its lines priced as the
+-- order's, shipped lines with their shipment's serials and no stock to move again. Runs one at a
+-- time; the orders concerned are locked, so shipments of them wait. Returns the drafts made.
+CREATE OR REPLACE FUNCTION api.generate_invoices(p_date date DEFAULT current_date)
+RETURNS TABLE (invoice_id bigint, customer text, order_number bigint, lines integer, total numeric)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = ar, pg_temp AS $$
+DECLARE
+    v_date date := coalesce(p_date, current_date);
+    v_orders bigint[];
+    v_invoices bigint[];
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('postgate.generate_invoices'));  -- one run at a time
+    v_orders := ar.generate_invoices_lock_orders(v_date);
+    IF v_orders IS NULL THEN
+        RETURN;
+    END IF;
+    v_invoices := ar.generate_invoices_make_drafts(v_date, v_orders);
+    IF v_invoices IS NULL THEN
+        RETURN;
+    END IF;
+    PERFORM ar.generate_invoices_add_pending_items(v_invoices, v_date);
+    PERFORM ar.generate_invoices_set_totals(v_invoices);
+    RETURN QUERY SELECT * FROM ar.generate_invoices_made(v_invoices);
 END
 $$;
 COMMENT ON FUNCTION api.generate_invoices(date) IS

@@ -3,7 +3,7 @@
 -- guards, the posting facts of a shipment's invoice, reports and rights.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(89);
+SELECT plan(92);
 
 \ir fixtures/company.sql
 \ir fixtures/stock.sql
@@ -289,6 +289,32 @@ SELECT api.add_order_line((SELECT id FROM t_gone), '{"product": "CABLE", "quanti
 SELECT api.update_customer('LATE', (SELECT version FROM ar.customers WHERE code = 'LATE'), '{"active": false}');
 SELECT throws_ok($$SELECT api.book_order((SELECT id FROM t_gone), '[]', 'me')$$, 'PG422', 'customer LATE is inactive',
                  'an order of a customer made inactive since is not booked');
+
+-- One credit exposure: what the alerts count is what the posting facts read, under either setting
+-- (of a draft without order lines, of which nothing is taken out). DEL owes its posted invoice
+-- (36.26) and has 2 cables booked, not shipped (24.18); a limit of 1 makes the alert show it.
+SELECT api.update_customer('DEL', (SELECT version FROM ar.customers WHERE code = 'DEL'), '{"credit_limit": 1}');
+CREATE TEMPORARY TABLE t_manual AS
+SELECT (api.create_invoice('{"customer": "DEL", "date": "2026-03-05", "location": "MAIN"}') ->> 'invoice_id')::bigint AS id;
+CREATE FUNCTION pg_temp.exposures() RETURNS TABLE (alert text, open_balance numeric, counted numeric) LANGUAGE sql AS $$
+    SELECT (SELECT a.message FROM api.customer_alerts('DEL', 'sales_invoice') a WHERE a.alert = 'over_credit_limit'),
+           (SELECT f.open_balance FROM ar.invoice_facts(ARRAY[(SELECT id FROM t_manual)]) f),
+           (SELECT e.counted_by_credit_rules FROM report.customer_exposure e WHERE e.customer = 'DEL')
+$$;
+SELECT results_eq($$SELECT * FROM pg_temp.exposures()$$,
+                  $$VALUES ('Customer DEL has reached its credit limit: balance 36.26 EUR is over the limit of 1.00 EUR.'::text, 36.26::numeric,
+                            36.26::numeric)$$,
+                  'credit_exposure = balance: the alert, the posting facts and the exposure report count the balance alike');
+SELECT api.set_setting('credit_exposure', '"full"');
+SELECT results_eq($$SELECT * FROM pg_temp.exposures()$$,
+                  $$VALUES ('Customer DEL has reached its credit limit: exposure 60.44 EUR is over the limit of 1.00 EUR.'::text, 60.44::numeric,
+                            60.44::numeric)$$,
+                  'credit_exposure = full: the alert, the posting facts and the exposure report count the booked cables alike');
+SELECT is((SELECT open_balance FROM ar.invoice_facts(ARRAY[(SELECT i.id FROM ar.invoices i JOIN ar.customers c ON c.id = i.customer_id
+                                                            WHERE c.code = 'LATE' AND i.status = 'draft')])),
+          0::numeric, 'the facts of a generated draft leave out what it carries of the order: LATE''s shipped cables are this posting''s own');
+SELECT api.set_setting('credit_exposure', '"balance"');
+SELECT api.delete_invoice((SELECT id FROM t_manual));
 
 -- Reports and rights.
 SELECT results_eq($$SELECT customer, line_no, open, open_amount FROM report.open_orders WHERE customer IN ('ACME', 'DEL') ORDER BY customer, line_no$$,
