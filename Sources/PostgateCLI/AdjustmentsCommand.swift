@@ -190,16 +190,13 @@ struct AdjustmentsCommand: AsyncParsableCommand {
     struct Reasons: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add or change an adjustment reason code (with --version).")
         @OptionGroup var connection: ConnectionOptions
-        @Argument var code: String
-        @Option var name: String
-        @Option(help: "true or false.") var active = true
-        @Option(name: .customLong("version")) var rowVersion: Int?
+        @OptionGroup var row: CodeListRow
 
         func run() async throws {
             let version = try await withPool(connection) {
-                try await AdjustmentStore(pool: $0).saveReason(code, name: name, active: active, version: rowVersion)
+                try await AdjustmentStore(pool: $0).saveReason(row.code, name: row.name, active: row.active, version: row.rowVersion)
             }
-            print(version == 1 ? "Added reason \(code)." : "Changed reason \(code): now version \(version).")
+            row.printSaved("reason", version: version)
         }
     }
 }

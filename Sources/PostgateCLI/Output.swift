@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 
 /// Prints rows as aligned columns for people.
@@ -27,4 +28,18 @@ func printJSON(_ value: some Encodable) throws {
 extension Optional where Wrapped: CustomStringConvertible {
     /// The value, or a dash for none.
     var orDash: String { map(\.description) ?? "-" }
+}
+
+/// A row of a code list added, or changed with the version read (a location, an adjustment
+/// reason): its code, name and whether it is active.
+struct CodeListRow: ParsableArguments {
+    @Argument var code: String
+    @Option var name: String
+    @Option(help: "true or false.") var active = true
+    @Option(name: .customLong("version")) var rowVersion: Int?
+
+    /// Says what happened: added (version 1), or changed to its new version.
+    func printSaved(_ what: String, version: Int) {
+        print(version == 1 ? "Added \(what) \(code)." : "Changed \(what) \(code): now version \(version).")
+    }
 }

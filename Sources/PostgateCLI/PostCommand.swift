@@ -134,6 +134,9 @@ struct PostCommand: AsyncParsableCommand {
                 "\(item.reference) (\(item.customer), \(item.total.money) \(item.currency)): \(item.decision.canPost ? "can be posted" : "BLOCKED")")
             printFindings(item.decision, indent: "    ")
         }
+        // What each kind of blocker asks for, once, from the rules' own table.
+        let blocking = Set(shown.flatMap { $0.1.decision.blockers.compactMap(\.ruleID) })
+        for rule in RuleID.allCases where blocking.contains(rule) { print("To do: \(rule.whatToDo).") }
         let withFindings = preview.blocked + preview.warned
         if withFindings > shown.count {
             print(

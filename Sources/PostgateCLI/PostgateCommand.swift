@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Postgate
 import Postgres
+import PostgresServer
 
 /// Runs the command line: checks the raw arguments, parses them, runs the command, and prints a
 /// failure as one message that says what to do (the usage text only when the arguments were wrong).
@@ -34,15 +35,16 @@ enum PostgateMain {
         } catch {
             // Refusals and failures say what happened and what to do; no usage text.
             let code = (error as? Failure)?.code ?? 1
-            var shown: any Error = error
-            if let database = error as? PostgresError, database.kind == .server { shown = DomainError(database) }
-            if let database = error as? PostgresError, database.kind == .connectionFailed {
+            var shown: any Error = error.underlyingTransactionError
+            if let database = shown as? PostgresError, database.kind == .server { shown = DomainError(database) }
+            if let database = shown as? PostgresError, database.kind == .connectionFailed {
                 shown = Failure(
                     database.message + ". Check that the server runs there and that this user may log in to that database"
                         + " (\(CommandLineText.command("db status")) shows the embedded server).")
             }
             var text = CommandLineText.namingTheCommand(String(describing: shown))
             if let refusal = shown as? DomainError, let next = NextSteps.after(refusal) { text += " " + next }
+            if let failed = error as? PostgresTransactionError { text += " (Rolling the transaction back failed too: \(failed.rollbackError).)" }
             FileHandle.standardError.write(Data("Error: \(text)\n".utf8))
             exit(code)
         }

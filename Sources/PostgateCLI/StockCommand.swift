@@ -114,15 +114,12 @@ struct StockCommand: AsyncParsableCommand {
         struct Add: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Add or change a location (with --version).")
             @OptionGroup var connection: ConnectionOptions
-            @Argument var code: String
-            @Option var name: String
-            @Option(help: "true or false.") var active = true
-            @Option(name: .customLong("version")) var rowVersion: Int?
+            @OptionGroup var row: CodeListRow
             func run() async throws {
                 let version = try await withPool(connection) {
-                    try await CatalogStore(pool: $0).saveLocation(code, name: name, active: active, version: rowVersion)
+                    try await CatalogStore(pool: $0).saveLocation(row.code, name: row.name, active: row.active, version: row.rowVersion)
                 }
-                print(version == 1 ? "Added location \(code)." : "Changed location \(code): now version \(version).")
+                row.printSaved("location", version: version)
             }
         }
 

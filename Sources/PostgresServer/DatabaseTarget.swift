@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import Postgres
-import PostgresServer
 
 /// Which database a command works on, found the same way by every command:
 /// `--database URL`, else `DATABASE_URL`, else libpq's `PG*` variables, else the embedded

@@ -1,6 +1,7 @@
 import Foundation
 import Postgate
 import Postgres
+import PostgresServer
 import TestSupport
 import Testing
 

@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import Postgres
-import PostgresServer
 
 /// The text encodings a spreadsheet's CSV file comes in.
 public enum FileEncoding: String, Sendable, CaseIterable, Codable {
@@ -47,7 +46,7 @@ struct FileScan: Sendable {
             data.withUnsafeBytes { validator.consume($0) }
         }
         validator.finish()
-        checksum = Checksum.hex(hasher.finalize())
+        checksum = hasher.finalize().hex
         firstRowNotUTF8 = validator.firstRowNotUTF8
         firstRowNotWindows1252 = validator.firstRowNotWindows1252
     }

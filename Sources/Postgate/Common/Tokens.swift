@@ -1,6 +1,6 @@
+import Crypto
 import Foundation
 import Postgres
-import PostgresServer
 
 /// What a token of the HTTP service may do.
 public enum TokenRole: String, DatabaseText {
@@ -69,6 +69,6 @@ public struct TokenStore: Sendable {
 
     /// How a token is kept and looked up: its SHA-256 in lowercase hex.
     public static func hash(_ token: String) -> String {
-        Checksum.sha256(Data(token.utf8))
+        SHA256.hash(data: Data(token.utf8)).hex
     }
 }
