@@ -38,7 +38,7 @@ struct TokenAuthentication: ServerMiddleware {
         guard let header = request.headerFields[.authorization], header.lowercased().hasPrefix("bearer ") else {
             return Self.refusal(
                 Problem(
-                    status: 401, type: "unauthenticated", title: "A token is needed",
+                    .unauthenticated, title: "A token is needed",
                     detail: "Send Authorization: Bearer TOKEN with a token of this service; an administrator makes them."))
         }
         let presented = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
@@ -51,13 +51,13 @@ struct TokenAuthentication: ServerMiddleware {
         guard let token else {
             return Self.refusal(
                 Problem(
-                    status: 401, type: "unauthenticated", title: "The token is not known",
+                    .unauthenticated, title: "The token is not known",
                     detail: "The token is not one of this service's, or it was removed: ask for a new one."))
         }
         guard Self.allows(token.role, operationID, request.method) else {
             return Self.refusal(
                 Problem(
-                    status: 403, type: "forbidden", title: "The token's role may not do that",
+                    .forbidden, title: "The token's role may not do that",
                     detail:
                         "Token \(token.name) is a \(token.role.rawValue): \(token.role == .reader ? "it may only read" : "posting is a poster's")."))
         }
@@ -68,8 +68,8 @@ struct TokenAuthentication: ServerMiddleware {
     static func refusal(_ problem: Problem) -> (HTTPResponse, HTTPBody?) {
         var response = HTTPResponse(status: .init(code: problem.status))
         response.headerFields[.contentType] = "application/problem+json"
-        if problem.status == 401 { response.headerFields[.wwwAuthenticate] = "Bearer" }
-        if problem.status == 503 { response.headerFields[.retryAfter] = String(Problem.retryAfter) }
+        if problem.status == DomainError.Kind.unauthenticated.status { response.headerFields[.wwwAuthenticate] = "Bearer" }
+        if problem.isRetryable { response.headerFields[.retryAfter] = String(Problem.retryAfter) }
         return (response, HTTPBody(problem.json))
     }
 }

@@ -46,7 +46,7 @@ extension PostgateAPI {
             }
             guard result.imported || result.dryRun else {
                 var problem = Problem(
-                    status: 422, type: "import-refused", title: "The file's rows have problems; nothing was imported",
+                    .importRefused, title: "The file's rows have problems; nothing was imported",
                     detail: "\(result.rowsWithProblems) of \(result.rows) rows have \(result.totalProblems) problems. "
                         + "Correct the rows listed in problems (and the others of the same kind), then upload the file again.")
                 problem.body.problems = problems
@@ -84,7 +84,7 @@ extension PostgateAPI {
                     try? FileManager.default.removeItem(atPath: path)
                     throw error
                 }
-                let (chunks, size) = try Self.fileChunks(path, removingIt: true)
+                let (chunks, size) = try FileBody.chunks(path, removingIt: true)
                 return .ok(
                     .init(
                         body: .applicationVnd_openxmlformatsOfficedocument_spreadsheetml_sheet(
@@ -133,37 +133,4 @@ extension PostgateAPI {
             return .ok(.init(body: .json(.init(rows: rows, nextCursor: next))))
         }
     }
-
-    /// A file's contents a MiB at a time, and its size; the file is removed once read (or
-    /// abandoned), when `removingIt`.
-    static func fileChunks(_ path: String, removingIt: Bool) throws -> (AsyncThrowingStream<ArraySlice<UInt8>, any Error>, Int64) {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw Problem(
-                status: 500, type: "internal", title: "The export could not be read back", detail: "Try again; if it fails again, report it.")
-        }
-        let size = Int64((try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0)
-        let reader = SendableFile(handle: handle)
-        let stream = AsyncThrowingStream<ArraySlice<UInt8>, any Error> { continuation in
-            continuation.onTermination = { _ in
-                try? reader.handle.close()
-                if removingIt { try? FileManager.default.removeItem(atPath: path) }
-            }
-            Task {
-                do {
-                    while let data = try reader.handle.read(upToCount: 1 << 20), !data.isEmpty {
-                        continuation.yield(ArraySlice(data))
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-        }
-        return (stream, size)
-    }
-}
-
-/// A file handle read from another task.
-struct SendableFile: @unchecked Sendable {
-    let handle: FileHandle
 }

@@ -12,22 +12,29 @@ struct Problem: Error {
 
     static let typeBase = "https://postgate.dev/problems/"
 
+    /// A problem of `kind`: its status and type from the one table (`DomainError.Kind.entry`),
+    /// its title from there unless this refusal says it better.
     init(
-        status: Int, type: String, title: String, detail: String?, field: String? = nil, sqlState: String? = nil,
+        _ kind: DomainError.Kind, title: String? = nil, detail: String?, field: String? = nil, sqlState: String? = nil,
         findings: [Components.Schemas.BlockedInvoice]? = nil
     ) {
-        self.status = status
+        let entry = kind.entry
+        status = entry.status
         body = .init(
-            _type: Self.typeBase + type, title: title, status: status, detail: detail, field: field, sqlstate: sqlState, findings: findings)
+            _type: Self.typeBase + entry.type, title: title ?? entry.title, status: entry.status, detail: detail, field: field,
+            sqlstate: sqlState, findings: findings)
     }
 
     /// The problem as the spec's response.
     var response: Components.Responses.Problem {
-        .init(headers: .init(retryAfter: status == 503 ? Self.retryAfter : nil), body: .applicationProblemJson(body))
+        .init(headers: .init(retryAfter: isRetryable ? Self.retryAfter : nil), body: .applicationProblemJson(body))
     }
 
     /// Seconds a client waits before trying again after a 503.
     static let retryAfter = 2
+
+    /// Trying again later can succeed: the response carries `Retry-After`.
+    var isRetryable: Bool { DomainError.Kind(status: status)?.isRetryable ?? false }
 
     /// The answer of an operation: its `default` case with this problem's status.
     func answer<Output>(_ make: (Int, Components.Responses.Problem) -> Output) -> Output { make(status, response) }
@@ -36,17 +43,17 @@ struct Problem: Error {
     var json: Data { (try? JSONEncoder().encode(body)) ?? Data("{}".utf8) }
 
     static func badBody(_ expected: String) -> Problem {
-        Problem(status: 400, type: "invalid", title: "The request is not valid", detail: "The body must be \(expected).")
+        Problem(.invalid, title: "The request is not valid", detail: "The body must be \(expected).")
     }
 
     static func badField(_ field: String, _ expected: String) -> Problem {
-        Problem(status: 400, type: "invalid", title: "The request is not valid", detail: "\(field) must be \(expected).", field: field)
+        Problem(.invalid, title: "The request is not valid", detail: "\(field) must be \(expected).", field: field)
     }
 
     /// Any error a route meets, in the one table. A Swift error never reaches a client with its
-    /// internals: what is not known here is a 500 that says to try again and report it.
+    /// internals: what is not known here is a 500 that says to report it if it repeats.
     init(_ error: any Error) {
-        switch error {
+        switch error.underlyingTransactionError {
         case let problem as Problem:
             self = problem
         case let refused as PostingRefused:
@@ -54,53 +61,39 @@ struct Problem: Error {
                 Components.Schemas.BlockedInvoice(invoice: item.invoice, findings: item.decision.findings.map(PostgateAPI.finding))
             }
             self.init(
-                status: 422, type: "posting-refused", title: "The posting rules refuse it",
-                detail: refused.description.prefix(1).uppercased() + refused.description.dropFirst()
-                    + ". Fix what each finding says, then post again.", findings: blocked)
+                .postingRefused, detail: Self.sentence(refused.description) + ". Fix what each finding says, then post again.", findings: blocked)
         case let refused as BookingRefused:
             self.init(
-                status: 422, type: "booking-refused", title: "The booking check refuses it",
-                detail: refused.description.prefix(1).uppercased() + refused.description.dropFirst()
-                    + ". Fix what each finding says, then book again.",
+                .bookingRefused, detail: Self.sentence(refused.description) + ". Fix what each finding says, then book again.",
                 findings: [.init(invoice: "order \(refused.order)", findings: refused.decision.findings.map(PostgateAPI.finding))])
         case let refused as ImportRefused:
             self.init(
-                status: refused.tooLarge ? 413 : 422, type: refused.tooLarge ? "too-large" : "import-refused",
-                title: refused.tooLarge ? "The file is too large" : "The file is not an adjustments file",
-                detail: refused.reason.prefix(1).uppercased() + refused.reason.dropFirst() + ".")
+                refused.tooLarge ? .tooLarge : .importRefused, title: refused.tooLarge ? "The file is too large" : nil,
+                detail: Self.sentence(refused.reason) + ".")
         case is BodyTooLarge:
-            self.init(
-                status: 413, type: "too-large", title: "The request body is too large",
-                detail: "The body passed the limit of this route while it was read. Send less at a time.")
+            self.init(.tooLarge, detail: "The body passed the limit of this route while it was read. Send less at a time.")
         case let outdated as PreviewOutdated:
-            self.init(status: 412, type: "preview-outdated", title: "The selection changed since its preview", detail: outdated.description)
+            self.init(.outdated, detail: outdated.description)
         case let domain as DomainError:
-            let (status, type, title) = Self.status(for: domain.kind)
-            self.init(status: status, type: type, title: title, detail: domain.description, field: domain.field, sqlState: domain.sqlState)
-        case let database as PostgresError where database.breaksConnection || database.kind == .poolTimeout:
-            self.init(
-                status: 503, type: "unavailable", title: "The database cannot be reached",
-                detail: "The database is unavailable or busy; try again in a few seconds.")
-        case let database as PostgresError where database.kind == .server:
+            self.init(domain.kind, detail: Self.detail(domain), field: domain.field, sqlState: domain.sqlState)
+        case let database as PostgresError:
             self.init(DomainError(database))
         default:
             self.init(
-                status: 500, type: "internal", title: "The request could not be completed",
+                .internal,
                 detail: "Something unexpected went wrong; nothing was changed by a refused request. Try again, and report it if it repeats.")
         }
     }
 
-    /// The HTTP status, type and title of each kind of refusal.
-    static func status(for kind: DomainError.Kind) -> (Int, String, String) {
-        switch kind {
-        case .invalid: (400, "invalid", "A value is not valid")
-        case .notFound: (404, "not-found", "Something it names does not exist")
-        case .duplicate: (409, "conflict", "It already exists")
-        case .stale: (409, "stale-version", "It changed since it was read")
-        case .ruleViolated, .missingRate: (422, "refused", "A rule refuses it")
-        case .immutable: (423, "immutable", "It can no longer change")
-        case .forbidden: (403, "forbidden", "This login may not do that")
-        case .database: (503, "unavailable", "The database could not do it now")
+    /// A domain error's words; a connection that broke or a pool that is full says to try again.
+    private static func detail(_ error: DomainError) -> String {
+        switch error.kind {
+        case .unavailable where error.sqlState == nil: "The database is unavailable or busy; try again in a few seconds."
+        case .internal where error.sqlState != nil && error.hint == nil:
+            "The database refused it in a way Postgate does not know (SQLSTATE \(error.sqlState!)): \(error.message). Report it if it repeats."
+        default: error.description
         }
     }
+
+    private static func sentence(_ text: String) -> String { text.prefix(1).uppercased() + text.dropFirst() }
 }

@@ -13,7 +13,7 @@ struct RequestErrors: ServerMiddleware {
     ) async throws -> (HTTPResponse, HTTPBody?) {
         var request = request
         var body = body
-        // JSON bodies are small (the service takes at most 1 MiB): read whole, an empty one is none.
+        // JSON bodies are small (at most `BodyLimits.json`): read whole, an empty one is none.
         var bytes: [UInt8]?
         let contentType = request.headerFields[.contentType]?.lowercased()
         let operation = Specification.shared.operations[operationID]
@@ -22,20 +22,20 @@ struct RequestErrors: ServerMiddleware {
         if body == nil || contentType == nil, operation?.bodyRequired ?? false, !takesJSON, let type = accepted.first {
             return TokenAuthentication.refusal(
                 Problem(
-                    status: 400, type: "invalid", title: "The request is not valid",
+                    .invalid, title: "The request is not valid",
                     detail: "This route needs a body: send it with Content-Type: \(type)."))
         }
         if body != nil, let contentType, !accepted.isEmpty, !accepted.contains(where: { contentType.hasPrefix($0) }) {
             let types = accepted.joined(separator: " or ")
             return TokenAuthentication.refusal(
                 Problem(
-                    status: 415, type: "unsupported-media-type", title: "The body is not of a type this route takes",
+                    .unsupportedMediaType, title: "The body is not of a type this route takes",
                     detail: "This route takes a body of type \(types): send it with Content-Type: \(accepted[0])."))
         }
         // A JSON body (or one sent without a type to a route that takes JSON, as a POST with no
         // body at all is) is read whole; an empty one is no body.
         if let given = body, contentType?.hasPrefix("application/json") ?? (takesJSON || given.length == .known(0)) {
-            let read = try await [UInt8](collecting: given, upTo: Idempotency.maximumBody)
+            let read = try await [UInt8](collecting: given, upTo: BodyLimits.json)
             bytes = read
             body = read.isEmpty ? nil : HTTPBody(read)
             if read.isEmpty { request.headerFields[.contentType] = nil }
@@ -43,7 +43,7 @@ struct RequestErrors: ServerMiddleware {
         guard let query = Self.queryItems(request.path ?? "") else {
             return TokenAuthentication.refusal(
                 Problem(
-                    status: 400, type: "invalid", title: "The request is not valid",
+                    .invalid, title: "The request is not valid",
                     detail: "The query string must be percent-encoded (a % followed by two hexadecimal digits)."))
         }
         if let problem = Specification.shared.problem(
@@ -105,7 +105,7 @@ struct RequestErrors: ServerMiddleware {
             return Problem.badField(field, "one of the values /openapi.yaml allows")
         default:
             return Problem(
-                status: 400, type: "invalid", title: "The request does not match the API",
+                .invalid, title: "The request does not match the API",
                 detail: "\(cause.prefix(1).uppercased() + cause.dropFirst()). See /openapi.yaml for what this route takes.")
         }
     }

@@ -132,3 +132,36 @@ extension PostgresError {
             || (sqlState.map { $0.hasPrefix("08") || $0.hasPrefix("57P") } ?? false)
     }
 }
+
+/// A transaction's body failed and rolling it back failed too: both errors, as they happened.
+/// The connection's state is then unknown, so the pool closes it instead of lending it again.
+/// Callers classify the failure by `bodyError` (what the work met); `rollbackError` says why the
+/// connection was given up.
+public struct PostgresTransactionError: Error, Sendable, CustomStringConvertible {
+    public var bodyError: any Error
+    public var rollbackError: any Error
+
+    public init(bodyError: any Error, rollbackError: any Error) {
+        self.bodyError = bodyError
+        self.rollbackError = rollbackError
+    }
+
+    public var description: String { "\(bodyError); rolling the transaction back failed too: \(rollbackError)" }
+
+    /// The error to throw after `body` failed with `error` and the rollback ended as `rollback`:
+    /// the body's error alone when the rollback succeeded, or when the body's error already broke
+    /// the connection (no rollback can succeed then, and the server rolls back itself).
+    static func after(_ error: any Error, rollback: Result<Void, any Error>) -> any Error {
+        guard case .failure(let rollbackError) = rollback else { return error }
+        if let broken = error as? PostgresError, broken.breaksConnection { return error }
+        return PostgresTransactionError(bodyError: error, rollbackError: rollbackError)
+    }
+}
+
+extension Error {
+    /// The error a failure is classified by: a transaction's body error when its rollback failed
+    /// too, else the error itself.
+    public var underlyingTransactionError: any Error {
+        (self as? PostgresTransactionError)?.bodyError ?? self
+    }
+}

@@ -49,10 +49,9 @@ public final class PostgresPool: Sendable {
             await state.release(connection)
             return value
         } catch {
-            // A broken connection cannot roll back; the pool discards it and the server rolls back.
-            _ = try? await connection.execute(unsafeSQL: "ROLLBACK")
+            let failure = await connection.rolledBack(after: error)
             await state.release(connection)
-            throw error
+            throw failure
         }
     }
 

@@ -257,7 +257,8 @@ struct DomainErrorTests {
         arguments: [
             ("PG400", DomainError.Kind.invalid), ("PG404", .notFound), ("PG409", .duplicate), ("23505", .duplicate),
             ("PG412", .stale), ("PG422", .ruleViolated), ("23514", .ruleViolated), ("PG423", .immutable),
-            ("PG424", .missingRate), ("42501", .forbidden), ("22P02", .invalid), ("XX000", .database),
+            ("PG424", .missingRate), ("42501", .forbidden), ("22P02", .invalid), ("XX000", .internal), ("40001", .busy), ("55P03", .busy),
+            ("57P01", .unavailable), ("25006", .unavailable), ("42P01", .internal),
         ])
     func mapping(_ state: String, _ kind: DomainError.Kind) {
         let error = DomainError(PostgresError(kind: .server, message: "m", sqlState: state, hint: "h", column: "f"))
@@ -269,8 +270,27 @@ struct DomainErrorTests {
                 "that code is already in use: someone may have saved it at the same moment. Read it again, then change it with its version, or choose another code.",
             "23514": "a value is not allowed here. Check the values given.",
             "22P02": "a value is not written in the form expected. Check the values given: numbers with a point for decimals, dates as YYYY-MM-DD.",
+            "40001": "the database was busy with the same rows and gave up. Try again.",
+            "55P03": "the database was busy with the same rows and gave up. Try again.",
+            "25006":
+                "this database server only reads (it is a standby, or the session is read-only), so nothing was changed. Write through the primary; point only reports at a standby.",
         ]
         #expect(error.description == plain[state] ?? "m. h")
+    }
+
+    @Test("only what can pass is retryable: busy rows, a lost or read-only server; an unknown SQLSTATE is internal, not 503")
+    func retryable() {
+        for state in ["40001", "40P01", "55P03", "57P01", "08006", "25006"] {
+            #expect(DomainError.Kind(sqlState: state).isRetryable, "\(state)")
+            #expect(DomainError.Kind(sqlState: state).status == 503)
+        }
+        for state in ["XX000", "42P01", "0A000", "57014", "P0001"] {
+            #expect(!DomainError.Kind(sqlState: state).isRetryable, "\(state)")
+            #expect(DomainError.Kind(sqlState: state).status == 500)
+        }
+        let lost = DomainError(PostgresError(kind: .connectionLost, message: "server closed the connection unexpectedly"))
+        #expect(lost.kind == .unavailable && lost.kind.isRetryable)
+        #expect(DomainError(PostgresError(kind: .decoding, message: "m")).kind == .internal)
     }
 
     @Test("an unmigrated database says to migrate")

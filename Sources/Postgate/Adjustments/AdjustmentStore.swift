@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import Postgres
-import PostgresServer
 
 /// A problem of one row of an imported file.
 public struct ImportProblem: Sendable, Hashable, Codable {
@@ -369,7 +368,8 @@ public struct AdjustmentStore: Sendable {
                         try await connection.query(
                             "SELECT api.import_adjustments(\(importID), \(name), \(checksum()), \(allowDuplicate))")[0].decode(0, as: Int64.self)
                     }
-                } catch let error as PostgresError where error.sqlState == "PG422" {
+                } catch let error as PostgresError where DomainError.Kind(sqlState: error.sqlState) == .ruleViolated && error.column == "file" {
+                    // The file has problems (the function's refusal names the field `file`): list them.
                     let found = try await problems()
                     await discard()
                     return found
@@ -542,7 +542,7 @@ where Base.Element: Sequence, Base.Element.Element == UInt8 {
     }
 
     /// The SHA-256 of everything read so far, as hex.
-    var checksum: String { lock.withLock { Checksum.hex(hasher.finalize()) } }
+    var checksum: String { lock.withLock { hasher.finalize().hex } }
 
     fileprivate func take(_ chunk: [UInt8]) throws -> [UInt8] {
         try lock.withLock {

@@ -5,25 +5,15 @@ import Postgres
 /// Every SQLSTATE the database raises is mapped to one of these here, and only here; the HTTP
 /// layer maps the kinds to status codes the same way.
 public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of refusal or failure it is. `ErrorTable.swift` holds the one table of each
+    /// kind's SQLSTATEs, HTTP status, problem type and title, and whether trying again can help.
     public enum Kind: String, Sendable, Codable, CaseIterable {
-        /// A field's value is invalid (PG400, 22xxx data errors).
-        case invalid
-        /// A referenced code does not exist (PG404).
-        case notFound
-        /// The code is taken (PG409, 23505).
-        case duplicate
-        /// The row changed since it was read (PG412).
-        case stale
-        /// A business rule refuses it (PG422, 23514, 23503).
-        case ruleViolated
-        /// Posted documents and ledger entries are never changed (PG423).
+        case invalid, unauthenticated, forbidden, notFound, methodNotAllowed
+        case duplicate, stale, inProgress, outdated, tooLarge, unsupportedMediaType
+        case ruleViolated, missingRate, postingRefused, bookingRefused, importRefused, keyReused
         case immutable
-        /// No conversion rate for the pair and date (PG424).
-        case missingRate
-        /// The login may not do this (42501).
-        case forbidden
-        /// Anything else the database reported.
-        case database
+        case busy, unavailable
+        case `internal`
     }
 
     public var kind: Kind
@@ -47,27 +37,11 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
         return "\(message). \(hint)"
     }
 
-    /// The one table from SQLSTATE to kind.
-    public static func kind(forSQLState state: String?) -> Kind {
-        switch state {
-        case "PG400": .invalid
-        case "PG404": .notFound
-        case "PG409", "23505": .duplicate
-        case "PG412": .stale
-        case "PG422", "23514", "23503", "23502", "23P01": .ruleViolated
-        case "PG423": .immutable
-        case "PG424": .missingRate
-        case "42501": .forbidden
-        case let state? where state.hasPrefix("22"): .invalid
-        default: .database
-        }
-    }
-
     public init(_ error: PostgresError) {
         // A schema or function that does not exist yet: the database predates this Postgate.
         if error.sqlState == "3F000" || (error.sqlState == "42883" && error.message.contains("api.")) {
             self.init(
-                kind: .database, message: "the database is not migrated to this version of Postgate (\(error.message))",
+                kind: .internal, message: "the database is not migrated to this version of Postgate (\(error.message))",
                 hint: "Run 'postgate migrate' first.", sqlState: error.sqlState)
             return
         }
@@ -76,7 +50,8 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
         // that name what was refused instead of the server's internals.
         let plain = error.sqlState.flatMap { Self.plainWords(forSQLState: $0, constraint: error.constraint) }
         self.init(
-            kind: error.kind == .server ? Self.kind(forSQLState: error.sqlState) : .database,
+            kind: error.kind == .server
+                ? Kind(sqlState: error.sqlState) : error.breaksConnection || error.kind == .poolTimeout ? .unavailable : .internal,
             field: field,
             message: plain?.message ?? error.message,
             hint: plain?.hint ?? error.hint.flatMap { $0.isEmpty ? nil : $0 },
