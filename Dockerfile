@@ -1,4 +1,4 @@
-# Builds the postgate executable and installs it with its SQL files, the API's spec and the console's files.
+# Builds the postgate executable (the API's spec is compiled in) and installs it with its SQL files and the console's files.
 ARG SWIFT_IMAGE=swift:6.3-bookworm
 FROM ${SWIFT_IMAGE} AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev pkg-config && rm -rf /var/lib/apt/lists/*
@@ -14,7 +14,6 @@ RUN apt-get update && apt-get install -y --no-install-recommends libpq5 ca-certi
     && useradd --system --create-home postgate
 COPY --from=build /src/.build/release/postgate /usr/local/bin/postgate
 COPY sql /usr/local/share/postgate/sql
-COPY Sources/PostgateHTTP/openapi.yaml /usr/local/share/postgate/openapi.yaml
 COPY console /usr/local/share/postgate/console
 USER postgate
 EXPOSE 8080

@@ -5,7 +5,7 @@ let package = Package(
     name: "Postgate",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "postgate", targets: ["postgate"]),
+        .executable(name: "postgate", targets: ["PostgateCLI"]),
         .library(name: "Postgres", targets: ["Postgres"]),
         .library(name: "PostgresServer", targets: ["PostgresServer"]),
         .library(name: "PostingPolicy", targets: ["PostingPolicy"]),
@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "Postgate",
             dependencies: [
-                "Postgres", "PostgresServer", "PostingPolicy", .product(name: "Crypto", package: "swift-crypto"),
+                "Postgres", "PostingPolicy", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "PostgateHTTP",
             dependencies: [
-                "Postgate", "Postgres", "PostgresServer", "PostingPolicy",
+                "Postgate", "Postgres", "PostingPolicy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
@@ -77,10 +77,14 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
-            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator"), "SpecificationTablePlugin"]
         ),
+        // openapi.yaml → the request checks' table, at build time.
+        .executableTarget(name: "SpecificationTableGenerator", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .plugin(name: "SpecificationTablePlugin", capability: .buildTool(), dependencies: ["SpecificationTableGenerator"]),
+        // The `postgate` command line.
         .executableTarget(
-            name: "postgate",
+            name: "PostgateCLI",
             dependencies: [
                 "Postgate",
                 "PostgateBench",

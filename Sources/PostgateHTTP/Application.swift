@@ -10,9 +10,11 @@ public func buildApplication(
     pool: PostgresPool, actor: String, host: String, port: Int, logger: Logger, idempotencyKeysLive: Duration = .seconds(24 * 3600),
     uploadLimit: Int = 200 << 20, runLease: Duration = .seconds(30)
 ) throws -> some ApplicationProtocol {
+    // A service that cannot check requests against its contract does not start.
+    try Specification.shared.ready()
     ServiceMetrics.start()
     let router = Router()
-    router.middlewares.add(RequestMiddleware(maximumBody: 1 << 20, maximumUpload: uploadLimit))
+    router.middlewares.add(RequestMiddleware(maximumBody: BodyLimits.json, maximumUpload: uploadLimit))
     try PostgateAPI(pool: pool, actor: actor, uploadLimit: uploadLimit, runLease: runLease).registerHandlers(
         on: router,
         middlewares: [
@@ -21,7 +23,7 @@ public func buildApplication(
             TokenAuthentication(pool: pool), RequestErrors(), Idempotency(pool: pool, timeToLive: idempotencyKeysLive),
         ])
     do {
-        try Console(pool: pool, runLease: runLease).register(on: router)
+        try Console(pool: pool, runLease: runLease, uploadLimit: uploadLimit).register(on: router)
     } catch {
         // The API does not depend on the console's files: without them, the console says what is missing.
         logger.error("the operator console is not served: \(error)")
@@ -37,22 +39,6 @@ public func buildApplication(
     return Application(
         router: router, configuration: .init(address: .hostname(host, port: port), serverName: "Postgate"), logger: logger)
 }
-
-/// The contract, as served: `POSTGATE_OPENAPI`, else `share/postgate/openapi.yaml` beside the
-/// executable's folder (as installed), else the source tree's, which the generator also reads.
-let openAPISpecification: String = {
-    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    let candidates = [
-        ProcessInfo.processInfo.environment["POSTGATE_OPENAPI"],
-        executable.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/postgate/openapi.yaml").path(
-            percentEncoded: false),
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("openapi.yaml").path(percentEncoded: false),
-    ].compactMap { $0 }
-    for path in candidates {
-        if let text = try? String(contentsOfFile: path, encoding: .utf8) { return text }
-    }
-    return "openapi: 3.1.0\n"
-}()
 
 /// A page for people: every route of the spec with its summary, and the spec itself below.
 let documentationPage: String = {
@@ -70,6 +56,6 @@ let documentationPage: String = {
         <body><h1>Postgate API</h1>
         <p>Send <code>Authorization: Bearer TOKEN</code>; errors are <code>application/problem+json</code>. The contract: <a href="/openapi.yaml">openapi.yaml</a>. People post from the <a href="/console">operator console</a>.</p>
         <table>\(rows.joined())</table>
-        <h2>openapi.yaml</h2><pre>\(escape(openAPISpecification))</pre></body></html>
+        <h2>openapi.yaml</h2><pre>\(escape(SpecificationTable.text))</pre></body></html>
         """
 }()

@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 import HTTPTypes
 import OpenAPIRuntime
+import Postgate
 import Postgres
-import PostgresServer
 
 /// Every POST may carry `Idempotency-Key`. The key (per token) is claimed, the request runs and
 /// its response is stored in one database transaction, so the key and the effect are committed
@@ -16,8 +16,17 @@ struct Idempotency: ServerMiddleware {
 
     static var keyHeader: HTTPField.Name { HTTPField.Name("Idempotency-Key")! }
     static var replayedHeader: HTTPField.Name { HTTPField.Name("Idempotent-Replayed")! }
-    /// The largest body a key fingerprints and stores; the service refuses larger ones anyway.
-    static let maximumBody = 2 << 20
+    /// What `api.claim_idempotency_key` answers for a key.
+    enum Claim: String {
+        /// The key is this request's now: run it.
+        case claimed
+        /// The key was answered: send the stored response.
+        case replay
+        /// Another request with the key still runs.
+        case running
+        /// The key was used for another request.
+        case mismatch
+    }
 
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
@@ -26,17 +35,16 @@ struct Idempotency: ServerMiddleware {
         guard request.method == .post, let key = request.headerFields[Self.keyHeader] else { return try await next(request, body, metadata) }
         // A file upload (CSV or a workbook) streams through untouched: its key fingerprints its
         // length, and the import itself refuses the same file twice (by its checksum).
-        let type = request.headerFields[.contentType]?.lowercased() ?? ""
-        let streamed = type.hasPrefix("text/csv") || type.hasPrefix("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        let streamed = BodyLimits.isFile(contentType: request.headerFields[.contentType])
         var bytes: [UInt8] = []
         if let body, !streamed {
             do {
-                bytes = try await [UInt8](collecting: body, upTo: Self.maximumBody)
+                bytes = try await [UInt8](collecting: body, upTo: BodyLimits.json)
             } catch {
                 return TokenAuthentication.refusal(
                     Problem(
-                        status: 413, type: "too-large", title: "The request body is too large",
-                        detail: "A request body may hold at most \(Self.maximumBody) bytes. Send less at a time."))
+                        .tooLarge, title: "The request body is too large",
+                        detail: "A request body may hold at most \(BodyLimits.json) bytes. Send less at a time."))
             }
         }
         let scope = RequestToken.current?.name ?? ""
@@ -44,38 +52,42 @@ struct Idempotency: ServerMiddleware {
         fingerprint.update(data: Data("\(request.method.rawValue) \(request.path ?? "")\n".utf8))
         if streamed { fingerprint.update(data: Data("length: \(request.headerFields[.contentLength] ?? "unknown")".utf8)) }
         fingerprint.update(data: bytes)
-        let print = Checksum.hex(fingerprint.finalize())
+        let print = fingerprint.finalize().hex
         let seconds = Int64(timeToLive.components.seconds)
         do {
             // The claim, the request's effect and the stored response: one transaction.
             return try await pool.withOneTransaction { connection in
                 let claim = try await connection.query(
                     "SELECT * FROM api.claim_idempotency_key(\(scope), \(key), \(print), make_interval(secs => \(seconds)))")[0]
-                switch try claim.decode("outcome", as: String.self) {
-                case "replay":
+                let outcome = try claim.decode("outcome", as: String.self)
+                guard let claimed = Claim(rawValue: outcome) else {
+                    throw PostgresError(kind: .decoding, message: "api.claim_idempotency_key answered an unknown outcome '\(outcome)'")
+                }
+                switch claimed {
+                case .replay:
                     var response = HTTPResponse(status: .init(code: try claim.decode("response_status", as: Int.self)))
                     response.headerFields[.contentType] = try claim.decode("response_type", as: String?.self)
                     response.headerFields[Self.replayedHeader] = "true"
                     return (response, HTTPBody(try claim.decode("response_body", as: String?.self) ?? ""))
-                case "running":
+                case .running:
                     var running = Answered(
                         Problem(
-                            status: 409, type: "in-progress", title: "A request with this key is still running",
+                            .inProgress, title: "A request with this key is still running",
                             detail: "Wait for the first request with this Idempotency-Key to finish, then send it again to get its response."))
                     running.response.headerFields[.retryAfter] = "1"
                     throw running
-                case "mismatch":
+                case .mismatch:
                     throw Answered(
                         Problem(
-                            status: 422, type: "key-reused", title: "The key was used for another request",
+                            .keyReused, title: "The key was used for another request",
                             detail: "This Idempotency-Key was sent with another request; use a new key for a new request.",
                             field: "Idempotency-Key"))
-                default:
+                case .claimed:
                     break
                 }
                 let (response, responseBody) = try await next(request, streamed || body == nil ? body : HTTPBody(bytes), metadata)
                 var stored = ""
-                if let responseBody { stored = try await String(collecting: responseBody, upTo: Self.maximumBody) }
+                if let responseBody { stored = try await String(collecting: responseBody, upTo: BodyLimits.storedResponse) }
                 // A failure for a passing reason (5xx) undoes everything, the key too: the client may try again.
                 if response.status.code >= 500 { throw Answered(response, stored) }
                 _ = try await connection.query(

@@ -58,7 +58,7 @@ public struct PostgateAPI: APIProtocol {
     }
 
     public func getSpecification(_ input: Operations.GetSpecification.Input) async throws -> Operations.GetSpecification.Output {
-        .ok(.init(body: .yaml(HTTPBody(openAPISpecification))))
+        .ok(.init(body: .yaml(HTTPBody(SpecificationTable.text))))
     }
 
     public func getDocumentation(_ input: Operations.GetDocumentation.Input) async throws -> Operations.GetDocumentation.Output {

@@ -2,81 +2,103 @@ import Foundation
 import HTTPTypes
 import Postgate
 import Postgres
-import Yams
 
-/// The contract as data: each operation's parameters and JSON body schema, and each path's
-/// methods. Requests are checked against it before they reach a route, so every constraint the
-/// spec states (required, type, length, pattern, range, items, enum, format) is enforced, and a
-/// refusal names the field the way the spec does.
-final class Specification: @unchecked Sendable {
-    static let shared = Specification(openAPISpecification)
+/// A schema of the spec, or a reference to a named one (`Money`, `CustomerNew`).
+indirect enum SpecNode: Sendable, Equatable {
+    case reference(String)
+    case schema(SpecSchema)
+}
 
-    struct Parameter {
-        var name: String
-        var location: String
-        var required: Bool
-        var schema: [String: Any]
-    }
+/// The keywords of a schema the request checks enforce; the build refuses a spec that uses any
+/// other (see `SpecificationTableGenerator`).
+struct SpecSchema: Sendable, Equatable {
+    var type: String? = nil
+    var enumValues: [String]? = nil
+    var minLength: Int? = nil
+    var maxLength: Int? = nil
+    var minimum: Int? = nil
+    var maximum: Int? = nil
+    var minItems: Int? = nil
+    var maxItems: Int? = nil
+    var minProperties: Int? = nil
+    var pattern: String? = nil
+    var format: String? = nil
+    /// What to say a refused value must be (`x-refusal`), when the pattern says it badly.
+    var refusal: String? = nil
+    var items: SpecNode? = nil
+    var properties: [String: SpecNode] = [:]
+    var required: [String] = []
+}
 
-    struct Operation {
-        var parameters: [Parameter] = []
-        var body: [String: Any]?
-        var bodyRequired = false
-        /// The media types its body may have (none: it takes no body).
-        var contentTypes: [String] = []
-    }
+struct SpecParameter: Sendable {
+    var name: String
+    var location: String
+    var required: Bool
+    var schema: SpecNode
+}
 
-    private let schemas: [String: Any]
-    private(set) var operations: [String: Operation] = [:]
+struct SpecOperation: Sendable {
+    var method: String
+    var path: String
+    var summary: String
+    var parameters: [SpecParameter]
+    var body: SpecNode?
+    var bodyRequired: Bool
+    /// The media types its body may have (none: it takes no body).
+    var contentTypes: [String]
+}
+
+struct SpecPath: Sendable {
+    var template: String
+    var methods: [String]
+}
+
+/// The contract as data, made from `openapi.yaml` by the build (`SpecificationTable.swift`):
+/// each operation's parameters and JSON body schema, and each path's methods. Requests are
+/// checked against it before they reach a route, so every constraint the spec states (required,
+/// type, length, pattern, range, items, properties, enum, format) is enforced, and a refusal names
+/// the field the way the spec does. Money is the named schema `Money`.
+final class Specification: Sendable {
+    static let shared = Specification()
+
+    let operations: [String: SpecOperation]
     /// Each path's template, its segments (`{name}` matches any one) and the methods it has.
-    private(set) var paths: [(template: String, segments: [String], methods: Set<String>)] = []
+    let paths: [(template: String, segments: [String], methods: Set<String>)]
     /// Every operation as the docs page lists it: method, path and summary, by path.
-    private(set) var routes: [(method: String, path: String, summary: String)] = []
-    private var patterns: [String: NSRegularExpression] = [:]
+    let routes: [(method: String, path: String, summary: String)]
+    private let patterns: [String: NSRegularExpression]
+    /// What keeps the checks from working (a pattern this platform's regular expressions refuse);
+    /// the service does not start unless it is empty.
+    let problems: [String]
 
-    init(_ text: String) {
-        let document = (try? Yams.load(yaml: text)) as? [String: Any] ?? [:]
-        schemas = ((document["components"] as? [String: Any])?["schemas"] as? [String: Any]) ?? [:]
-        let sharedParameters = ((document["components"] as? [String: Any])?["parameters"] as? [String: Any]) ?? [:]
-        for (path, item) in (document["paths"] as? [String: Any]) ?? [:] {
-            guard let item = item as? [String: Any] else { continue }
-            paths.append((path, path.split(separator: "/").map(String.init), Set(item.keys.map { $0.uppercased() })))
-            for case (let method, let definition as [String: Any]) in item {
-                guard let id = definition["operationId"] as? String else { continue }
-                routes.append((method.uppercased(), path, definition["summary"] as? String ?? ""))
-                var operation = Operation()
-                for case var parameter as [String: Any] in (definition["parameters"] as? [Any]) ?? [] {
-                    if let reference = parameter["$ref"] as? String, reference.hasPrefix("#/components/parameters/") {
-                        parameter = sharedParameters[String(reference.dropFirst("#/components/parameters/".count))] as? [String: Any] ?? [:]
-                    }
-                    // Headers (Idempotency-Key) are checked by the middleware that reads them.
-                    if parameter["in"] as? String == "header" { continue }
-                    operation.parameters.append(
-                        Parameter(
-                            name: parameter["name"] as? String ?? "", location: parameter["in"] as? String ?? "",
-                            required: parameter["required"] as? Bool ?? false, schema: parameter["schema"] as? [String: Any] ?? [:]))
-                }
-                if let body = definition["requestBody"] as? [String: Any] {
-                    operation.bodyRequired = body["required"] as? Bool ?? false
-                    let content = body["content"] as? [String: Any]
-                    operation.contentTypes = (content?.keys).map { $0.sorted() } ?? []
-                    operation.body = (content?["application/json"] as? [String: Any])?["schema"] as? [String: Any]
-                }
-                operations[id] = operation
+    init() {
+        operations = SpecificationTable.operations
+        paths = SpecificationTable.paths.map { ($0.template, $0.template.split(separator: "/").map(String.init), Set($0.methods)) }
+        routes = SpecificationTable.operations.values.map { ($0.method, $0.path, $0.summary) }.sorted { ($0.path, $0.method) < ($1.path, $1.method) }
+        var patterns: [String: NSRegularExpression] = [:]
+        var problems: [String] = []
+        let nodes =
+            SpecificationTable.schemas.values
+            + SpecificationTable.operations.values.flatMap { operation in operation.parameters.map(\.schema) + [operation.body].compactMap { $0 } }
+        for pattern in Set(nodes.flatMap(Self.patterns(in:))) {
+            do {
+                patterns[pattern] = try NSRegularExpression(pattern: pattern)
+            } catch {
+                problems.append("the pattern \(pattern) does not compile: \(error)")
             }
         }
-        routes.sort { ($0.path, $0.method) < ($1.path, $1.method) }
-        for pattern in Self.patternsIn(document) {
-            patterns[pattern] = try? NSRegularExpression(pattern: pattern)
-        }
+        self.patterns = patterns
+        self.problems = problems
     }
 
-    private static func patternsIn(_ value: Any) -> [String] {
-        if let object = value as? [String: Any] {
-            return ((object["pattern"] as? String).map { [$0] } ?? []) + object.values.flatMap(patternsIn)
-        }
-        if let list = value as? [Any] { return list.flatMap(patternsIn) }
-        return []
+    private static func patterns(in node: SpecNode) -> [String] {
+        guard case .schema(let schema) = node else { return [] }
+        return [schema.pattern].compactMap { $0 } + (schema.items.map(patterns(in:)) ?? []) + schema.properties.values.flatMap(patterns(in:))
+    }
+
+    /// Refuses to go on when requests cannot be checked.
+    func ready() throws {
+        if !problems.isEmpty { throw SpecificationUnusable(problems: problems) }
     }
 
     /// The spec's path that `path` is (its template, such as `/customers/{code}`) and its
@@ -104,9 +126,8 @@ final class Specification: @unchecked Sendable {
                 continue
             }
             if given.unicodeScalars.contains("\0") { return Problem.badField(parameter.name, "text without NUL characters (%00)") }
-            let schema = resolve(parameter.schema)
             let value: JSONValue
-            switch schema["type"] as? String {
+            switch resolve(parameter.schema).type {
             case "integer":
                 guard let number = Decimal(decimalLiteral: given) else {
                     return Problem.badField(parameter.name, "a whole number, not '\(given.prefix(40))'")
@@ -143,71 +164,74 @@ final class Specification: @unchecked Sendable {
         var expected: String
     }
 
-    private func resolve(_ schema: [String: Any]) -> [String: Any] {
-        guard let reference = schema["$ref"] as? String, reference.hasPrefix("#/components/schemas/") else { return schema }
-        return resolve(schemas[String(reference.dropFirst("#/components/schemas/".count))] as? [String: Any] ?? [:])
+    private func resolve(_ node: SpecNode) -> SpecSchema {
+        switch node {
+        case .schema(let schema): schema
+        case .reference(let name): SpecificationTable.schemas[name].map(resolve) ?? SpecSchema()
+        }
     }
 
     /// The first way `value` breaks `schema`: the field (its path in the body; empty for the
     /// whole value) and what it must be.
-    private func check(_ value: JSONValue, against original: [String: Any], field: String) -> Refusal? {
-        let schema = resolve(original)
-        let money = schema["description"] as? String == "A decimal amount, exact."
+    private func check(_ value: JSONValue, against node: SpecNode, field: String) -> Refusal? {
+        let schema = resolve(node)
+        let money = node == .reference("Money")
         func refuse(_ expected: String) -> Refusal {
             Refusal(field: field, expected: value == .null ? expected + " (leave the field out rather than send null)" : expected)
         }
-        if let values = schema["enum"] as? [Any] {
-            let allowed = values.map { "\($0)" }
+        if let allowed = schema.enumValues {
             guard case .string(let text) = value, allowed.contains(text) else {
                 return refuse("one of \(allowed.joined(separator: ", "))")
             }
         }
-        switch (schema["type"] as? String, value) {
+        switch (schema.type, value) {
         case ("string", .string(let text)):
             let length = text.unicodeScalars.count
-            if let minimum = schema["minLength"] as? Int, length < minimum {
+            if let minimum = schema.minLength, length < minimum {
                 return refuse(minimum == 1 ? "given, not empty" : "at least \(minimum) characters long")
             }
-            if let maximum = schema["maxLength"] as? Int, length > maximum { return refuse("at most \(maximum) characters long") }
-            if let pattern = schema["pattern"] as? String, let expression = patterns[pattern],
+            if let maximum = schema.maxLength, length > maximum { return refuse("at most \(maximum) characters long") }
+            if let pattern = schema.pattern, let expression = patterns[pattern],
                 expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil
             {
-                if let expected = schema["x-refusal"] as? String { return refuse(expected) }
+                if let expected = schema.refusal { return refuse(expected) }
                 return refuse(money ? "a decimal number written as a string, such as \"25.50\"" : "of the form \(pattern)")
             }
-            switch schema["format"] as? String {
+            switch schema.format {
             case "date" where LocalDate(text) == nil: return refuse("a date written YYYY-MM-DD")
             case "uuid" where UUID(uuidString: text) == nil: return refuse("a UUID")
             default: break
             }
         case ("integer", .number(let number)):
             guard let whole = Int64(number.description) else { return refuse("a whole number") }
-            if let minimum = schema["minimum"] as? Int, whole < minimum { return refuse("at least \(minimum)") }
-            if let maximum = schema["maximum"] as? Int, whole > maximum { return refuse("at most \(maximum)") }
-            if schema["format"] as? String != "int64", Int32(exactly: whole) == nil { return refuse("a whole number of at most 10 digits") }
+            if let minimum = schema.minimum, whole < minimum { return refuse("at least \(minimum)") }
+            if let maximum = schema.maximum, whole > maximum { return refuse("at most \(maximum)") }
+            if schema.format != "int64", Int32(exactly: whole) == nil { return refuse("a whole number of at most 10 digits") }
         case ("boolean", .bool):
             break
         case ("array", .array(let items)):
-            if let minimum = schema["minItems"] as? Int, items.count < minimum { return refuse("a list of at least \(minimum)") }
-            if let maximum = schema["maxItems"] as? Int, items.count > maximum { return refuse("a list of at most \(maximum)") }
-            if let item = schema["items"] as? [String: Any] {
+            if let minimum = schema.minItems, items.count < minimum { return refuse("a list of at least \(minimum)") }
+            if let maximum = schema.maxItems, items.count > maximum { return refuse("a list of at most \(maximum)") }
+            if let item = schema.items {
                 for (index, element) in items.enumerated() {
                     if let refusal = check(element, against: item, field: "\(field)[\(index + 1)]") { return refusal }
                 }
             }
         case ("object", .object(let fields)):
-            let properties = schema["properties"] as? [String: Any] ?? [:]
-            for required in (schema["required"] as? [String]) ?? [] where fields[required] == nil {
+            for required in schema.required where fields[required] == nil {
                 return Refusal(field: Self.join(field, required), expected: "given: it is required")
             }
+            if let minimum = schema.minProperties, fields.count < minimum {
+                return refuse(schema.refusal ?? "an object with at least \(minimum) fields")
+            }
             for (key, element) in fields.sorted(by: { $0.key < $1.key }) {
-                guard let property = properties[key] as? [String: Any] else { continue }
+                guard let property = schema.properties[key] else { continue }
                 if let refusal = check(element, against: property, field: Self.join(field, key)) { return refusal }
             }
         case (nil, _):
             break
         case ("string", _):
-            if let expected = schema["x-refusal"] as? String { return refuse(expected) }
+            if let expected = schema.refusal { return refuse(expected) }
             return refuse(money ? "a decimal number written as a string, such as \"25.50\"" : "a string")
         case ("integer", _):
             return refuse("a whole number")
@@ -244,4 +268,10 @@ final class Specification: @unchecked Sendable {
     private static func join(_ field: String, _ key: String) -> String {
         field.isEmpty ? key : field + "." + key
     }
+}
+
+/// The service cannot check requests against its contract, so it does not start.
+struct SpecificationUnusable: Error, CustomStringConvertible {
+    var problems: [String]
+    var description: String { "the request checks cannot work: " + problems.joined(separator: "; ") }
 }
