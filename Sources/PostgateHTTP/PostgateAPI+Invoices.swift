@@ -247,6 +247,8 @@ extension PostgateAPI {
     }
 
     static func finding(_ finding: Finding) -> Components.Schemas.Finding {
-        .init(rule: finding.rule, severity: .init(rawValue: finding.severity.rawValue) ?? .info, code: finding.code, message: finding.message)
+        .init(
+            rule: finding.rule, severity: .init(rawValue: finding.severity.rawValue) ?? .info, code: finding.code, message: finding.message,
+            whatToDo: finding.ruleID?.whatToDo)
     }
 }

@@ -63,6 +63,8 @@ public struct CreditNoteProblem: Sendable, Hashable, Codable {
 /// Everything the posting rules know about one credit note. Read from the database under the
 /// customer's lock; the rules read nothing else.
 public struct CreditNoteFacts: DocumentFacts, Hashable, Codable {
+    public static var kind: DocumentKind { .creditNote }
+    public var isHeld: Bool { onHoldForInvoices }
     public var creditNoteID: Int64
     /// "credit note draft 7", or "credit note 3" once posted.
     public var reference: String

@@ -26,33 +26,27 @@ public struct OrderFacts: Sendable, Hashable {
     }
 }
 
-/// The booking check of a sales order, in the posting policy's style: a hold for sales orders
-/// blocks; the credit limit warns or blocks as the setting `order_credit_mode` says (off by
-/// default).
+extension OrderFacts: CreditFacts {
+    public static var kind: DocumentKind { .salesOrder }
+    public var isHeld: Bool { onHoldForOrders }
+    /// The booking check does not look at lines (an order without lines is refused by the database).
+    public var lineCount: Int { 1 }
+
+    public var creditExposure: (total: Decimal, figures: [String: String])? {
+        (exposure + orderTotal, ["exposure": exposure.figure, "order_total": orderTotal.figure])
+    }
+}
+
+/// The booking check of a sales order, with the posting's rule types: a hold for sales orders
+/// blocks (`OnHoldRule`); the credit limit warns or blocks as the setting `order_credit_mode`
+/// says, off by default (`CreditLimitRule`).
 public enum OrderPolicy {
+    /// Every rule, in the order findings are reported.
+    static func allRules(_ settings: PolicySettings) -> [any Rule<OrderFacts>] {
+        [OnHoldRule(), CreditLimitRule(mode: settings.orderCreditMode, watchRatio: nil)]
+    }
+
     public static func evaluateBooking(_ facts: OrderFacts, settings: PolicySettings) -> Decision {
-        var findings: [Finding] = []
-        if facts.onHoldForOrders {
-            findings.append(
-                Finding(
-                    rule: "on-hold", severity: .block, code: "customer-on-hold-orders",
-                    message: "Customer \(facts.customer) is on hold for sales orders: release the hold before booking \(facts.reference)."))
-        }
-        if settings.orderCreditMode != .off, let limit = facts.creditLimit {
-            let after = facts.exposure + facts.orderTotal
-            if after > limit {
-                let currency = facts.customerCurrency
-                findings.append(
-                    Finding(
-                        rule: "credit-limit", severity: settings.orderCreditMode == .block ? .block : .warn, code: "credit-limit-exceeded",
-                        message:
-                            "Customer \(facts.customer) would have \(after.figure) \(currency) of exposure with \(facts.reference), \((after - limit).figure) \(currency) over its credit limit of \(limit.figure) \(currency): take a payment, raise the limit, or book later.",
-                        figures: [
-                            "limit": limit.figure, "exposure": facts.exposure.figure, "order_total": facts.orderTotal.figure,
-                            "over": (after - limit).figure,
-                        ]))
-            }
-        }
-        return Decision(findings: findings)
+        RuleSet(allRules(settings)).evaluate(facts)
     }
 }

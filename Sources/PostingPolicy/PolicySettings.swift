@@ -64,6 +64,7 @@ public struct PolicySettings: Sendable, Hashable, Codable {
         }
         if let text = stored["disabled_rules"] {
             disabledRules = Set(try Self.decode([String].self, text, key: "disabled_rules", expected: "must be a list of rule ids"))
+            try Self.known(disabledRules, key: "disabled_rules")
         }
         if let text = stored["severity_overrides"] {
             let pairs = try Self.decode(
@@ -75,7 +76,15 @@ public struct PolicySettings: Sendable, Hashable, Codable {
                 }
                 severityOverrides[rule] = severity
             }
+            try Self.known(Set(severityOverrides.keys), key: "severity_overrides")
         }
+    }
+
+    /// Rule ids the setting names must be rules: a misspelt one would otherwise switch nothing.
+    private static func known(_ ids: Set<String>, key: String) throws(PolicySettingsError) {
+        guard let unknown = ids.sorted().first(where: { RuleID(rawValue: $0) == nil }) else { return }
+        throw PolicySettingsError(
+            key: key, problem: "names '\(unknown)', which is no rule: the rules are \(RuleID.allCases.map(\.rawValue).joined(separator: ", "))")
     }
 
     /// One stored JSON text as a value of `type`: not JSON, or JSON of another shape, is an error.

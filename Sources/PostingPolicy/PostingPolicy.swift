@@ -7,7 +7,7 @@ public enum PostingPolicy {
         [
             HasLinesRule(), OnHoldRule(), CashSalesOnlyRule(), ReviewRequiredRule(required: settings.reviewRequired), SerialsCompleteRule(),
             SerialsAvailableRule(), StockAvailableRule(), TaxAllowedRule(), ConversionRateRule(),
-            CreditLimitRule(mode: settings.creditMode, watchRatio: settings.creditWatchRatio),
+            CreditLimitRule<InvoiceFacts>(mode: settings.creditMode, watchRatio: settings.creditWatchRatio),
         ]
     }
 
@@ -55,8 +55,8 @@ extension RuleSet {
     /// (`severity_overrides`): the same settings, by rule id, for every kind of document.
     init(configuring rules: [any Rule<Facts>], with settings: PolicySettings) {
         self.init(
-            rules.filter { !settings.disabledRules.contains($0.id) }.map { rule in
-                settings.severityOverrides[rule.id].map { SeverityOverride(base: rule, severity: $0) } ?? rule
+            rules.filter { !settings.disabledRules.contains($0.id.rawValue) }.map { rule in
+                settings.severityOverrides[rule.id.rawValue].map { SeverityOverride(base: rule, severity: $0) } ?? rule
             })
     }
 }
@@ -65,7 +65,7 @@ extension RuleSet {
 struct SeverityOverride<Facts>: Rule {
     let base: any Rule<Facts>
     let severity: Severity
-    var id: String { base.id }
+    var id: RuleID { base.id }
 
     func evaluate(_ facts: Facts) -> [Finding] {
         base.evaluate(facts).map { finding in

@@ -3,7 +3,7 @@
 public protocol Rule<Facts>: Sendable {
     associatedtype Facts
     /// Stable identifier, stored in the posting audit (for example `credit-limit`).
-    var id: String { get }
+    var id: RuleID { get }
     func evaluate(_ facts: Facts) -> [Finding]
 }
 

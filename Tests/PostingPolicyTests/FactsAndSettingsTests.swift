@@ -89,6 +89,8 @@ struct FactsAndSettingsTests {
             ("disabled_rules", "{}", "must be a list of rule ids"),
             ("severity_overrides", "{\"on-hold\":\"maybe\"}", "on-hold: 'maybe' is not info, warn or block"),
             ("credit_mode", "block", "is not JSON"),
+            ("disabled_rules", "[\"credit-limt\"]", "names 'credit-limt', which is no rule: the rules are has-lines, on-hold"),
+            ("severity_overrides", "{\"onhold\":\"warn\"}", "names 'onhold', which is no rule"),
         ])
     func problems(_ key: String, _ text: String, _ problem: String) {
         let error = #expect(throws: PolicySettingsError.self) { try PolicySettings(stored: [key: text]) }

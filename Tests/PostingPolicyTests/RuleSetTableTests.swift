@@ -7,7 +7,7 @@ import Testing
 struct RuleSetFromSettingsTests {
     @Test("the rules run in the documented order")
     func order() {
-        let ids = PostingPolicy.ruleSet(settings()).rules.map(\.id)
+        let ids = PostingPolicy.ruleSet(settings()).rules.map(\.id.rawValue)
         #expect(ids.filter(sixRules.contains) == sixRules)
         #expect(Set(ids) == Set(sixRules + ["stock-available", "has-lines", "serials-available", "conversion-rate"]))
     }
@@ -37,7 +37,7 @@ struct RuleSetFromSettingsTests {
     func disabled(_ rule: String) {
         let on = settings(credit: .block, review: true)
         let off = settings(credit: .block, review: true, disabled: [rule])
-        #expect(!PostingPolicy.ruleSet(off).rules.map(\.id).contains(rule))
+        #expect(!PostingPolicy.ruleSet(off).rules.map(\.id.rawValue).contains(rule))
         let all = PostingPolicy.evaluate(everythingWrong(), settings: on).findings
         let without = PostingPolicy.evaluate(everythingWrong(), settings: off).findings
         #expect(without == all.filter { $0.rule != rule })

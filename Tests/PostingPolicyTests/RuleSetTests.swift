@@ -9,7 +9,7 @@ struct RuleSetTests {
     }
 
     struct OnHold: Rule {
-        let id = "on-hold"
+        let id = RuleID.onHold
         func evaluate(_ facts: Facts) -> [Finding] {
             facts.onHold
                 ? [
@@ -21,7 +21,7 @@ struct RuleSetTests {
     }
 
     struct Serials: Rule {
-        let id = "serials-complete"
+        let id = RuleID.serialsComplete
         func evaluate(_ facts: Facts) -> [Finding] {
             guard facts.missingSerials > 0 else { return [] }
             return [
@@ -32,8 +32,9 @@ struct RuleSetTests {
         }
     }
 
+    /// A rule that always notes something, whatever the facts.
     struct Note: Rule {
-        let id = "note"
+        let id = RuleID.hasLines
         func evaluate(_ facts: Facts) -> [Finding] {
             [Finding(rule: id, severity: .info, code: "evaluated", message: "Evaluated.")]
         }
@@ -44,7 +45,7 @@ struct RuleSetTests {
     @Test("every rule is evaluated and every finding kept, in rule order")
     func collectsEveryFinding() {
         let decision = rules.evaluate(Facts(onHold: true, missingSerials: 2))
-        #expect(decision.findings.map(\.rule) == ["on-hold", "serials-complete", "note"])
+        #expect(decision.findings.map(\.rule) == ["on-hold", "serials-complete", "has-lines"])
         #expect(decision.blockers.count == 2)
         #expect(decision.canPost == false)
         #expect(decision.findings[1].figures["missing"] == "2")

@@ -8,6 +8,28 @@ import PostingPolicy
 // One invoice: its lines and serials, pending customer items, posting, post and pay, audit; once
 // posted, its credit notes and the form that drafts one.
 extension Console {
+    /// One invoice: its page, serials, review, post, post and pay.
+    func registerInvoice<Context: RequestContext>(on router: Router<Context>) {
+        router.get("console/invoices/{id}") { request, context in
+            await page(request) { try await invoicePage(try Self.invoiceID(context.parameters.get("id")), $0) }
+        }
+        router.post("console/invoices/{id}/lines/{line}/serials") { request, context in
+            await action(request, needs: .edit) { user, form in
+                try await setSerials(
+                    try Self.invoiceID(context.parameters.get("id")), line: context.parameters.get("line", as: Int.self) ?? 0, form, user)
+            }
+        }
+        router.post("console/invoices/{id}/review") { request, context in
+            await action(request, needs: .edit) { user, _ in try await review(try Self.invoiceID(context.parameters.get("id")), user) }
+        }
+        router.post("console/invoices/{id}/post") { request, context in
+            await action(request, needs: .post) { user, _ in try await post(try Self.invoiceID(context.parameters.get("id")), user) }
+        }
+        router.post("console/invoices/{id}/post-and-pay") { request, context in
+            await action(request, needs: .post) { user, form in try await postAndPay(try Self.invoiceID(context.parameters.get("id")), form, user) }
+        }
+    }
+
     struct SerialChoice: Sendable {
         var serial: String
         var quantity: String
@@ -154,7 +176,7 @@ extension Console {
                     findings: $0.findings.map { "\($0.severity.rawValue): \($0.message)" })
             } : []
         // Cash Sales Only is why a cash customer's draft cannot be posted alone; post and pay is its way.
-        let blockers = (verdict?.decision.blockers ?? []).filter { !(cashSalesOnly && $0.rule == "cash-sales-only") }.map(\.message)
+        let blockers = (verdict?.decision.blockers ?? []).filter { !(cashSalesOnly && $0.ruleID == .cashSalesOnly) }.map(\.message)
         var flash = await sessions.takeFlash(user.session.id)
         if let credit { flash = ("error", "The credit note was not drafted, and nothing changed: \(credit.message)") }
         var model = InvoicePage(

@@ -7,6 +7,23 @@ import PostingPolicy
 
 // The unposted invoices, their preview and the posting run: mass posting in the console.
 extension Console {
+    /// The invoices to post: the list, a preview, its confirmation and the run it starts.
+    func registerMassPosting<Context: RequestContext>(on router: Router<Context>) {
+        router.get("console/invoices") { request, _ in await page(request) { try await invoicesPage(request, $0) } }
+        router.post("console/preview") { request, _ in await action(request, needs: .edit) { try await preview($0, $1) } }
+        router.get("console/previews/{token}") { request, context in
+            await page(request) { try await previewPage(context.parameters.get("token") ?? "", $0) }
+        }
+        router.post("console/previews/{token}/confirm") { request, context in
+            await action(request, needs: .post) { user, _ in try await confirm(context.parameters.get("token") ?? "", user) }
+        }
+        router.get("console/runs/{token}") { request, context in await page(request) { try await runPage(context.parameters.get("token") ?? "", $0) }
+        }
+        router.get("console/runs/{token}/progress") { request, context in
+            await page(request) { _ in try await runProgress(context.parameters.get("token") ?? "") }
+        }
+    }
+
     /// Above this many matching drafts, the list evaluates the rules for the page shown only (the
     /// preview evaluates the whole selection anyway); the "blocked only" filter evaluates all.
     static let evaluateAllUpTo = 5_000
@@ -21,19 +38,9 @@ extension Console {
     static func reasons(_ decision: Decision) -> [Reason] {
         var seen = Set<String>()
         return decision.blockers.compactMap { finding in
-            let reason: Reason
-            switch finding.rule {
-            case "review-required": reason = Reason(code: "review", text: "Customer items need review: open the invoice and press Review")
-            case "cash-sales-only":
-                reason = Reason(code: "cash", text: "Cash Sales Only customer: open the invoice and use Post and pay")
-            case "serials-complete": reason = Reason(code: "serial", text: "Serial numbers missing: open the invoice and enter them")
-            case "serials-available":
-                reason = Reason(code: "serial-unavailable", text: "A serial is not available: open the invoice and choose another")
-            case "on-hold": reason = Reason(code: "hold", text: "Customer on hold for invoices: release the hold on the customer page")
-            case "credit-limit": reason = Reason(code: "credit", text: "Over the customer's credit limit: take a payment or raise the limit")
-            case "stock-available": reason = Reason(code: "stock", text: "Short of stock: receive the goods first")
-            default: reason = Reason(code: finding.rule, text: "Refused by rule \(finding.rule): open the invoice")
-            }
+            let reason =
+                finding.ruleID.map { Reason(code: $0.label, text: $0.whatToDo) }
+                ?? Reason(code: finding.rule, text: "Refused by rule \(finding.rule): open the invoice")
             return seen.insert(reason.code).inserted ? reason : nil
         }
     }
@@ -293,7 +300,7 @@ extension Console {
         var itemsState: String?
         var itemsLabel = ""
         if let facts = verdict?.facts, facts.itemsToCreate > 0 {
-            let unreviewed = verdict?.decision.blockers.contains { $0.rule == "review-required" } ?? false
+            let unreviewed = verdict?.decision.blockers.contains { $0.ruleID == .reviewRequired } ?? false
             itemsState = unreviewed ? "unreviewed" : "reviewed"
             itemsLabel =
                 "Creates \(facts.itemsToCreate) customer item\(facts.itemsToCreate == 1 ? "" : "s")"

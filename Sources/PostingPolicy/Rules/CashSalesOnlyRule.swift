@@ -1,7 +1,7 @@
 /// Cash Sales Only terms: every invoice is paid in full when it is posted, so such invoices post
 /// one at a time with their payment, never in a mass posting.
 struct CashSalesOnlyRule: Rule {
-    let id = "cash-sales-only"
+    let id = RuleID.cashSalesOnly
 
     func evaluate(_ facts: InvoiceFacts) -> [Finding] {
         guard facts.cashSalesOnly else { return [] }

@@ -1,7 +1,7 @@
 /// An invoice in another currency than its customer's enters the balance at the rate valid on its
 /// date: without one it cannot post, and says which rate to add.
 struct ConversionRateRule: Rule {
-    let id = "conversion-rate"
+    let id = RuleID.conversionRate
 
     func evaluate(_ facts: InvoiceFacts) -> [Finding] {
         guard let rate = facts.missingRate else { return [] }

@@ -2,7 +2,7 @@
 /// amounts within what is left, the serials that were sold and have not come back, and a unique
 /// serial only while it is not in stock somewhere.
 struct CreditableRule: Rule {
-    let id = "creditable"
+    let id = RuleID.creditable
 
     func evaluate(_ facts: CreditNoteFacts) -> [Finding] {
         facts.problems.map { problem in

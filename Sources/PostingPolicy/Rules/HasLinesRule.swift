@@ -1,6 +1,6 @@
 /// A document without lines books nothing: it is finished or deleted, never posted.
 struct HasLinesRule<Facts: DocumentFacts>: Rule {
-    let id = "has-lines"
+    let id = RuleID.hasLines
 
     func evaluate(_ facts: Facts) -> [Finding] {
         guard facts.lineCount == 0 else { return [] }

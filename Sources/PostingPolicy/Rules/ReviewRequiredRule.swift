@@ -1,7 +1,7 @@
 /// When the setting asks for it, the details of every customer item an invoice creates must be
 /// confirmed before it posts.
 struct ReviewRequiredRule: Rule {
-    let id = "review-required"
+    let id = RuleID.reviewRequired
     let required: Bool
 
     func evaluate(_ facts: InvoiceFacts) -> [Finding] {

@@ -1,6 +1,6 @@
 /// Every serial-tracked line carries all its serials.
 struct SerialsCompleteRule: Rule {
-    let id = "serials-complete"
+    let id = RuleID.serialsComplete
 
     func evaluate(_ facts: InvoiceFacts) -> [Finding] {
         facts.linesMissingSerials.sorted { $0.line < $1.line }.map { missing in

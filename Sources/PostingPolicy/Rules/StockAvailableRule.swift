@@ -1,6 +1,6 @@
 /// Stock never goes below zero: each line's location has what it takes.
 struct StockAvailableRule: Rule {
-    let id = "stock-available"
+    let id = RuleID.stockAvailable
 
     func evaluate(_ facts: InvoiceFacts) -> [Finding] {
         facts.linesShortOfStock.sorted { $0.line < $1.line }.map { short in

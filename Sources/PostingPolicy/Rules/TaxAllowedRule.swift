@@ -1,6 +1,6 @@
 /// Tax-exempt customers use exempt rates only; a customer in a tax category uses its rates only.
 struct TaxAllowedRule: Rule {
-    let id = "tax-allowed"
+    let id = RuleID.taxAllowed
 
     func evaluate(_ facts: InvoiceFacts) -> [Finding] {
         facts.disallowedTaxes.sorted { $0.line < $1.line }.map { tax in
