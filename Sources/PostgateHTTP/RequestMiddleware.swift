@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Postgres
 
 /// One structured log line per request (request id, token, method, route, path, status,
 /// duration) and its metrics, the request id echoed in `X-Request-Id` on every answer (errors
@@ -26,7 +27,7 @@ struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
         let log = RequestLog()
         if let methods = route?.methods, !methods.contains(request.method.rawValue) {
             let problem = Problem(
-                status: 405, type: "method-not-allowed", title: "The route does not take this method",
+                .methodNotAllowed, title: "The route does not take this method",
                 detail: "\(request.uri.path) takes \(methods.sorted().joined(separator: ", ")); see /openapi.yaml.")
             response = Response(
                 status: .methodNotAllowed,
@@ -39,7 +40,11 @@ struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
             let counter = BodyCounter(limit: limit)
             request.body = RequestBody(asyncSequence: LimitedBody(body: request.body, counter: counter))
             do {
-                response = try await RequestLog.$current.withValue(log) { try await next(request, context) }
+                var logger = context.logger
+                logger[metadataKey: "request_id"] = .string(id)
+                response = try await PostgresLogging.$logger.withValue(logger) {
+                    try await RequestLog.$current.withValue(log) { try await next(request, context) }
+                }
             } catch {
                 // Whatever a route let through is answered as a problem, never as an empty 500.
                 let problem = counter.exceeded ? Self.tooLarge(limit, isUpload: isUpload, length: nil) : Problem(error)
@@ -68,21 +73,19 @@ struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// A file upload: CSV or a workbook to the API, a file form of the console.
     static func isUpload(_ request: Request) -> Bool {
-        let type = request.headers[.contentType]?.lowercased() ?? ""
-        return type.hasPrefix("text/csv") || type.hasPrefix("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-            || (type.hasPrefix("multipart/form-data") && request.uri.path == "/console/adjustments/import")
+        BodyLimits.isUpload(contentType: request.headers[.contentType], path: request.uri.path)
     }
 
     static func tooLarge(_ limit: Int, isUpload: Bool, length: Int?) -> Problem {
         Problem(
-            status: 413, type: "too-large", title: "The request body is too large",
+            .tooLarge, title: "The request body is too large",
             detail: "A \(isUpload ? "file upload" : "request body") may hold at most \(limit) bytes; this one has "
                 + (length.map { "\($0)" } ?? "more") + ". " + (isUpload ? "Split the file into smaller ones." : "Send less at a time."))
     }
 
     static func response(_ problem: Problem) -> Response {
         var headers: HTTPFields = [.contentType: "application/problem+json"]
-        if problem.status == 503 { headers[.retryAfter] = String(Problem.retryAfter) }
+        if problem.isRetryable { headers[.retryAfter] = String(Problem.retryAfter) }
         return Response(status: .init(code: problem.status), headers: headers, body: .init(byteBuffer: ByteBuffer(data: problem.json)))
     }
 }

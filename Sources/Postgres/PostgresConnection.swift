@@ -23,7 +23,14 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Runs `work` on the connection's thread, logging `sql` with its duration at debug level.
+    /// The logger is the work's (`PostgresLogging.logger`, an HTTP request's with its request id)
+    /// when there is one, else the connection's; either way with the backend's pid.
     private func timed<T: Sendable>(_ sql: String, _ work: @escaping @Sendable () throws(PostgresError) -> T) async throws(PostgresError) -> T {
+        var logger = self.logger
+        if let current = PostgresLogging.logger {
+            logger = current
+            logger[metadataKey: "backend"] = "\(backendPID)"
+        }
         guard logger.logLevel <= .debug else { return try await executor.run(work) }
         let start = ContinuousClock.now
         defer {
@@ -208,10 +215,7 @@ public final class PostgresConnection: @unchecked Sendable {
         do {
             value = try await body(self)
         } catch {
-            // A broken connection cannot roll back; the pool discards it and the server
-            // rolls back when it notices.
-            _ = try? await execute(unsafeSQL: "ROLLBACK")
-            throw error
+            throw await rolledBack(after: error, "ROLLBACK")
         }
         try await execute(unsafeSQL: "COMMIT")
         return value
@@ -227,12 +231,34 @@ public final class PostgresConnection: @unchecked Sendable {
         do {
             value = try await body(self)
         } catch {
-            _ = try? await execute(unsafeSQL: "ROLLBACK TO SAVEPOINT postgate_part; RELEASE SAVEPOINT postgate_part")
-            throw error
+            throw await rolledBack(after: error, "ROLLBACK TO SAVEPOINT postgate_part; RELEASE SAVEPOINT postgate_part")
         }
         try await execute(unsafeSQL: "RELEASE SAVEPOINT postgate_part")
         return value
     }
+}
+
+extension PostgresConnection {
+    /// Rolls back with `sql` after `error`, and returns what to throw: `error`, or both errors
+    /// when the rollback failed too (a broken connection cannot roll back; the pool discards it
+    /// and the server rolls back when it notices).
+    public func rolledBack(after error: any Error, _ sql: String = "ROLLBACK") async -> any Error {
+        let rollback: Result<Void, any Error>
+        do {
+            try await execute(unsafeSQL: sql)
+            rollback = .success(())
+        } catch {
+            rollback = .failure(error)
+        }
+        return PostgresTransactionError.after(error, rollback: rollback)
+    }
+}
+
+/// The logger of the work in progress, for the statements it runs on any connection: set by
+/// whoever starts the work (the HTTP service sets a request's, carrying its `request_id`), so
+/// every SQL log line says which request it served, whichever pooled connection ran it.
+public enum PostgresLogging {
+    @TaskLocal public static var logger: Logger?
 }
 
 /// Transaction isolation levels.

@@ -75,4 +75,21 @@ struct OperationsTests {
         #expect(line?.metadata["status"]?.description == "200")
         #expect(line?.metadata["duration_ms"] != nil)
     }
+
+    @Test("the SQL a request runs is logged with the request's id, whichever pooled connection runs it")
+    func sqlLogCarriesRequestID() async throws {
+        let lines = LogLines()
+        var logger = lines.logger
+        logger.logLevel = .debug
+        try await withService(logger: logger) { app, _, tokens in
+            try await app.test(.router) { client in
+                var headers = tokens.reader
+                headers[HTTPField.Name("X-Request-Id")!] = "trace-43"
+                _ = try await client.send(.get, "/customers/ACME", headers)
+            }
+        }
+        let statements = lines.all.filter { $0.message.contains(" ms  ") && $0.metadata["request_id"] == "trace-43" }
+        #expect(statements.contains { $0.message.contains("api.") }, "\(lines.all.map(\.message).prefix(20))")
+        #expect(statements.allSatisfy { $0.metadata["backend"] != nil })
+    }
 }

@@ -256,104 +256,125 @@ extension PostingService {
 
     /// Confirms on a connection of the caller's, from its `plan` when the caller made it just
     /// before; `stop` is asked between chunks, and when it says so the run ends there, resumable
-    /// (the result says why).
+    /// (the result says why). The steps: plan (refused when anything changed), then page by page
+    /// through the kept preview: post the page's drafts in one transaction, or stop and list what
+    /// is left.
     func confirm(
         _ token: UUID, on connection: PostgresConnection, plan made: ConfirmationPlan? = nil, chunkSize: Int,
         stop: @Sendable () -> String? = { nil }, progress: @Sendable (Int, Int) -> Void
     ) async throws -> MassPostingResult {
         try await domainErrors {
-            do {
-                let plan: ConfirmationPlan
-                if let made { plan = made } else { plan = try await self.plan(token, on: connection) }
-                var result = plan.result
-                var done = 0
-                progress(0, plan.remaining)
-                // The drafts to post after position `after` of the preview, at most `limit` positions of it.
-                func next(after: Int32, limit: Int, on connection: PostgresConnection) async throws -> (ids: [Int64], last: Int32?) {
-                    let page = try await connection.query(
-                        "SELECT k, invoice_id FROM api.preview_next(\(token), \(after), \(Int32(clamping: limit)))")
-                    return (
-                        try page.map { try $0.decode("invoice_id", as: Int64.self) }.filter { !plan.skipped.contains($0) }, try page.last?.decode("k")
-                    )
+            let plan: ConfirmationPlan
+            if let made { plan = made } else { plan = try await self.plan(token, on: connection) }
+            let preview = KeptPreview(token: token, skipped: plan.skipped)
+            var result = plan.result
+            var done = 0
+            progress(0, plan.remaining)
+            var after: Int32 = 0
+            while true {
+                if let reason = stop() {
+                    result.stoppedBecause = reason
+                    result.notPosted = try await preview.rest(after: after, on: connection)
+                    return result
                 }
-                // What is left from position `after` on, when the run stops.
-                func rest(after start: Int32, on connection: PostgresConnection) async throws -> [Int64] {
-                    var ids: [Int64] = []
-                    var after = start
-                    while true {
-                        let page = try await next(after: after, limit: 10_000, on: connection)
-                        guard let last = page.last else { return ids }
-                        ids += page.ids
-                        after = last
-                    }
-                }
-                var after: Int32 = 0
-                while true {
-                    if let reason = stop() {
-                        result.stoppedBecause = reason
-                        result.notPosted = try await rest(after: after, on: connection)
-                        return result
-                    }
-                    let page = try await next(after: after, limit: max(chunkSize, 1), on: connection)
-                    guard let last = page.last else { break }
-                    let start = after
-                    after = last
-                    let chunk = page.ids
-                    if chunk.isEmpty { continue }
-                    var postedMeanwhile: [Int64] = []
-                    do {
-                        postedMeanwhile = try await connection.withTransaction { connection in
-                            let (settings, all) = try await Self.settingsAndFacts(chunk, for: .mass, locking: true, on: connection)
-                            let versions = try await Self.pinnedVersions(token, chunk, on: connection)
-                            // Drafts another posting took since the run began are posted: skipped, not changes.
-                            let candidates = all.filter { !$0.posted }
-                            let facts = candidates.map(\.facts)
-                            let changed = candidates.filter { $0.version != versions[$0.facts.invoiceID] }
-                            if !changed.isEmpty || all.count != chunk.count {
-                                throw PreviewOutdated(
-                                    changes: changed.map { "\($0.facts.draftName) was edited" }
-                                        + (all.count != chunk.count ? ["\(chunk.count - all.count) drafts were deleted"] : []))
-                            }
-                            let decisions = PostingPolicy.evaluateBatch(facts, settings: settings)
-                            guard decisions.allSatisfy(\.canPost) else {
-                                PostingMetrics.refused(decisions)
-                                throw PostingRefused(decisions: zip(facts, decisions).map { ($0.draftName, $1) })
-                            }
-                            if !facts.isEmpty { _ = try await Self.post(facts, decisions, mode: .mass, actor: actor, batch: token, on: connection) }
-                            return all.filter(\.posted).map(\.facts.invoiceID)
-                        }
-                    } catch let error as PreviewOutdated {
-                        result.stoppedBecause =
-                            "these drafts changed since the preview: " + error.changes.prefix(10).joined(separator: "; ")
-                            + (error.changes.count > 10 ? " and \(error.changes.count - 10) more" : "")
-                    } catch let error as PostingRefused {
-                        result.stoppedBecause =
-                            "the posting rules now block "
-                            + error.decisions.filter { !$0.decision.canPost }.prefix(10).map { item in
-                                "\(item.invoice) (" + item.decision.blockers.map(\.message).joined(separator: " ") + ")"
-                            }.joined(separator: "; ")
-                    } catch let error as PostgresError where error.breaksConnection {
-                        result.stoppedBecause = "the connection to the database was lost (\(error.message))"
-                        result.connectionLost = true
-                    }
-                    if result.stoppedBecause != nil {
-                        // The chunk was rolled back whole: it is not posted, nor is anything after it (read
-                        // on another connection when this one broke).
-                        if result.connectionLost {
-                            result.notPosted = (try? await pool.withConnection { try await rest(after: start, on: $0) }) ?? chunk
-                        } else {
-                            result.notPosted = try await rest(after: start, on: connection)
-                        }
-                        return result
-                    }
+                let page = try await preview.page(after: after, limit: max(chunkSize, 1), on: connection)
+                guard let last = page.last else { return result }
+                let start = after
+                after = last
+                if page.ids.isEmpty { continue }
+                switch try await postChunk(token, page.ids, on: connection) {
+                case .posted(let postedMeanwhile):
                     result.alreadyPosted += postedMeanwhile
                     result.postedElsewhere += postedMeanwhile
-                    result.postedRanges.append(contentsOf: chunk.filter { !postedMeanwhile.contains($0) })
-                    done += chunk.count
+                    result.postedRanges.append(contentsOf: page.ids.filter { !postedMeanwhile.contains($0) })
+                    done += page.ids.count
                     progress(done, plan.remaining)
+                case .stopped(let reason, let connectionLost):
+                    // The chunk was rolled back whole: it is not posted, nor is anything after it
+                    // (read on another connection when this one broke).
+                    result.stoppedBecause = reason
+                    result.connectionLost = connectionLost
+                    result.notPosted =
+                        connectionLost
+                        ? ((try? await pool.withConnection { try await preview.rest(after: start, on: $0) }) ?? page.ids)
+                        : try await preview.rest(after: start, on: connection)
+                    return result
                 }
-                return result
             }
+        }
+    }
+
+    /// How one chunk of a confirmation ended.
+    enum ChunkOutcome {
+        /// Posted; the drafts another posting took meanwhile are listed (they count as posted).
+        case posted(meanwhile: [Int64])
+        /// Rolled back whole, and the run stops: why, and whether the connection was lost.
+        case stopped(because: String, connectionLost: Bool)
+    }
+
+    /// Posts one chunk of a preview's drafts in one transaction, with the facts read under locks:
+    /// stopped when a draft changed since the preview or the rules now block one.
+    func postChunk(_ token: UUID, _ chunk: [Int64], on connection: PostgresConnection) async throws -> ChunkOutcome {
+        do {
+            return .posted(
+                meanwhile: try await connection.withTransaction { connection in
+                    let (settings, all) = try await Self.settingsAndFacts(chunk, for: .mass, locking: true, on: connection)
+                    let versions = try await Self.pinnedVersions(token, chunk, on: connection)
+                    // Drafts another posting took since the run began are posted: skipped, not changes.
+                    let candidates = all.filter { !$0.posted }
+                    let facts = candidates.map(\.facts)
+                    let changed = candidates.filter { $0.version != versions[$0.facts.invoiceID] }
+                    if !changed.isEmpty || all.count != chunk.count {
+                        throw PreviewOutdated(
+                            changes: changed.map { "\($0.facts.draftName) was edited" }
+                                + (all.count != chunk.count ? ["\(chunk.count - all.count) drafts were deleted"] : []))
+                    }
+                    let decisions = PostingPolicy.evaluateBatch(facts, settings: settings)
+                    guard decisions.allSatisfy(\.canPost) else {
+                        PostingMetrics.refused(decisions)
+                        throw PostingRefused(decisions: zip(facts, decisions).map { ($0.draftName, $1) })
+                    }
+                    if !facts.isEmpty { _ = try await Self.post(facts, decisions, mode: .mass, actor: actor, batch: token, on: connection) }
+                    return all.filter(\.posted).map(\.facts.invoiceID)
+                })
+        } catch let error as PreviewOutdated {
+            return .stopped(
+                because: "these drafts changed since the preview: " + error.changes.prefix(10).joined(separator: "; ")
+                    + (error.changes.count > 10 ? " and \(error.changes.count - 10) more" : ""), connectionLost: false)
+        } catch let error as PostingRefused {
+            return .stopped(
+                because: "the posting rules now block "
+                    + error.decisions.filter { !$0.decision.canPost }.prefix(10).map { item in
+                        "\(item.invoice) (" + item.decision.blockers.map(\.message).joined(separator: " ") + ")"
+                    }.joined(separator: "; "), connectionLost: false)
+        } catch let error as PostgresError where error.breaksConnection {
+            return .stopped(because: "the connection to the database was lost (\(error.message))", connectionLost: true)
+        }
+    }
+}
+
+/// A preview kept in the database, read in its order a page at a time, leaving out the drafts
+/// the confirmation's plan skips.
+struct KeptPreview: Sendable {
+    let token: UUID
+    let skipped: Set<Int64>
+
+    /// The drafts to post after position `after` of the preview, from at most `limit` positions of
+    /// it, and the last position read (nil: the preview is read to its end).
+    func page(after: Int32, limit: Int, on connection: PostgresConnection) async throws -> (ids: [Int64], last: Int32?) {
+        let rows = try await connection.query("SELECT k, invoice_id FROM api.preview_next(\(token), \(after), \(Int32(clamping: limit)))")
+        return (try rows.map { try $0.decode("invoice_id", as: Int64.self) }.filter { !skipped.contains($0) }, try rows.last?.decode("k"))
+    }
+
+    /// Every draft left from position `after` on: what a stopped run did not post.
+    func rest(after start: Int32, on connection: PostgresConnection) async throws -> [Int64] {
+        var ids: [Int64] = []
+        var after = start
+        while true {
+            let page = try await page(after: after, limit: 10_000, on: connection)
+            guard let last = page.last else { return ids }
+            ids += page.ids
+            after = last
         }
     }
 }

@@ -7,6 +7,13 @@ import Postgres
 /// The Adjustments page: a clerk uploads a CSV file or an .xlsx workbook, sees its problems by
 /// row and cell or a dry run's totals per customer, imports it; and exports with filters.
 extension Console {
+    /// Balance adjustments: the page, an upload's check and import, the export.
+    func registerAdjustments<Context: RequestContext>(on router: Router<Context>) {
+        router.get("console/adjustments") { request, _ in await page(request) { try await adjustmentsPage(request, $0) } }
+        router.post("console/adjustments/import") { request, _ in await importAdjustments(request) }
+        router.get("console/adjustments/export") { request, _ in await page(request) { try await exportAdjustments(request, $0) } }
+    }
+
     struct AdjustmentsPage: Sendable {
         var chrome: Chrome
         var result: ImportView?
@@ -74,28 +81,18 @@ extension Console {
             guard let user = try await user(request) else { return Self.redirect("/console/sign-in?next=/console/adjustments") }
             let upload: MultipartUpload
             do {
-                upload = try await MultipartUpload.read(request, limit: 200 << 20)
+                upload = try await MultipartUpload.read(request, limit: uploadLimit)
             } catch let refused as MultipartUpload.Refused {
                 await sessions.flash("error", refused.description.prefix(1).uppercased() + refused.description.dropFirst() + ".", in: user.session.id)
                 return Self.redirect("/console/adjustments")
             }
             defer { upload.remove() }
-            guard Self.sameOrigin(request), let csrf = upload.form["csrf"], ConsoleSessions.same(csrf, user.session.csrf) else {
-                return render(
-                    "message",
-                    MessagePage(
-                        chrome: user.chrome("Refused", flash: nil), heading: "The form was refused",
-                        text:
-                            "The form did not carry this session's security token, so nothing was imported. Reload the page and upload the file again."
-                    ), status: .forbidden)
-            }
-            guard user.may(.edit) else {
-                return render(
-                    "message",
-                    MessagePage(
-                        chrome: user.chrome("Not allowed", flash: nil), heading: "Your token's role may not do that",
-                        text: "You signed in with \(user.token.name), a reader token: importing needs a clerk's or a poster's token."),
-                    status: .forbidden)
+            // The form is multipart: read (to a temporary file) before its token can be checked.
+            if let refused = refusal(
+                request, csrf: upload.form["csrf"], user: user, needs: .edit, nothing: "nothing was imported", again: "upload the file again",
+                role: "importing needs a clerk's or a poster's token.")
+            {
+                return refused
             }
             guard let file = upload.file, file.size > 0 else {
                 await sessions.flash("error", "Choose a file: the field File is empty.", in: user.session.id)
@@ -176,12 +173,12 @@ extension Console {
             try? FileManager.default.removeItem(atPath: path)
             throw error
         }
-        let (chunks, size) = try PostgateAPI.fileChunks(path, removingIt: true)
+        let (chunks, size) = try FileBody.chunks(path, removingIt: true)
         let name = "adjustments." + (workbook ? "xlsx" : "csv")
         return Response(
             status: .ok,
             headers: [
-                .contentType: workbook ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : "text/csv; charset=utf-8",
+                .contentType: workbook ? BodyLimits.workbookType : "text/csv; charset=utf-8",
                 .contentDisposition: "attachment; filename=\"\(name)\"", .contentLength: String(size), .cacheControl: "no-store",
                 .init("X-Content-Type-Options")!: "nosniff",
             ],

@@ -5,6 +5,17 @@ import Postgres
 
 // Customers: a search, and one customer's balance, exposure, alerts, holds, documents and credit notes.
 extension Console {
+    /// The customers: the list, a customer's page and its hold.
+    func registerCustomers<Context: RequestContext>(on router: Router<Context>) {
+        router.get("console/customers") { request, _ in await page(request) { try await customersPage(request, $0) } }
+        router.get("console/customers/{code}") { request, context in
+            await page(request) { try await customerPage(Self.segment(context.parameters.get("code")), $0) }
+        }
+        router.post("console/customers/{code}/hold") { request, context in
+            await action(request, needs: .edit) { user, form in try await setHold(Self.segment(context.parameters.get("code")), form, user) }
+        }
+    }
+
     struct CustomerRow: Sendable {
         var code: String
         var path: String

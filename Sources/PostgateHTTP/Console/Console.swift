@@ -18,6 +18,8 @@ struct Console: Sendable {
     let sessions: ConsoleSessions
     /// How long a posting run this instance starts is held without renewal.
     let runLease: Duration
+    /// The largest file a clerk uploads, in bytes (the service's upload limit).
+    let uploadLimit: Int
 
     /// The posting runs of `actor`, with this instance's lease.
     func postingRuns(actor: String) -> PostingRuns { PostingRuns(pool: pool, actor: actor, lease: runLease) }
@@ -40,9 +42,10 @@ struct Console: Sendable {
         return URL(fileURLWithPath: folder)
     }
 
-    init(pool: PostgresPool, sessions: ConsoleSessions? = nil, runLease: Duration = .seconds(30)) throws {
+    init(pool: PostgresPool, sessions: ConsoleSessions? = nil, runLease: Duration = .seconds(30), uploadLimit: Int = 200 << 20) throws {
         self.pool = pool
         self.runLease = runLease
+        self.uploadLimit = uploadLimit
         self.sessions = sessions ?? ConsoleSessions(pool: pool)
         let folder = try Self.folder()
         var library = MustacheLibrary()
@@ -62,7 +65,18 @@ struct Console: Sendable {
         self.assets = assets
     }
 
+    /// Every page's routes, a collection per page (each in the page's own file).
     func register<Context: RequestContext>(on router: Router<Context>) {
+        registerSession(on: router)
+        registerMassPosting(on: router)
+        registerInvoice(on: router)
+        registerCreditNotes(on: router)
+        registerCustomers(on: router)
+        registerAdjustments(on: router)
+    }
+
+    /// The console's entry, its assets, signing in and out.
+    func registerSession<Context: RequestContext>(on router: Router<Context>) {
         router.get("console") { _, _ in Self.redirect("/console/invoices") }
         router.get("console/assets/{file}") { _, context in
             guard let file = context.parameters.get("file"), let asset = assets[file] else { return Response(status: .notFound) }
@@ -73,48 +87,6 @@ struct Console: Sendable {
         router.get("console/sign-in") { request, _ in await signInPage(request) }
         router.post("console/sign-in") { request, _ in await signIn(request) }
         router.post("console/sign-out") { request, _ in await signOut(request) }
-        router.get("console/invoices") { request, _ in await page(request) { try await invoicesPage(request, $0) } }
-        router.post("console/preview") { request, _ in await action(request, needs: .edit) { try await preview($0, $1) } }
-        router.get("console/previews/{token}") { request, context in
-            await page(request) { try await previewPage(context.parameters.get("token") ?? "", $0) }
-        }
-        router.post("console/previews/{token}/confirm") { request, context in
-            await action(request, needs: .post) { user, _ in try await confirm(context.parameters.get("token") ?? "", user) }
-        }
-        router.get("console/runs/{token}") { request, context in await page(request) { try await runPage(context.parameters.get("token") ?? "", $0) }
-        }
-        router.get("console/runs/{token}/progress") { request, context in
-            await page(request) { _ in try await runProgress(context.parameters.get("token") ?? "") }
-        }
-        router.get("console/invoices/{id}") { request, context in
-            await page(request) { try await invoicePage(try Self.invoiceID(context.parameters.get("id")), $0) }
-        }
-        router.post("console/invoices/{id}/lines/{line}/serials") { request, context in
-            await action(request, needs: .edit) { user, form in
-                try await setSerials(
-                    try Self.invoiceID(context.parameters.get("id")), line: context.parameters.get("line", as: Int.self) ?? 0, form, user)
-            }
-        }
-        router.post("console/invoices/{id}/review") { request, context in
-            await action(request, needs: .edit) { user, _ in try await review(try Self.invoiceID(context.parameters.get("id")), user) }
-        }
-        router.post("console/invoices/{id}/post") { request, context in
-            await action(request, needs: .post) { user, _ in try await post(try Self.invoiceID(context.parameters.get("id")), user) }
-        }
-        router.post("console/invoices/{id}/post-and-pay") { request, context in
-            await action(request, needs: .post) { user, form in try await postAndPay(try Self.invoiceID(context.parameters.get("id")), form, user) }
-        }
-        registerCreditNotes(on: router)
-        router.get("console/customers") { request, _ in await page(request) { try await customersPage(request, $0) } }
-        router.get("console/adjustments") { request, _ in await page(request) { try await adjustmentsPage(request, $0) } }
-        router.post("console/adjustments/import") { request, _ in await importAdjustments(request) }
-        router.get("console/adjustments/export") { request, _ in await page(request) { try await exportAdjustments(request, $0) } }
-        router.get("console/customers/{code}") { request, context in
-            await page(request) { try await customerPage(Self.segment(context.parameters.get("code")), $0) }
-        }
-        router.post("console/customers/{code}/hold") { request, context in
-            await action(request, needs: .edit) { user, form in try await setHold(Self.segment(context.parameters.get("code")), form, user) }
-        }
     }
 
     /// A path segment as the page names it: links encode codes (`ConsoleFormat.path`), so a code
@@ -207,24 +179,7 @@ struct Console: Sendable {
                     status: .unauthorized)
             }
             let form = try await ConsoleForm.body(of: request)
-            guard Self.sameOrigin(request), let csrf = form["csrf"], ConsoleSessions.same(csrf, user.session.csrf) else {
-                return render(
-                    "message",
-                    MessagePage(
-                        chrome: user.chrome("Refused", flash: nil), heading: "The form was refused",
-                        text:
-                            "The form did not carry this session's security token, so nothing was changed. Reload the page and submit it again; forms are accepted only from this console."
-                    ), status: .forbidden)
-            }
-            guard user.may(needs) else {
-                return render(
-                    "message",
-                    MessagePage(
-                        chrome: user.chrome("Not allowed", flash: nil), heading: "Your token's role may not do that",
-                        text: "You signed in with \(user.token.name), a \(user.token.role.rawValue) token: "
-                            + (needs == .post ? "posting needs a poster's token." : "changes need a clerk's or a poster's token.")),
-                    status: .forbidden)
-            }
+            if let refused = refusal(request, csrf: form["csrf"], user: user, needs: needs) { return refused }
             do {
                 return try await body(user, form)
             } catch {
@@ -234,6 +189,34 @@ struct Console: Sendable {
         } catch {
             return errorPage(error, user: nil)
         }
+    }
+
+    /// The page refusing a form that did not come from this session's page (its security token
+    /// missing or wrong, or sent from elsewhere), or that asks what the user's role may not do; nil
+    /// when it may go on. `nothing` says what did not happen, `again` how to try again, `role`
+    /// what the form needs.
+    func refusal(
+        _ request: Request, csrf: String?, user: User, needs: Need, nothing: String = "nothing was changed",
+        again: String = "submit it again; forms are accepted only from this console", role: String? = nil
+    ) -> Response? {
+        guard Self.sameOrigin(request), let csrf, ConsoleSessions.same(csrf, user.session.csrf) else {
+            return render(
+                "message",
+                MessagePage(
+                    chrome: user.chrome("Refused", flash: nil), heading: "The form was refused",
+                    text: "The form did not carry this session's security token, so \(nothing). Reload the page and \(again)."),
+                status: .forbidden)
+        }
+        guard user.may(needs) else {
+            return render(
+                "message",
+                MessagePage(
+                    chrome: user.chrome("Not allowed", flash: nil), heading: "Your token's role may not do that",
+                    text: "You signed in with \(user.token.name), a \(user.token.role.rawValue) token: "
+                        + (role ?? (needs == .post ? "posting needs a poster's token." : "changes need a clerk's or a poster's token."))),
+                status: .forbidden)
+        }
+        return nil
     }
 
     /// Where a refused form goes back to: the page it came from, when that is a console page.
@@ -375,7 +358,7 @@ struct Console: Sendable {
         } else {
             let problem = Problem(error)
             status = .init(code: problem.status)
-            heading = problem.status == 404 ? "Not found" : problem.body.title
+            heading = problem.status == DomainError.Kind.notFound.status ? "Not found" : problem.body.title
         }
         return render(
             "message", MessagePage(chrome: user?.chrome(heading, flash: nil), heading: heading, text: Self.describe(error)), status: status)
