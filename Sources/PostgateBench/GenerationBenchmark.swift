@@ -81,11 +81,7 @@ public struct GenerationBenchmark: Sendable {
                 DO $$
                 DECLARE
                     n integer := current_setting('postgate.bench_orders')::integer;
-                    v_cable bigint := (SELECT id FROM ar.products WHERE code = 'CABLE');
-                    v_router bigint := (SELECT id FROM ar.products WHERE code = 'ROUTER');
-                    v_main bigint := (SELECT id FROM ar.locations WHERE code = 'MAIN');
-                    v_vat bigint := (SELECT id FROM ar.tax_rates WHERE code = 'VAT');
-                    v_list bigint := (SELECT id FROM ar.price_lists WHERE code = 'SALES');
+                    \(PostingBenchmark.referenceIDs)
                 BEGIN
                     INSERT INTO ar.sales_orders (customer_id, status, order_date, currency, price_list_id, location_id, reference, number,
                                                  booked_at, booked_by)

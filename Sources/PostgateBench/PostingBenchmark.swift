@@ -159,6 +159,15 @@ public struct PostingBenchmark: Sendable {
             SELECT api.save_product('{"code": "ROUTER", "name": "Router", "customer_item_type": "GEAR", "default_tax_rate": "VAT"}');
             """
 
+    /// Declarations, for a DO block, of the ids of the reference data's codes the fixtures use.
+    static let referenceIDs = """
+        v_cable bigint := (SELECT id FROM ar.products WHERE code = 'CABLE');
+        v_router bigint := (SELECT id FROM ar.products WHERE code = 'ROUTER');
+        v_main bigint := (SELECT id FROM ar.locations WHERE code = 'MAIN');
+        v_vat bigint := (SELECT id FROM ar.tax_rates WHERE code = 'VAT');
+        v_list bigint := (SELECT id FROM ar.price_lists WHERE code = 'SALES');
+        """
+
     /// Reference data through the api, then drafts, lines, serials, stock and pending items with
     /// set-based inserts (the fixture, not the work measured), for `customers` customers in turn.
     static func generateDrafts(_ connection: PostgresConnection, invoices: Int, customers: Int = 1000) async throws {
@@ -172,11 +181,7 @@ public struct PostingBenchmark: Sendable {
                     n integer := current_setting('postgate.bench_invoices')::integer;
                     m integer := current_setting('postgate.bench_customers')::integer;
                     v_tv bigint := (SELECT id FROM ar.products WHERE code = 'TV');
-                    v_cable bigint := (SELECT id FROM ar.products WHERE code = 'CABLE');
-                    v_router bigint := (SELECT id FROM ar.products WHERE code = 'ROUTER');
-                    v_main bigint := (SELECT id FROM ar.locations WHERE code = 'MAIN');
-                    v_vat bigint := (SELECT id FROM ar.tax_rates WHERE code = 'VAT');
-                    v_list bigint := (SELECT id FROM ar.price_lists WHERE code = 'SALES');
+                    \(referenceIDs)
                 BEGIN
                     -- Customers and stock through the api, as any client would enter them.
                     PERFORM api.create_customer(jsonb_build_object('code', 'C' || lpad(k::text, 5, '0'), 'name', 'Customer ' || k,

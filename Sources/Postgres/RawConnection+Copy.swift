@@ -38,15 +38,7 @@ extension RawConnection {
         }
         let abort = reason.map { "COPY abandoned by the client: \($0)" } ?? flushError.map { "COPY abandoned by the client: \($0)" }
         guard PQputCopyEnd(handle, abort) == 1 else { throw failure(prefix: "could not finish COPY") }
-        var rows = 0
-        var serverError: PostgresError?
-        while let result = PQgetResult(handle) {
-            do throws(PostgresError) {
-                rows = try check(result).affectedRows ?? rows
-            } catch {
-                serverError = serverError ?? error
-            }
-        }
+        let (rows, serverError) = copyResults(handle)
         if let flushError { throw flushError }
         if let serverError, reason == nil { throw serverError }
         return rows
@@ -76,6 +68,15 @@ extension RawConnection {
                 PQfreemem(buffer)
             }
         }
+        let (rows, serverError) = copyResults(handle)
+        if let consumerError { throw consumerError }
+        if let serverError { throw serverError }
+        return rows
+    }
+
+    /// The results that end a COPY, read to the last so the connection is ready for the next
+    /// statement: the rows copied, and the server's first error if there was one.
+    private func copyResults(_ handle: OpaquePointer) -> (rows: Int, error: PostgresError?) {
         var rows = 0
         var serverError: PostgresError?
         while let result = PQgetResult(handle) {
@@ -85,9 +86,7 @@ extension RawConnection {
                 serverError = serverError ?? error
             }
         }
-        if let consumerError { throw consumerError }
-        if let serverError { throw serverError }
-        return rows
+        return (rows, serverError)
     }
 }
 
