@@ -223,8 +223,16 @@ class Console(unittest.TestCase):
         self.click(post, loads=False)
         self.assertNotIn("/previews/", self.driver.current_url)
 
-        # The selection's totals are exact decimal sums of the rows.
+        # The selection's totals are exact decimal sums of the rows, written as the server writes
+        # money (ConsoleFormat.money: at least two decimals, thousands grouped with commas).
         self.assertRegex(self.text("#sel-totals"), r"\d[\d,]*\.\d\d EUR")
+        picked = [self.find(f'tr[data-id="{invoice}"]') for invoice in (tv, cash, tvs)]
+        total = sum((Decimal(row.get_attribute("data-total")) for row in picked), Decimal(0))
+        written = f"{total:,.{max(2, -total.normalize().as_tuple().exponent)}f}"
+        self.assertIn(f"{written} EUR", self.text("#sel-totals"))
+        for row in picked:
+            value = Decimal(row.get_attribute("data-total"))
+            self.assertIn(f"{value:,.{max(2, -value.normalize().as_tuple().exponent)}f}", row.text, "the server writes it the same way")
 
         # Select the page, then all matching.
         self.click("#select-page", loads=False)

@@ -17,15 +17,15 @@
     var value = BigInt(parts[0] || '0') * BigInt(10 ** SCALE) + BigInt(fraction);
     return negative ? -value : value;
   }
+  // Written as the server writes money (ConsoleFormat.money): exact, at least two decimals,
+  // thousands grouped with commas. The rule is the platform's en-US number format, given the
+  // exact decimal text (Intl formats a string without going through a float).
+  var MONEY = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: SCALE, useGrouping: true });
   function money(value) {
     var negative = value < 0n;
-    if (negative) { value = -value; }
-    var text = value.toString().padStart(SCALE + 1, '0');
-    var whole = text.slice(0, text.length - SCALE);
-    var fraction = text.slice(text.length - SCALE).replace(/0+$/, '');
-    while (fraction.length < 2) { fraction += '0'; }
-    whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-    return (negative ? '-' : '') + whole + '.' + fraction;
+    var text = (negative ? -value : value).toString().padStart(SCALE + 1, '0');
+    var exact = (negative ? '-' : '') + text.slice(0, text.length - SCALE) + '.' + text.slice(text.length - SCALE);
+    return MONEY.format(exact);
   }
 
   function selectionBar() {

@@ -45,19 +45,12 @@ struct ConsoleInputError: Error {
 }
 
 /// How the console writes numbers and money: exact (never rounded), at least two decimals,
-/// thousands grouped with commas, so that they right-align in columns.
+/// thousands grouped with commas, so that they right-align in columns. That is the en-US number
+/// format with at least two decimals: the page's script sums a selection and writes it with the
+/// platform's own en-US format (`Intl.NumberFormat`), so the rule is the locale's, not ours twice.
 enum ConsoleFormat {
     static func money(_ value: Decimal) -> String {
-        var text = value.money
-        let negative = text.hasPrefix("-")
-        if negative { text.removeFirst() }
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        var grouped = ""
-        for (index, digit) in parts[0].reversed().enumerated() {
-            if index > 0, index % 3 == 0 { grouped.append(",") }
-            grouped.append(digit)
-        }
-        return (negative ? "-" : "") + String(grouped.reversed()) + "." + parts[1]
+        value.formatted(.number.locale(Locale(identifier: "en_US")).precision(.fractionLength(2...38)).grouping(.automatic))
     }
 
     static func quantity(_ value: Decimal) -> String { value.description }
