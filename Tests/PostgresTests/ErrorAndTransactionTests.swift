@@ -1,7 +1,8 @@
 import Foundation
-import Postgres
 import TestSupport
 import Testing
+
+@testable import Postgres
 
 @Suite("Errors and transactions")
 struct ErrorAndTransactionTests {
@@ -144,5 +145,24 @@ struct ErrorAndTransactionTests {
         }
         #expect(error?.kind == .connectionFailed)
         #expect(error?.message.contains("could not connect") == true)
+    }
+}
+
+@Suite("A transaction whose rollback fails too")
+struct FailedRollbackTests {
+    struct Refused: Error {}
+
+    @Test("both errors are reported, unless the body's error already broke the connection")
+    func bothErrors() {
+        let lost = PostgresError(kind: .connectionLost, message: "gone")
+        let rollback = PostgresError(kind: .server, message: "another command is already in progress")
+        // A body that broke the connection is the error: no rollback can work then.
+        #expect(PostgresTransactionError.after(lost, rollback: .failure(rollback)) as? PostgresError == lost)
+        // A rollback that worked leaves the body's error alone.
+        #expect(PostgresTransactionError.after(Refused(), rollback: .success(())) is Refused)
+        // Otherwise both are kept; failures are classified by the body's.
+        let both = PostgresTransactionError.after(Refused(), rollback: .failure(rollback)) as? PostgresTransactionError
+        #expect(both?.bodyError is Refused && both?.underlyingTransactionError is Refused)
+        #expect(both?.description.contains("rolling the transaction back failed too: ") == true)
     }
 }
