@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Postgate
 import Postgres
 import PostgresServer
@@ -14,6 +15,11 @@ struct DatabaseCommand: AsyncParsableCommand {
     struct DataFolder: ParsableArguments {
         @Option(name: .customLong("data"), help: ArgumentHelp("The embedded server's folder (default ./.postgate).", valueName: "DIR"))
         var path: String?
+
+        @Flag(help: "Show each SQL statement the command runs, with its duration.") var verbose = false
+
+        /// The command line's logger, with the SQL when --verbose asks for it.
+        var logger: Logger { consoleLogger(verbose: verbose) }
 
         var cluster: LocalCluster {
             LocalCluster(root: path ?? FileManager.default.currentDirectoryPath + "/" + DatabaseTarget.defaultDataFolder)
@@ -114,7 +120,7 @@ struct DatabaseCommand: AsyncParsableCommand {
 
         /// A standby's lag behind its primary; a primary's standbys and theirs.
         private func printReplication(cluster: LocalCluster) async throws {
-            let connection = try await PostgresConnection.connect(cluster.connectionConfig(database: "postgres"))
+            let connection = try await PostgresConnection.connect(cluster.connectionConfig(database: "postgres"), logger: data.logger)
             defer { Task { await connection.close() } }
             let standby = try await connection.query("SELECT pg_is_in_recovery() AS standby")[0].decode("standby", as: Bool.self)
             if standby {
@@ -154,7 +160,7 @@ struct DatabaseCommand: AsyncParsableCommand {
         }
 
         private func printSchemaState(cluster: LocalCluster, sql: String?) async throws {
-            let connection = try await PostgresConnection.connect(cluster.connectionConfig(database: "postgres"))
+            let connection = try await PostgresConnection.connect(cluster.connectionConfig(database: "postgres"), logger: data.logger)
             let exists = try await connection.query("SELECT 1 FROM pg_database WHERE datname = \(DatabaseTarget.embeddedDatabase)")
             await connection.close()
             guard !exists.isEmpty else {
@@ -162,7 +168,8 @@ struct DatabaseCommand: AsyncParsableCommand {
                     "Database:  \(DatabaseTarget.embeddedDatabase) does not exist yet. Create and migrate it: \(CommandLineText.command("migrate"))")
                 return
             }
-            let database = try await PostgresConnection.connect(cluster.connectionConfig(database: DatabaseTarget.embeddedDatabase))
+            let database = try await PostgresConnection.connect(
+                cluster.connectionConfig(database: DatabaseTarget.embeddedDatabase), logger: data.logger)
             let migrator = Migrator(directory: SQLFiles.locate(explicit: sql))
             let pending = try await migrator.pending(database)
             let version = try await database.query("SELECT max(version) AS v FROM migrations.history")[0].decode("v", as: Int?.self)

@@ -122,18 +122,51 @@ struct MalformedArgumentsTests {
 
     /// The leaf commands, as the command line describes itself.
     static func commands() async throws -> [String] {
+        try await commandOptions().keys.sorted()
+    }
+
+    /// Each leaf command with the long names of its options, as the command line describes itself.
+    static func commandOptions() async throws -> [String: Set<String>] {
         let help = try await Program.run([CommandLineTests.executable, "--experimental-dump-help"])
+        struct Name: Decodable {
+            var kind: String
+            var name: String
+        }
+        struct Argument: Decodable { var names: [Name]? }
         struct Command: Decodable {
             var commandName: String
             var subcommands: [Command]?
+            var arguments: [Argument]?
         }
         struct Dump: Decodable { var command: Command }
         let dump = try JSONDecoder().decode(Dump.self, from: Data(help.output.utf8))
-        func leaves(_ command: Command, _ path: [String]) -> [String] {
-            guard let subcommands = command.subcommands, !subcommands.isEmpty else { return [path.joined(separator: " ")] }
-            return subcommands.flatMap { leaves($0, path + [$0.commandName]) }
+        var found: [String: Set<String>] = [:]
+        func walk(_ command: Command, _ path: [String]) {
+            guard let subcommands = command.subcommands, !subcommands.isEmpty else {
+                let names = (command.arguments ?? []).flatMap { $0.names ?? [] }.filter { $0.kind == "long" }.map(\.name)
+                if !path.isEmpty { found[path.joined(separator: " ")] = Set(names) }
+                return
+            }
+            for subcommand in subcommands { walk(subcommand, path + [subcommand.commandName]) }
         }
-        return leaves(dump.command, []).filter { !$0.isEmpty }
+        walk(dump.command, [])
+        return found
+    }
+
+    /// Commands that never reach a database, and why.
+    static let offline: [String: String] = [
+        "help": "prints help", "adjustments template": "writes the import template, which is the same for every database",
+    ]
+
+    @Test("every command that can reach a database takes --database, --data and --verbose; the db commands --data and --verbose")
+    func connectionOptions() async throws {
+        let commands = try await Self.commandOptions()
+        #expect(commands.count > 80)
+        for (command, options) in commands.sorted(by: { $0.key < $1.key }) where Self.offline[command] == nil {
+            // The db commands manage the embedded server in its folder: they take no --database.
+            let wanted: Set<String> = command.hasPrefix("db ") ? ["data", "verbose"] : ["database", "data", "verbose"]
+            #expect(wanted.isSubset(of: options), "\(command) lacks \(wanted.subtracting(options).sorted())")
+        }
     }
 
     @Test("every command has a valid invocation to vary")
