@@ -4,27 +4,24 @@ import Postgate
 /// What to run next after a refusal, from its kind and field: the database says what is missing,
 /// the command line says which command makes it.
 enum NextSteps {
-    /// The command that creates the thing a field names, for a code that does not exist.
+    /// The command that creates each kind of thing a code names, by the table the database says
+    /// the missing code should be in (`DomainError.table`).
     static let creating: [String: (words: String, rest: String)] = [
-        "customer": ("customers add", "CODE --name NAME --price-list PRICE-LIST --terms TERMS"),
-        "price_list": ("ref price-lists add", "CODE --name NAME --currency CUR"),
+        "customers": ("customers add", "CODE --name NAME --price-list PRICE-LIST --terms TERMS"),
+        "price_lists": ("ref price-lists add", "CODE --name NAME --currency CUR"),
         "payment_terms": ("ref terms add", "CODE --name NAME --net-days N"),
-        "payment_method": ("ref payment-methods add", "CODE --name NAME"),
-        "financial_account": ("ref accounts add", "CODE --name NAME --currency CUR --methods M1,M2"),
-        "invoice_schedule": ("ref schedules add", "CODE --name NAME"),
-        "tax_rate": ("ref taxes add", "CODE --name NAME --rate PERCENT"),
-        "default_tax_rate": ("ref taxes add", "CODE --name NAME --rate PERCENT"),
-        "tax_category": ("ref tax-categories add", "CODE --name NAME --rates R1,R2"),
-        "sales_rep": ("ref employees add", "CODE --name NAME"),
-        "currency": ("ref currencies add", "CODE --name NAME"),
-        "product": ("products add", "CODE --name NAME"),
-        "customer_item_type": ("products item-types add", "CODE --name NAME --warranty-months M"),
-        "item_type": ("products item-types add", "CODE --name NAME --warranty-months M"),
-        "location": ("stock locations add", "CODE --name NAME"),
-        "from": ("stock locations add", "CODE --name NAME"),
-        "to": ("stock locations add", "CODE --name NAME"),
-        "reason": ("adjustments reasons", "CODE --name NAME"),
-        "series": ("ref series add", "CODE --prefix PREFIX"),
+        "payment_methods": ("ref payment-methods add", "CODE --name NAME"),
+        "financial_accounts": ("ref accounts add", "CODE --name NAME --currency CUR --methods M1,M2"),
+        "invoice_schedules": ("ref schedules add", "CODE --name NAME"),
+        "tax_rates": ("ref taxes add", "CODE --name NAME --rate PERCENT"),
+        "tax_categories": ("ref tax-categories add", "CODE --name NAME --rates R1,R2"),
+        "employees": ("ref employees add", "CODE --name NAME"),
+        "currencies": ("ref currencies add", "CODE --name NAME"),
+        "products": ("products add", "CODE --name NAME"),
+        "customer_item_types": ("products item-types add", "CODE --name NAME --warranty-months M"),
+        "locations": ("stock locations add", "CODE --name NAME"),
+        "adjustment_reasons": ("adjustments reasons", "CODE --name NAME"),
+        "invoice_series": ("ref series add", "CODE --prefix PREFIX"),
     ]
 
     /// The command that lists the things a field names by id or number.
@@ -42,7 +39,9 @@ enum NextSteps {
         }
         switch error.kind {
         case .notFound:
-            if let field, let command = creating[field] {
+            // Chosen by the kind of thing the code should name, never by the field's name alone:
+            // `from` is a currency to `ref rates`, a location to `stock transfer`.
+            if let table = error.table, let command = creating[table] {
                 return "Check the code, or create it: \(CommandLineText.command(command.words, command.rest))"
             }
             if field == "invoice" || field == "invoices" { return "The drafts: \(CommandLineText.command("invoices list"))" }

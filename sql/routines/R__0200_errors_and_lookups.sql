@@ -24,6 +24,16 @@ END
 $$;
 COMMENT ON FUNCTION ar.fail(text, text, text, text) IS 'Raises a refusal: project SQLSTATE, the field it concerns, a sentence, and what to do.';
 
+CREATE OR REPLACE FUNCTION ar.fail_missing(p_table text, p_field text, p_message text, p_hint text)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'PG404', MESSAGE = p_message, COLUMN = coalesce(p_field, ''), TABLE = p_table, HINT = p_hint;
+END
+$$;
+COMMENT ON FUNCTION ar.fail_missing(text, text, text, text) IS
+    'Raises PG404 for a code that names nothing, with the table of what it should name (so a client can say which kind to create), '
+    'the field, a sentence and what to do.';
+
 -- Text and codes.
 
 CREATE OR REPLACE FUNCTION ar.required_text(p_value text, p_field text) RETURNS text
@@ -176,7 +186,7 @@ BEGIN
     END IF;
     EXECUTE format('SELECT id FROM ar.%I WHERE lower(code) = lower($1)', p_table) INTO v_id USING btrim(p_code);
     IF v_id IS NULL THEN
-        PERFORM ar.fail('PG404', p_field, format('%s: there is no %s with code %L', p_field, p_noun, p_code),
+        PERFORM ar.fail_missing(p_table, p_field, format('%s: there is no %s with code %L', p_field, p_noun, p_code),
                         format('Create the %s first, or name an existing one.', p_noun));
     END IF;
     RETURN v_id;
@@ -192,7 +202,7 @@ DECLARE
 BEGIN
     SELECT code INTO v_code FROM ar.currencies WHERE code = upper(btrim(p_code));
     IF v_code IS NULL THEN
-        PERFORM ar.fail('PG404', p_field, format('%s: there is no currency %L', p_field, p_code),
+        PERFORM ar.fail_missing('currencies', p_field, format('%s: there is no currency %L', p_field, p_code),
                         'Use the three-letter ISO code of a currency that exists, or add the currency first.');
     END IF;
     RETURN v_code;

@@ -143,7 +143,7 @@ COMMENT ON FUNCTION ar.customer_check(ar.customers) IS 'Refuses a customer that 
 
 CREATE OR REPLACE FUNCTION ar.no_such_customer(p_code text) RETURNS void
 LANGUAGE sql AS $$
-    SELECT ar.fail('PG404', 'customer', format('there is no customer with code %L', p_code),
+    SELECT ar.fail_missing('customers', 'customer', format('there is no customer with code %L', p_code),
                    'Name an existing customer by its code (in any case), or create the customer first.')
 $$;
 COMMENT ON FUNCTION ar.no_such_customer(text) IS 'The PG404 refusal of a customer code that names no customer.';

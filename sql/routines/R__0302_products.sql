@@ -152,7 +152,7 @@ RETURNS SETOF api.product_details LANGUAGE plpgsql STABLE SECURITY DEFINER SET s
 BEGIN
     RETURN QUERY SELECT * FROM api.product_details d WHERE lower(d.code) = lower(btrim(p_code));
     IF NOT FOUND THEN
-        PERFORM ar.fail('PG404', 'product', format('there is no product with code %L', p_code),
+        PERFORM ar.fail_missing('products', 'product', format('there is no product with code %L', p_code),
                         'Create the product first, or name an existing one.');
     END IF;
 END

@@ -29,7 +29,7 @@ DECLARE
 BEGIN
     SELECT * INTO v_buildup FROM ar.products WHERE lower(code) = lower(btrim(p_product)) FOR UPDATE;
     IF NOT FOUND THEN
-        PERFORM ar.fail('PG404', 'product', format('there is no product with code %L', p_product),
+        PERFORM ar.fail_missing('products', 'product', format('there is no product with code %L', p_product),
                         'Create the product first, or name an existing one.');
     END IF;
     IF NOT v_buildup.is_buildup THEN

@@ -72,7 +72,7 @@ BEGIN
     IF p_series IS NOT NULL THEN
         SELECT s.code INTO v_series FROM ar.invoice_series s WHERE lower(s.code) = lower(btrim(p_series));
         IF NOT FOUND THEN
-            PERFORM ar.fail('PG404', 'series', format('there is no invoice number series %L', p_series),
+            PERFORM ar.fail_missing('invoice_series', 'series', format('there is no invoice number series %L', p_series),
                             'Name an existing series, or add it first.');
         END IF;
     END IF;

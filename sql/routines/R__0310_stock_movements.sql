@@ -69,7 +69,7 @@ DECLARE
 BEGIN
     SELECT id, active INTO v_id, v_active FROM ar.locations WHERE lower(code) = lower(btrim(ar.required_text(p_code, p_field)));
     IF v_id IS NULL THEN
-        PERFORM ar.fail('PG404', p_field, format('%s: there is no location %L', p_field, p_code),
+        PERFORM ar.fail_missing('locations', p_field, format('%s: there is no location %L', p_field, p_code),
                         'Create the location first, or name an existing one.');
     END IF;
     IF NOT v_active THEN

@@ -11,7 +11,7 @@ BEGIN
     SELECT * INTO v_product FROM ar.products
     WHERE lower(code) = lower(btrim(ar.required_text(ar.text_field(p_line, 'product'), p_field || '.product')));
     IF NOT FOUND THEN
-        PERFORM ar.fail('PG404', p_field || '.product', format('%s.product: there is no product %L', p_field, p_line ->> 'product'),
+        PERFORM ar.fail_missing('products', p_field || '.product', format('%s.product: there is no product %L', p_field, p_line ->> 'product'),
                         'Create the product first, or name an existing one.');
     END IF;
     IF v_product.is_buildup THEN

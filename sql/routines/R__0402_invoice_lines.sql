@@ -11,7 +11,7 @@ BEGIN
     SELECT * INTO v_product FROM ar.products
     WHERE lower(code) = lower(btrim(ar.required_text(ar.text_field(p, 'product'), p_field || '.product')));
     IF NOT FOUND THEN
-        PERFORM ar.fail('PG404', p_field || '.product', format('there is no product %L', p ->> 'product'),
+        PERFORM ar.fail_missing('products', p_field || '.product', format('there is no product %L', p ->> 'product'),
                         'Create the product first, or name an existing one.');
     END IF;
     IF NOT v_product.active THEN

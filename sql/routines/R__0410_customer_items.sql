@@ -173,7 +173,7 @@ DECLARE
 BEGIN
     SELECT * INTO v_product FROM ar.products WHERE lower(code) = lower(btrim(ar.required_text(p_item ->> 'product', 'product')));
     IF NOT FOUND THEN
-        PERFORM ar.fail('PG404', 'product', format('there is no product %L', p_item ->> 'product'),
+        PERFORM ar.fail_missing('products', 'product', format('there is no product %L', p_item ->> 'product'),
                         'Create the product first, or name an existing one.');
     END IF;
     SELECT * INTO v_type FROM ar.customer_item_types

@@ -23,13 +23,17 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What to do next.
     public var hint: String?
     public var sqlState: String?
+    /// For a code that names nothing: the table of what it should name (`currencies`,
+    /// `locations`), so that a client can say which kind of thing to create.
+    public var table: String?
 
-    public init(kind: Kind, field: String? = nil, message: String, hint: String? = nil, sqlState: String? = nil) {
+    public init(kind: Kind, field: String? = nil, message: String, hint: String? = nil, sqlState: String? = nil, table: String? = nil) {
         self.kind = kind
         self.field = field
         self.message = message
         self.hint = hint
         self.sqlState = sqlState
+        self.table = table
     }
 
     public var description: String {
@@ -55,7 +59,7 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
             field: field,
             message: plain?.message ?? error.message,
             hint: plain?.hint ?? error.hint.flatMap { $0.isEmpty ? nil : $0 },
-            sqlState: error.sqlState)
+            sqlState: error.sqlState, table: error.table.flatMap { $0.isEmpty ? nil : $0 })
     }
 
     /// A sentence for PostgreSQL's own errors that reach a user through a path the api functions
