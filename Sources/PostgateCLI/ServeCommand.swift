@@ -12,8 +12,8 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the HTTP API of openapi.yaml (the embedded server is started and migrated when it is the database).",
         discussion: """
-            SIGTERM or SIGINT stops accepting requests, lets those in flight finish, stops posting runs after their current \\
-            chunk (start a run again to resume it), and closes the pool. \\
+            SIGTERM or SIGINT stops accepting requests, lets those in flight finish, stops posting runs after their current \
+            chunk (start a run again to resume it), and closes the pool. \
             The spec is served at /openapi.yaml; /health says the process is alive, /ready that the database is reachable; \
             the operator console is at /console (sign in with a token).
             """

@@ -53,6 +53,10 @@ var schemaNames: Set<String> = []
 @MainActor func node(_ value: Any?, at place: String) throws -> String {
     guard let schema = value as? [String: Any] else { throw GenerationError(description: "\(place): a schema must be an object") }
     if let reference = schema["$ref"] as? String {
+        // Beside a reference only words may stand: a constraint there would not be checked.
+        if let other = schema.keys.sorted().first(where: { $0 != "$ref" && !documentation.contains($0) }) {
+            throw GenerationError(description: "\(place): '\(other)' beside $ref is not enforced by the request checks; put it in the schema")
+        }
         let prefix = "#/components/schemas/"
         guard reference.hasPrefix(prefix), schemaNames.contains(String(reference.dropFirst(prefix.count))) else {
             throw GenerationError(description: "\(place): $ref \(reference) names no schema of components/schemas")
@@ -73,7 +77,6 @@ var schemaNames: Set<String> = []
     if let format = schema["format"] as? String, !formats.contains(format) {
         throw GenerationError(description: "\(place): the format '\(format)' is not known to the request checks")
     }
-    if schema["$ref"] != nil { throw GenerationError(description: "\(place): $ref beside other keywords") }
     var fields: [String] = []
     if let type = schema["type"] as? String { fields.append("type: \(literal(type))") }
     if let values = schema["enum"] as? [Any] { fields.append("enumValues: \(list(values.map { "\($0)" }))") }

@@ -62,6 +62,17 @@ struct SpecificationTableTests {
         #expect(refused.status != 0)
         #expect(refused.error.contains("components.schemas.Choice: the keyword 'oneOf' is not enforced"), "\(refused.error)")
         #expect(!FileManager.default.fileExists(atPath: output))
+        // A constraint beside a reference would not be checked either.
+        try """
+        openapi: 3.1.0
+        paths: {}
+        components:
+          schemas:
+            Code: { type: string }
+            Short: { $ref: "#/components/schemas/Code", maxLength: 3, description: words may stand here }
+        """.write(to: spec, atomically: true, encoding: .utf8)
+        let beside = try await Program.run([generator, spec.path, output])
+        #expect(beside.status != 0 && beside.error.contains("components.schemas.Short: 'maxLength' beside $ref"), "\(beside.error)")
         try """
         openapi: 3.1.0
         paths: {}

@@ -58,18 +58,26 @@ COMMENT ON VIEW report.payments IS 'Payments in, with how much of each is alloca
 -- valid on the invoice date, else the inverse of the opposite pair) so that its reader needs no
 -- right on a function. An invoice without a rate is counted rather than failing the whole report.
 CREATE OR REPLACE VIEW report.aged_receivables AS
+SELECT a.customer, a.name, a.currency, a.current, a.days_1_30, a.days_31_60, a.days_61_90, a.over_90, a.total_open,
+       a.invoices_without_rate, a.unallocated_credit,
+       -- What the balance holds on no invoice: payments not allocated and adjustments (negative for
+       -- money received), so that the buckets, the unallocated credit and this add up to the balance.
+       CASE WHEN a.invoices_without_rate = 0 THEN (a.balance - a.total_open - a.unallocated_credit)::numeric(16, 2) END AS unapplied,
+       a.balance
+FROM (
 SELECT c.code AS customer, c.name, c.currency,
-       sum(o.open) FILTER (WHERE o.days_late <= 0)::numeric(16, 2) AS current,
-       sum(o.open) FILTER (WHERE o.days_late BETWEEN 1 AND 30)::numeric(16, 2) AS days_1_30,
-       sum(o.open) FILTER (WHERE o.days_late BETWEEN 31 AND 60)::numeric(16, 2) AS days_31_60,
-       sum(o.open) FILTER (WHERE o.days_late BETWEEN 61 AND 90)::numeric(16, 2) AS days_61_90,
-       sum(o.open) FILTER (WHERE o.days_late > 90)::numeric(16, 2) AS over_90,
-       sum(o.open)::numeric(16, 2) AS total_open,
+       coalesce(sum(o.open) FILTER (WHERE o.days_late <= 0), 0)::numeric(16, 2) AS current,
+       coalesce(sum(o.open) FILTER (WHERE o.days_late BETWEEN 1 AND 30), 0)::numeric(16, 2) AS days_1_30,
+       coalesce(sum(o.open) FILTER (WHERE o.days_late BETWEEN 31 AND 60), 0)::numeric(16, 2) AS days_31_60,
+       coalesce(sum(o.open) FILTER (WHERE o.days_late BETWEEN 61 AND 90), 0)::numeric(16, 2) AS days_61_90,
+       coalesce(sum(o.open) FILTER (WHERE o.days_late > 90), 0)::numeric(16, 2) AS over_90,
+       coalesce(sum(o.open), 0)::numeric(16, 2) AS total_open,
        count(*) FILTER (WHERE o.open IS NULL) AS invoices_without_rate,
        (SELECT -coalesce(sum(round((n.total - coalesce((SELECT sum(a.amount) FROM ar.credit_allocations a WHERE a.credit_note_id = n.id), 0))
                                    * e.amount_customer / nullif(e.amount, 0), 2)), 0)
         FROM ar.credit_notes n JOIN ar.ledger_entries e ON e.document_kind = 'credit_note' AND e.document_id = n.id
-        WHERE n.customer_id = c.id AND n.status = 'posted')::numeric(16, 2) AS unallocated_credit
+        WHERE n.customer_id = c.id AND n.status = 'posted')::numeric(16, 2) AS unallocated_credit,
+       c.balance
 FROM ar.customers c
 JOIN LATERAL (
     SELECT (i.total - coalesce((SELECT sum(pa.amount) FROM ar.payment_allocations pa WHERE pa.invoice_id = i.id), 0)
@@ -87,10 +95,13 @@ JOIN LATERAL (
     ) fx
     WHERE i.customer_id = c.id AND i.status = 'posted'
 ) o ON o.open IS DISTINCT FROM 0
-GROUP BY c.id, c.code, c.name, c.currency;
+GROUP BY c.id, c.code, c.name, c.currency, c.balance
+) a;
 COMMENT ON VIEW report.aged_receivables IS 'Open amounts of posted invoices (less allocated payments and credit) in the customer''s currency by '
-    'days past due: current, 1-30, 31-60, 61-90, over 90. invoices_without_rate: open invoices left out of the sums for want of a '
-    'conversion rate. unallocated_credit: credit of posted credit notes not yet allocated or refunded (negative).';
+    'days past due: current, 1-30, 31-60, 61-90, over 90 (0 when none). invoices_without_rate: open invoices left out of the sums for '
+    'want of a conversion rate. unallocated_credit: credit of posted credit notes not yet allocated or refunded (negative). '
+    'unapplied: what the balance holds on no invoice, payments not allocated and adjustments (negative for money received; NULL '
+    'while an invoice lacks a rate). The buckets, unallocated_credit and unapplied add up to balance.';
 
 CREATE OR REPLACE VIEW report.posting_audit AS
 SELECT a.posted_at, coalesce(i.number, n.number) AS number, a.invoice_id, c.code AS customer, a.mode, a.actor, a.batch_id,

@@ -99,8 +99,8 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION api.validate_adjustment_import(bigint, integer) IS
-    'The first p_limit problems of the caller''s staged import (row, column heading, value, reason), in row order; '
-    'empty when the file can be imported.';
+    'The first p_limit problems of the caller''s staged import, in row order: line (the row as the spreadsheet numbers it, the '
+    'headings being row 1), column heading, value, reason; empty when the file can be imported.';
 
 -- How many problems of each kind the import has, and in how many rows: the whole picture of a
 -- file, however large, in a few rows.
@@ -122,7 +122,8 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION api.adjustment_import_summary(bigint) IS
-    'The problems of the caller''s staged import counted by column and reason, with the first row of each and the number of rows with any problem.';
+    'The problems of the caller''s staged import counted by column and reason, with the first row of each (first_line, the row as '
+    'the spreadsheet numbers it) and the number of rows with any problem.';
 
 GRANT EXECUTE ON FUNCTION api.validate_adjustment_import(bigint, integer), api.adjustment_import_summary(bigint) TO postgate_client;
 

@@ -1,7 +1,7 @@
 -- Draft invoices, the posting facts, the posting function's own guards, payments, privileges.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
-SELECT plan(64);
+SELECT plan(66);
 
 \ir fixtures/company.sql
 \ir fixtures/stock.sql
@@ -170,6 +170,16 @@ SELECT function_privs_are('api', 'post_invoices', ARRAY['bigint[]', 'jsonb', 'te
                           'the service can post');
 SELECT function_privs_are('api', 'add_invoice_line', ARRAY['bigint', 'jsonb'], 'postgate_client', ARRAY['EXECUTE'],
                           'other applications write drafts');
+
+-- Aging: what the balance holds on no invoice (a payment left unallocated) is its own column, so
+-- that the row adds up to the balance; an empty bucket is 0.
+SELECT ok(api.receive_payment('{"customer": "ACME", "amount": 40}') > 0, 'a payment left unallocated');
+SELECT results_eq(
+    $$SELECT unapplied, current + days_1_30 + days_31_60 + days_61_90 + over_90 + unallocated_credit + unapplied = balance,
+             days_1_30 IS NOT NULL AND days_31_60 IS NOT NULL AND days_61_90 IS NOT NULL
+      FROM report.aged_receivables WHERE customer = 'ACME'$$,
+    $$SELECT (SELECT -sum(amount - allocated) FROM report.payments WHERE customer = 'ACME')::numeric(16, 2), true, true$$,
+    'aged receivables: unapplied payments in a column of their own, the row adds up to the balance, empty buckets are 0');
 
 SELECT * FROM finish();
 ROLLBACK;
