@@ -22,6 +22,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
     @Flag(help: "Migrate the database first (the embedded server's always is).") var migrate = false
+    @Option(help: "How log lines are written: text (message key=value …) or json (one object per line, for log collectors).")
+    var logFormat: LogFormat = .text
     @Option(help: "Most connections the service opens to the database.") var connections = 10
     @Option(
         help: "Seconds a statement waits for a row another transaction holds before it is refused as busy (503, Retry-After).")
@@ -44,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = connection.logger
+        let logger = consoleLogger(verbose: connection.verbose, format: logFormat)
         let config = try await connection.target.prepare(logger: logger)
         if migrate || connection.target.isEmbedded {
             let database = try await PostgresConnection.connect(config, logger: logger)

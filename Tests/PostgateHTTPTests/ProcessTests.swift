@@ -109,6 +109,17 @@ struct ProcessTests {
             #expect(line?.contains(" route=/customers/{code}") == true, "\(service.log)")
             #expect(line?.contains(" token=process") == true)
             #expect(line?.contains(" duration_ms=") == true)
+            // --log-format json: one object per line, the same fields, for log collectors.
+            let json = try ServiceProcess(conninfo: try await serviceLogin(pool), port: testPort(11), options: ["--log-format", "json"])
+            #expect(try await json.ready())
+            #expect(try await HTTP.send("GET", json.base + "/customers/ACME", token: token).status == 200)
+            #expect(try await json.stop())
+            let objects = json.log.split(separator: "\n").compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: String]
+            }
+            let request = objects.first { $0["message"] == "request" && $0["path"] == "/customers/ACME" }
+            #expect(request?["route"] == "/customers/{code}" && request?["token"] == "process" && request?["status"] == "200", "\(json.log)")
+            #expect(request?["request_id"] != nil && request?["duration_ms"] != nil && request?["time"] != nil && request?["level"] == "info")
         }
     }
 
