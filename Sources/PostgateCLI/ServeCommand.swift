@@ -61,7 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         let app = try buildApplication(
             pool: pool, actor: postingActor(), host: host, port: port, logger: logger, idempotencyKeysLive: .seconds(idempotencyHours * 3600),
             uploadLimit: uploadLimit << 20, runLease: .seconds(runLeaseSeconds))
-        console.info(
+        logger.info(
             "Serving the Postgate API on http://\(host):\(port) (spec at /openapi.yaml) and the operator console at http://\(host):\(port)/console; stop with Ctrl-C."
         )
         try await app.runService()

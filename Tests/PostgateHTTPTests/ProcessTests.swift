@@ -78,7 +78,8 @@ enum HTTP {
     }
 }
 
-/// A free-looking port for this run and purpose.
+/// A free-looking port for this run and purpose; each test that listens has an offset of its own
+/// (ProcessTests 1-8 and 16, ReadmeTests 9-10, ContractTests 11-15).
 func testPort(_ offset: Int) -> Int { 20_000 + (Int(getpid()) * 7 + offset) % 20_000 }
 
 @Suite("postgate serve as processes, over loopback")
@@ -110,7 +111,7 @@ struct ProcessTests {
             #expect(line?.contains(" token=process") == true)
             #expect(line?.contains(" duration_ms=") == true)
             // --log-format json: one object per line, the same fields, for log collectors.
-            let json = try ServiceProcess(conninfo: try await serviceLogin(pool), port: testPort(11), options: ["--log-format", "json"])
+            let json = try ServiceProcess(conninfo: try await serviceLogin(pool), port: testPort(16), options: ["--log-format", "json"])
             #expect(try await json.ready())
             #expect(try await HTTP.send("GET", json.base + "/customers/ACME", token: token).status == 200)
             #expect(try await json.stop())
