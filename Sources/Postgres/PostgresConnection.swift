@@ -247,8 +247,11 @@ extension PostgresConnection {
         do {
             try await execute(unsafeSQL: sql)
             rollback = .success(())
-        } catch {
-            rollback = .failure(error)
+        } catch let failure {
+            rollback = .failure(failure)
+            // Said even when the body's error is what is thrown (the connection is gone, and the
+            // server rolls the transaction back itself).
+            logger.warning("rolling back after \(error) failed: \(failure)")
         }
         return PostgresTransactionError.after(error, rollback: rollback)
     }

@@ -149,11 +149,14 @@ public struct PostgresTransactionError: Error, Sendable, CustomStringConvertible
     public var description: String { "\(bodyError); rolling the transaction back failed too: \(rollbackError)" }
 
     /// The error to throw after `body` failed with `error` and the rollback ended as `rollback`:
-    /// the body's error alone when the rollback succeeded, or when the body's error already broke
-    /// the connection (no rollback can succeed then, and the server rolls back itself).
+    /// the body's error alone when the rollback succeeded, or when the connection is gone (the
+    /// body's error broke it, or it broke during the rollback: the server rolls back a transaction
+    /// whose connection ended, so the outcome is known); both errors when the rollback failed on a
+    /// live connection, whose state is then unknown.
     static func after(_ error: any Error, rollback: Result<Void, any Error>) -> any Error {
         guard case .failure(let rollbackError) = rollback else { return error }
         if let broken = error as? PostgresError, broken.breaksConnection { return error }
+        if let lost = rollbackError as? PostgresError, lost.breaksConnection { return error }
         return PostgresTransactionError(bodyError: error, rollbackError: rollbackError)
     }
 }

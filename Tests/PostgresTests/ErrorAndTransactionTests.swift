@@ -152,12 +152,15 @@ struct ErrorAndTransactionTests {
 struct FailedRollbackTests {
     struct Refused: Error {}
 
-    @Test("both errors are reported, unless the body's error already broke the connection")
+    @Test("both errors are reported when the rollback failed on a live connection; a connection that is gone keeps the body's error")
     func bothErrors() {
         let lost = PostgresError(kind: .connectionLost, message: "gone")
         let rollback = PostgresError(kind: .server, message: "another command is already in progress")
         // A body that broke the connection is the error: no rollback can work then.
         #expect(PostgresTransactionError.after(lost, rollback: .failure(rollback)) as? PostgresError == lost)
+        // A connection that broke during the rollback: the server rolls back, the body's error stands
+        // (a client's own answer, thrown to end the transaction, keeps its type).
+        #expect(PostgresTransactionError.after(Refused(), rollback: .failure(lost)) is Refused)
         // A rollback that worked leaves the body's error alone.
         #expect(PostgresTransactionError.after(Refused(), rollback: .success(())) is Refused)
         // Otherwise both are kept; failures are classified by the body's.
