@@ -96,9 +96,9 @@ struct Idempotency: ServerMiddleware {
                     """)
                 return (response, HTTPBody(stored))
             }
+        } catch let answered as Answered {
+            return (answered.response, HTTPBody(answered.body))
         } catch {
-            // The answer stands even when rolling back failed too (the transaction ended either way).
-            if let answered = error.underlyingTransactionError as? Answered { return (answered.response, HTTPBody(answered.body)) }
             return RequestErrors.refusal(error)
         }
     }

@@ -7,9 +7,7 @@ import Postgres
 /// - `migrations/V####__name.sql` run once each, in version order, each in its own
 ///   transaction, and are recorded with their SHA-256 checksum. An applied file that was later
 ///   edited or removed stops the run with an error naming it: applied migrations are never
-///   changed; add a new one instead. The one exception is `migrations/REVISED`: a file listed
-///   there with the checksum it was applied with was revised in words only (what it did to a
-///   database that applied it stands), and both checksums are accepted.
+///   changed; add a new one instead.
 /// - `routines/R__name.sql` (functions, views, triggers written as `CREATE OR REPLACE`) are
 ///   re-applied, in file-name order, whenever their checksum changes.
 /// - A session advisory lock serialises migrators, so two processes migrating the same database
@@ -48,8 +46,6 @@ public struct Migrator: Sendable {
         public let file: String
         public let sql: String
         public let checksum: String
-        /// Checksums an earlier text of this file was applied with (`migrations/REVISED`).
-        public var revisedFrom: Set<String> = []
     }
 
     /// Reads every migration and routine file, checking their names.
@@ -71,11 +67,6 @@ public struct Migrator: Sendable {
             seen[version] = file
             versioned.append(try load("migrations", file, kind: .versioned, version: version))
         }
-        let revised = try revisions()
-        for index in versioned.indices { versioned[index].revisedFrom = revised[versioned[index].file] ?? [] }
-        if let unknown = revised.keys.sorted().first(where: { file in !versioned.contains { $0.file == file } }) {
-            throw .badFileName(file: "migrations/REVISED: \(unknown)", expected: "the name of a file in migrations/")
-        }
         var repeatable: [Script] = []
         for file in try sqlFiles(in: "routines") {
             guard file.hasPrefix("R__") else {
@@ -84,23 +75,6 @@ public struct Migrator: Sendable {
             repeatable.append(try load("routines", file, kind: .repeatable, version: nil))
         }
         return (versioned.sorted { $0.version! < $1.version! }, repeatable.sorted { $0.file < $1.file })
-    }
-
-    /// `migrations/REVISED`: lines of a file name and the checksum it was applied with (then why);
-    /// `#` starts a comment.
-    private func revisions() throws(MigrationError) -> [String: Set<String>] {
-        let path = (directory as NSString).appendingPathComponent("migrations/REVISED")
-        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
-        guard let text = String(data: data, encoding: .utf8) else { throw .unreadable(path, "not readable as UTF-8 text") }
-        var revised: [String: Set<String>] = [:]
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") && !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count >= 2, fields[1].count == 64, fields[1].allSatisfy(\.isHexDigit) else {
-                throw .badFileName(file: "migrations/REVISED: \(line)", expected: "a file name, then the 64 hex digits it was applied with")
-            }
-            revised[String(fields[0]), default: []].insert(String(fields[1]).lowercased())
-        }
-        return revised
     }
 
     private func sqlFiles(in folder: String) throws(MigrationError) -> [String] {
@@ -236,7 +210,7 @@ public struct Migrator: Sendable {
         // Refuse before changing anything: history must match the files.
         for (version, record) in applied.sorted(by: { $0.key < $1.key }) {
             guard let script = onDisk[version] else { throw MigrationError.missingFile(file: record.file, version: version) }
-            guard script.checksum == record.checksum || script.revisedFrom.contains(record.checksum) else {
+            guard script.checksum == record.checksum else {
                 throw MigrationError.checksumMismatch(file: script.file, recorded: record.checksum, actual: script.checksum)
             }
         }

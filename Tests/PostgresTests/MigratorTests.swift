@@ -84,29 +84,6 @@ struct MigratorTests {
         }
     }
 
-    @Test("a migration revised after it was applied is accepted only when REVISED lists the checksum it was applied with")
-    func revised() async throws {
-        let scratch = try Scratch()
-        defer { try? FileManager.default.removeItem(atPath: scratch.path) }
-        try await withTestConnection(migrated: false) { connection in
-            try await scratch.migrator.migrate(connection)
-            let applied = try await connection.query("SELECT checksum FROM migrations.history WHERE version = 1")[0].decode(0, as: String.self)
-            try scratch.write("migrations/V0001__ledger.sql", "-- The ledger.\nCREATE TABLE ledger (id int PRIMARY KEY, amount numeric NOT NULL);")
-            // Another checksum does not stand for it.
-            try scratch.write("migrations/REVISED", "# file checksum why\nV0001__ledger.sql \(String(repeating: "a", count: 64)) a comment\n")
-            await #expect(throws: MigrationError.self) { try await scratch.migrator.migrate(connection) }
-            try scratch.write("migrations/REVISED", "# file checksum why\nV0001__ledger.sql \(applied) a comment\n")
-            let again = try await scratch.migrator.migrate(connection)
-            #expect(again.applied.isEmpty && again.alreadyApplied == 2)
-            // A line naming no file, or without a checksum, is refused before anything runs.
-            try scratch.write("migrations/REVISED", "V0009__none.sql \(applied)\n")
-            let unknown = await #expect(throws: MigrationError.self) { try await scratch.migrator.migrate(connection) }
-            #expect(unknown?.description.contains("V0009__none.sql") == true)
-            try scratch.write("migrations/REVISED", "V0001__ledger.sql\n")
-            await #expect(throws: MigrationError.self) { try await scratch.migrator.migrate(connection) }
-        }
-    }
-
     @Test("an applied migration whose file is gone stops the run and names the file")
     func missingFile() async throws {
         let scratch = try Scratch()

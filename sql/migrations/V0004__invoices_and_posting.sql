@@ -170,13 +170,30 @@ COMMENT ON TABLE ar.preview_tokens IS 'Mass-posting previews: the exact invoices
 ALTER TABLE ar.stock_documents ADD COLUMN invoice_id bigint CONSTRAINT stock_documents_invoice_fkey REFERENCES ar.invoices;
 
 -- Posted invoices, their lines, serials, payments and the audit are never changed by anyone.
--- The trigger function is defined once, in routines/R__0430_posting.sql, which every migration run
--- applies after the V files. Until it does, this placeholder refuses every change: the tables it
--- guards are new here, so nothing reaches it. (Revised after release: migrations/REVISED.)
 CREATE FUNCTION ar.refuse_posted_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    v_invoice bigint;
 BEGIN
-    RAISE EXCEPTION 'ar.refuse_posted_change() is defined by routines/R__0430_posting.sql: run postgate migrate to its end'
-        USING ERRCODE = 'PG423';
+    IF TG_TABLE_NAME = 'invoices' THEN
+        IF OLD.status = 'posted' THEN
+            RAISE EXCEPTION 'invoice % is posted: it is never changed or deleted', OLD.number
+                USING ERRCODE = 'PG423', TABLE = 'invoices', HINT = 'Correct it with another document (a credit note or an adjustment).';
+        END IF;
+    ELSE
+        IF TG_TABLE_NAME = 'invoice_lines' THEN
+            v_invoice := OLD.invoice_id;
+        ELSE
+            SELECT l.invoice_id INTO v_invoice FROM ar.invoice_lines l WHERE l.id = OLD.line_id;
+        END IF;
+        IF EXISTS (SELECT FROM ar.invoices WHERE id = v_invoice AND status = 'posted') THEN
+            RAISE EXCEPTION 'the lines of a posted invoice are never changed or deleted'
+                USING ERRCODE = 'PG423', TABLE = TG_TABLE_NAME, HINT = 'Correct it with another document (a credit note or an adjustment).';
+        END IF;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
 END
 $$;
 CREATE TRIGGER invoices_posted_immutable BEFORE UPDATE OR DELETE ON ar.invoices FOR EACH ROW EXECUTE FUNCTION ar.refuse_posted_change();
